@@ -1,0 +1,11 @@
+import { NextResponse } from "next/server";
+import { getSigningKeys } from "@/lib/auth/keys";
+import { withErrorHandling } from "@/lib/http/respond";
+
+/** GET /.well-known/jwks.json → the public keys that verify our access tokens. */
+export const GET = withErrorHandling(async () => {
+  const { publicJwks } = await getSigningKeys();
+  return NextResponse.json(publicJwks, {
+    headers: { "Cache-Control": "public, max-age=300" },
+  });
+});

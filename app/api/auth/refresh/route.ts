@@ -1,0 +1,22 @@
+import { clearRefreshCookie, readRefreshCookie } from "@/lib/auth/cookies";
+import { rotateRefreshToken } from "@/lib/auth/sessions";
+import { AppError } from "@/lib/errors";
+import { appErrorResponse, withErrorHandling } from "@/lib/http/respond";
+import { sessionResponse } from "@/lib/http/session-response";
+
+/**
+ * POST /api/auth/refresh (refresh cookie only) → 200 session body + rotated
+ * cookie. Any refusal answers 401 with its reason and clears the cookie, so a
+ * browser never keeps presenting a token that cannot work.
+ */
+export const POST = withErrorHandling(async (request) => {
+  try {
+    const rotated = await rotateRefreshToken(readRefreshCookie(request));
+    return await sessionResponse(request, rotated);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const response = appErrorResponse(error);
+    clearRefreshCookie(response, request);
+    return response;
+  }
+});

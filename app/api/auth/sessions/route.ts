@@ -1,0 +1,29 @@
+import { NextResponse } from "next/server";
+import { authenticateRequest } from "@/lib/auth/authenticate";
+import { listLiveSessions, revokeAllUserSessions } from "@/lib/auth/sessions";
+import { withErrorHandling } from "@/lib/http/respond";
+
+/** GET /api/auth/sessions (Bearer) → the caller's live sessions, the current one marked. */
+export const GET = withErrorHandling(async (request) => {
+  const { sub: userId, sid } = await authenticateRequest(request);
+  const sessions = await listLiveSessions(userId);
+  return NextResponse.json({
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      current: s.id === sid,
+      userAgent: s.userAgent,
+      ip: s.ip,
+      createdAt: s.createdAt.toISOString(),
+      lastUsedAt: s.lastUsedAt.toISOString(),
+      idleExpiresAt: s.idleExpiresAt.toISOString(),
+      absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+    })),
+  });
+});
+
+/** DELETE /api/auth/sessions (Bearer) → "log out everywhere": revokes every session of the caller. */
+export const DELETE = withErrorHandling(async (request) => {
+  const { sub: userId } = await authenticateRequest(request);
+  const revoked = await revokeAllUserSessions(userId);
+  return NextResponse.json({ revoked });
+});

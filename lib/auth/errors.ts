@@ -1,0 +1,69 @@
+/**
+ * Typed errors for the auth core, in the spirit of jose's `JWTExpired`: each
+ * carries the stable `code` the HTTP contract promises and the status that
+ * fits it. Route handlers turn them into `{ error: { code, message } }`.
+ *
+ * Only the three access-token codes (`token_missing`, `token_expired`,
+ * `token_invalid`) answer 401 in a way that tells a client "refresh and retry".
+ */
+import { defineAppError as defineError } from "@/lib/errors";
+
+export class InvalidCredentials extends defineError(
+  "invalid_credentials",
+  401,
+  "The email or password is incorrect.",
+) {}
+export class EmailTaken extends defineError(
+  "email_taken",
+  409,
+  "An account with this email already exists.",
+) {}
+
+export class AccessTokenMissing extends defineError(
+  "token_missing",
+  401,
+  "This request needs an access token (Authorization: Bearer …).",
+) {}
+export class AccessTokenExpired extends defineError(
+  "token_expired",
+  401,
+  "The access token has expired.",
+) {}
+/** Every other verification failure. The message is deliberately generic. */
+export class AccessTokenInvalid extends defineError(
+  "token_invalid",
+  401,
+  "The access token is not valid.",
+) {}
+
+export class RefreshTokenMissing extends defineError(
+  "refresh_token_missing",
+  401,
+  "No refresh token was sent. Sign in again.",
+) {}
+export class RefreshTokenInvalid extends defineError(
+  "refresh_token_invalid",
+  401,
+  "The refresh token is not recognised. Sign in again.",
+) {}
+/** A spent refresh token came back: the whole session (family) is now revoked. */
+export class RefreshTokenReused extends defineError(
+  "refresh_token_reused",
+  401,
+  "This session was signed out because its refresh token was used twice, which suggests it was copied. Sign in again.",
+) {}
+export class SessionExpired extends defineError(
+  "session_expired",
+  401,
+  "The session has expired. Sign in again.",
+) {}
+export class SessionRevoked extends defineError(
+  "session_revoked",
+  401,
+  "The session was signed out. Sign in again.",
+) {}
+export class SessionNotFound extends defineError(
+  "session_not_found",
+  404,
+  "No such session among yours.",
+) {}

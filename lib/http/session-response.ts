@@ -1,0 +1,39 @@
+import "server-only";
+
+import { NextResponse } from "next/server";
+import { type PublicUser, toPublicUser } from "@/lib/auth/accounts";
+import { setRefreshCookie } from "@/lib/auth/cookies";
+import type { IssuedRefreshToken } from "@/lib/auth/sessions";
+import { signAccessToken } from "@/lib/auth/tokens";
+
+export type SessionBody = {
+  user: PublicUser;
+  accessToken: string;
+  /** ISO time the access token stops working (server clock). */
+  accessTokenExpiresAt: string;
+  /** The same as a lifetime in seconds, for clients whose clock is off. */
+  accessTokenExpiresIn: number;
+};
+
+/**
+ * The answer to register, login and refresh: a new access token in the body
+ * and the (new) refresh token in its cookie.
+ */
+export async function sessionResponse(
+  request: Request,
+  issued: IssuedRefreshToken,
+  status: 200 | 201 = 200,
+): Promise<NextResponse<SessionBody>> {
+  const access = await signAccessToken({ userId: issued.user.id, sessionId: issued.session.id });
+  const response = NextResponse.json<SessionBody>(
+    {
+      user: toPublicUser(issued.user),
+      accessToken: access.accessToken,
+      accessTokenExpiresAt: access.expiresAt.toISOString(),
+      accessTokenExpiresIn: access.expiresIn,
+    },
+    { status },
+  );
+  setRefreshCookie(response, request, issued.refreshToken, issued.session.absoluteExpiresAt);
+  return response;
+}

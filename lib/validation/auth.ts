@@ -1,0 +1,64 @@
+/**
+ * Schemas shared by the forms (browser) and the route handlers (server). Pure:
+ * no server imports, so the client bundle can use them.
+ */
+import { z } from "zod";
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+export const EMAIL_MAX_LENGTH = 254;
+export const NAME_MAX_LENGTH = 80;
+
+/**
+ * The one email normalisation: Unicode NFKC (folds full-width and other
+ * compatibility look-alikes), trimmed, lower-cased. Accounts are unique on
+ * this form.
+ *
+ * @example
+ * normalizeEmail("  Ada@Example.COM ") // "ada@example.com"
+ */
+export function normalizeEmail(email: string): string {
+  return email.normalize("NFKC").trim().toLowerCase();
+}
+
+// No control characters (NUL and friends) anywhere in user-supplied text.
+const noControlChars = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+
+export const emailSchema = z
+  .string({ error: "Email is required." })
+  .max(EMAIL_MAX_LENGTH, `Email must be at most ${EMAIL_MAX_LENGTH} characters.`)
+  .refine(noControlChars, "Email contains characters that are not allowed.")
+  .transform(normalizeEmail)
+  .pipe(z.email("Enter a valid email address."));
+
+export const passwordSchema = z
+  .string({ error: "Password is required." })
+  .min(PASSWORD_MIN_LENGTH, `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`)
+  .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
+
+export const registerSchema = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  name: z
+    .string()
+    .trim()
+    .max(NAME_MAX_LENGTH, `Name must be at most ${NAME_MAX_LENGTH} characters.`)
+    .refine(noControlChars, "Name contains characters that are not allowed.")
+    .optional()
+    .transform((name) => (name ? name : undefined)),
+});
+
+export const loginSchema = z.object({
+  email: emailSchema,
+  // Login checks only the upper bound: a too-short password is simply wrong,
+  // and saying so would reveal the policy per account.
+  password: z
+    .string({ error: "Password is required." })
+    .min(1, "Password is required.")
+    .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`),
+});
+
+export const sessionIdSchema = z.uuid("Not a session id.");
+
+export type RegisterInput = z.infer<typeof registerSchema>;
+export type LoginInput = z.infer<typeof loginSchema>;

@@ -1,0 +1,136 @@
+/**
+ * Helpers for the HTTP-level suite: a real database (PGlite in a temporary
+ * folder, or the fresh PostgreSQL database from global-setup), migrated by the
+ * project's own migration code, and a tiny client that calls the exported
+ * route handlers with real Request objects and keeps cookies like a browser.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { inject } from "vitest";
+import { resetSigningKeysForTests } from "@/lib/auth/keys";
+import { chooseDatabase, createAdapterFactory } from "@/lib/db/adapter";
+import { type Db, getDb } from "@/lib/db/client";
+import { applyMigrations } from "@/lib/db/migrate";
+import { getEnv, resetEnvForTests } from "@/lib/env";
+
+export const APP_ORIGIN = "http://localhost:3000";
+
+const globalForTests = globalThis as typeof globalThis & { __testDb?: Promise<Db> };
+
+/** Configures the environment for tests and returns the migrated database (once per run). */
+export function useTestDatabase(): Promise<Db> {
+  globalForTests.__testDb ??= (async () => {
+    const databaseUrl = inject("testDatabaseUrl");
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "jwt-test-"));
+    Object.assign(process.env, {
+      NODE_ENV: "test",
+      DATA_DIR: dataDir,
+      APP_URL: APP_ORIGIN,
+      ACCESS_TOKEN_TTL_SECONDS: "300",
+      REFRESH_GRACE_SECONDS: "10",
+      SESSION_IDLE_TIMEOUT_SECONDS: String(7 * 24 * 3600),
+      SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(30 * 24 * 3600),
+    });
+    if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
+    else delete process.env.DATABASE_URL;
+    delete process.env.AUTH_SIGNING_KEYS;
+    resetEnvForTests();
+    resetSigningKeysForTests();
+    await applyMigrations(await createAdapterFactory(chooseDatabase(getEnv())));
+    return getDb();
+  })();
+  return globalForTests.__testDb;
+}
+
+/** Changes configuration for the rest of a test file (call `restoreEnv` after). */
+export function setEnv(values: Record<string, string | undefined>): () => void {
+  const previous = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
+  const apply = (entries: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    resetEnvForTests();
+  };
+  apply(values);
+  return () => apply(previous);
+}
+
+let emailCounter = 0;
+/** A unique email for this run. */
+export function uniqueEmail(label = "user"): string {
+  emailCounter += 1;
+  return `${label}.${Date.now().toString(36)}.${emailCounter}@example.test`;
+}
+
+type RouteHandler = (request: Request, context: { params: Promise<any> }) => Promise<Response>;
+
+export type CallOptions = {
+  method?: string;
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  bearer?: string;
+  params?: Record<string, string>;
+  /** Send this raw refresh token instead of the jar's. */
+  refreshToken?: string | null;
+};
+
+export type CallResult<T = unknown> = {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** Set-Cookie header lines of the response. */
+  setCookies: string[];
+};
+
+/**
+ * A browser-like client for route handlers: keeps the refresh cookie the
+ * server sets (and deletes it when the server clears it).
+ */
+export class TestClient {
+  refreshToken: string | null = null;
+
+  constructor(readonly userAgent = "vitest") {}
+
+  async call<T = any>(
+    handler: RouteHandler,
+    urlPath: string,
+    options: CallOptions = {},
+  ): Promise<CallResult<T>> {
+    const headers = new Headers(options.headers);
+    headers.set("user-agent", headers.get("user-agent") ?? this.userAgent);
+    headers.set("host", new URL(APP_ORIGIN).host);
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+    if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
+    const refreshToken =
+      options.refreshToken === undefined ? this.refreshToken : options.refreshToken;
+    if (refreshToken && urlPath.startsWith("/api/auth")) {
+      headers.set("cookie", `__Secure-refresh_token=${refreshToken}`);
+    }
+    const request = new Request(new URL(urlPath, APP_ORIGIN), {
+      method: options.method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body,
+    });
+    const response = await handler(request, { params: Promise.resolve(options.params ?? {}) });
+    const setCookies = response.headers.getSetCookie();
+    for (const line of setCookies) {
+      const match = /^(?:__Secure-)?refresh_token=([^;]*)/.exec(line);
+      if (!match) continue;
+      this.refreshToken = /max-age=0/i.test(line) || !match[1] ? null : match[1];
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : null) as T,
+      setCookies,
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@": fileURLToPath(new URL("./", import.meta.url)),
+      // `server-only` throws outside React Server Components; in tests we are the server.
+      "server-only": fileURLToPath(new URL("./test/server-only-stub.ts", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["lib/**/*.test.ts", "app/**/*.test.ts", "test/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    globalSetup: ["test/global-setup.ts"],
+    // One worker, shared module state: every HTTP test file reuses the one
+    // migrated database instead of paying PGlite's start-up per file.
+    isolate: false,
+    fileParallelism: false,
+    maxWorkers: 1,
+  },
+});
