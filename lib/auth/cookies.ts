@@ -12,14 +12,22 @@ import "server-only";
  *   without Secure. Plain http to any other host (a LAN address in
  *   development) gets a non-Secure cookie, or the browser would drop it.
  * - Max-Age: until the session's absolute expiry, never longer.
+ *
+ * Because of that Path, page requests never carry the refresh cookie, so a
+ * second cookie, SESSION_HINT_COOKIE_NAME (value "1", no secret in it), travels
+ * with page requests and lets proxy.ts send signed-out visitors to /login
+ * before any page renders. It proves nothing; the pages still check.
  */
 import type { NextResponse } from "next/server";
 import { currentTime } from "@/lib/auth/clock";
+import {
+  PLAIN_REFRESH_COOKIE_NAME,
+  SECURE_REFRESH_COOKIE_NAME,
+  SESSION_HINT_COOKIE_NAME,
+} from "@/lib/auth/cookie-names";
 import { getEnv } from "@/lib/env";
 
 export const REFRESH_COOKIE_PATH = "/api/auth";
-export const SECURE_REFRESH_COOKIE_NAME = "__Secure-refresh_token";
-export const PLAIN_REFRESH_COOKIE_NAME = "refresh_token";
 
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
@@ -79,11 +87,29 @@ export function setRefreshCookie(
     path: REFRESH_COOKIE_PATH,
     maxAge,
   });
+  response.cookies.set({
+    name: SESSION_HINT_COOKIE_NAME,
+    value: "1",
+    httpOnly: true,
+    secure,
+    sameSite: "lax",
+    path: "/",
+    maxAge,
+  });
 }
 
-/** Deletes the refresh cookie (both spellings, so none is left behind). */
+/** Deletes the refresh cookie (both spellings, so none is left behind) and the hint. */
 export function clearRefreshCookie(response: NextResponse, request: Request): void {
   const secure = acceptsSecureCookies(request);
+  response.cookies.set({
+    name: SESSION_HINT_COOKIE_NAME,
+    value: "",
+    httpOnly: true,
+    secure,
+    sameSite: "lax",
+    path: "/",
+    maxAge: 0,
+  });
   for (const name of [SECURE_REFRESH_COOKIE_NAME, PLAIN_REFRESH_COOKIE_NAME]) {
     const isSecureName = name === SECURE_REFRESH_COOKIE_NAME;
     if (isSecureName && !secure) continue;

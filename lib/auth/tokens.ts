@@ -20,8 +20,8 @@ import { getEnv } from "@/lib/env";
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 /** Anything longer is refused before it is parsed. Ours are about 400 bytes. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
-/** Tolerated difference between our instances' clocks when checking iat/exp. */
-const CLOCK_TOLERANCE_SECONDS = 5;
+/** Tolerated drift between our own instances' clocks (NTP keeps them within milliseconds). */
+const CLOCK_TOLERANCE_SECONDS = 1;
 
 export type AccessTokenClaims = JWTPayload & {
   sub: string;

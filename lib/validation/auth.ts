@@ -3,11 +3,12 @@
  * no server imports, so the client bundle can use them.
  */
 import { z } from "zod";
-
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_LENGTH = 128;
-export const EMAIL_MAX_LENGTH = 254;
-export const NAME_MAX_LENGTH = 80;
+import {
+  EMAIL_MAX_LENGTH,
+  NAME_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "@/lib/validation/limits";
 
 /**
  * The one email normalisation: Unicode NFKC (folds full-width and other

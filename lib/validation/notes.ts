@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-export const NOTE_MAX_LENGTH = 500;
+import { NOTE_MAX_LENGTH } from "@/lib/validation/limits";
 
 export const createNoteSchema = z.object({
   body: z

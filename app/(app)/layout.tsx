@@ -1,0 +1,17 @@
+import { type ReactNode, Suspense } from "react";
+import { RequireSession } from "@/components/auth/require-session";
+import { AppHeader } from "@/components/layout/app-header";
+
+/** Pages that need a user: the header, and the session check around the page. */
+export default function SignedInLayout({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <AppHeader />
+      <main className="mx-auto max-w-5xl px-4 py-8">
+        <Suspense>
+          <RequireSession>{children}</RequireSession>
+        </Suspense>
+      </main>
+    </>
+  );
+}

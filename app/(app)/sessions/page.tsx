@@ -1,0 +1,19 @@
+import type { Metadata } from "next";
+import { SessionsPanel } from "@/components/sessions/sessions-panel";
+
+export const metadata: Metadata = { title: "Sessions" };
+
+export default function SessionsPage() {
+  return (
+    <div className="space-y-6">
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight">Sessions</h1>
+        <p className="mt-1 max-w-2xl text-sm text-slate-600">
+          Revoke a session you do not recognise. That device is signed out at its next refresh, and
+          if anyone replays one of its old refresh tokens, the whole family is revoked too.
+        </p>
+      </div>
+      <SessionsPanel />
+    </div>
+  );
+}

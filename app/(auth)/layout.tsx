@@ -1,0 +1,20 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+
+/** Public pages for signing in: a quiet frame around a single form. */
+export default function AuthLayout({ children }: { children: ReactNode }) {
+  return (
+    <div className="flex min-h-dvh flex-col">
+      <header className="mx-auto w-full max-w-5xl px-4 py-4">
+        <Link href="/" className="font-semibold tracking-tight text-slate-900">
+          Silent&nbsp;refresh
+        </Link>
+      </header>
+      <main className="flex flex-1 items-start justify-center px-4 pt-10 pb-20 sm:pt-20">
+        <div className="w-full rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200 sm:max-w-md sm:p-8">
+          {children}
+        </div>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import Link from "next/link";
+import { FlowDiagram } from "@/components/landing/flow-diagram";
+import { LandingActions } from "@/components/landing/landing-actions";
+
+const POINTS = [
+  {
+    title: "Access token: short-lived, in memory",
+    body: "A JWT signed with Ed25519 that lives five minutes and only in a JavaScript variable. Protected routes verify its signature without a database lookup.",
+  },
+  {
+    title: "Refresh token: opaque, httpOnly, rotating",
+    body: "256 random bits in a cookie page scripts cannot read. Each use spends it and issues a successor; the database keeps only a SHA-256 hash.",
+  },
+  {
+    title: "Reuse means theft",
+    body: "A spent refresh token that comes back (outside a few seconds of grace for lost responses) revokes the whole session family, for the thief and the victim alike.",
+  },
+];
+
+export default function HomePage() {
+  return (
+    <div className="mx-auto max-w-5xl px-4 py-12 sm:py-16">
+      <header className="flex items-center justify-between">
+        <span className="font-semibold tracking-tight">Silent&nbsp;refresh</span>
+        <nav aria-label="Main" className="flex gap-4 text-sm text-slate-600">
+          <Link href="/dashboard" className="hover:text-slate-900">
+            Dashboard
+          </Link>
+          <Link href="/sessions" className="hover:text-slate-900">
+            Sessions
+          </Link>
+        </nav>
+      </header>
+      <main className="mt-12 space-y-12">
+        <section className="max-w-3xl space-y-5">
+          <h1 className="text-4xl font-semibold tracking-tight text-slate-900 sm:text-5xl">
+            Short-lived access tokens, refreshed without anyone noticing.
+          </h1>
+          <p className="text-lg text-slate-600">
+            A working reference for the access/refresh token pattern. Sign in, then watch the access
+            token count down in the header: when it runs out, the next request fails with 401, the
+            client refreshes exactly once with its httpOnly cookie, and retries. You stay signed in;
+            nobody sees a thing.
+          </p>
+          <LandingActions />
+        </section>
+        <section aria-labelledby="how" className="space-y-4">
+          <h2 id="how" className="text-xl font-semibold tracking-tight">
+            How a request flows
+          </h2>
+          <FlowDiagram />
+        </section>
+        <section className="grid gap-4 sm:grid-cols-3">
+          {POINTS.map((point) => (
+            <div
+              key={point.title}
+              className="rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+            >
+              <h3 className="text-sm font-semibold text-slate-900">{point.title}</h3>
+              <p className="mt-2 text-sm text-slate-600">{point.body}</p>
+            </div>
+          ))}
+        </section>
+      </main>
+    </div>
+  );
+}

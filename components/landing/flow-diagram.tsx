@@ -1,0 +1,137 @@
+/**
+ * The token flow as a sequence diagram, drawn as SVG from the list of steps
+ * below (one arrow per step), so the picture and the text cannot drift apart.
+ */
+type Lane = "browser" | "server" | "db";
+type Step = { from: Lane; to: Lane; label: string; note?: string; tone?: "ok" | "warn" };
+
+const LANES: Array<{ id: Lane; title: string; subtitle: string }> = [
+  { id: "browser", title: "Browser", subtitle: "page + fetch wrapper" },
+  { id: "server", title: "Route handlers", subtitle: "Next.js, jose" },
+  { id: "db", title: "Database", subtitle: "Prisma, hashed tokens" },
+];
+
+const STEPS: Step[] = [
+  { from: "browser", to: "server", label: "POST /api/auth/login {email, password}" },
+  { from: "server", to: "db", label: "new session + refresh token (hash only)" },
+  {
+    from: "server",
+    to: "browser",
+    label: "200 access JWT (body, 5 min) + refresh cookie (httpOnly)",
+    tone: "ok",
+  },
+  { from: "browser", to: "server", label: "GET /api/notes  Authorization: Bearer <JWT>" },
+  {
+    from: "server",
+    to: "browser",
+    label: "200 notes (signature checked, no DB lookup)",
+    tone: "ok",
+  },
+  { from: "browser", to: "server", label: "GET /api/notes  (token has expired)" },
+  { from: "server", to: "browser", label: "401 token_expired", tone: "warn" },
+  {
+    from: "browser",
+    to: "server",
+    label: "POST /api/auth/refresh  (cookie, once for all callers)",
+  },
+  { from: "server", to: "db", label: "rotate: spend old token, store successor, atomically" },
+  { from: "server", to: "browser", label: "200 new access JWT + rotated cookie", tone: "ok" },
+  { from: "browser", to: "server", label: "retry GET /api/notes with the new JWT" },
+  { from: "server", to: "browser", label: "200 notes", tone: "ok" },
+];
+
+const WIDTH = 760;
+const LANE_X: Record<Lane, number> = { browser: 110, server: 400, db: 660 };
+const HEADER_HEIGHT = 64;
+const ROW_HEIGHT = 34;
+const TONE_COLOR = { ok: "#047857", warn: "#b45309" } as const;
+
+export function FlowDiagram() {
+  const height = HEADER_HEIGHT + STEPS.length * ROW_HEIGHT + 24;
+  return (
+    <figure className="overflow-x-auto rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+      <svg
+        viewBox={`0 0 ${WIDTH} ${height}`}
+        className="min-w-[640px]"
+        role="img"
+        aria-labelledby="flow-title flow-desc"
+      >
+        <title id="flow-title">Access and refresh token flow</title>
+        <desc id="flow-desc">{STEPS.map((s, i) => `${i + 1}. ${s.label}`).join(". ")}</desc>
+        <defs>
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
+            <path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke" />
+          </marker>
+        </defs>
+        {LANES.map((lane) => (
+          <g key={lane.id}>
+            <rect
+              x={LANE_X[lane.id] - 85}
+              y={4}
+              width={170}
+              height={44}
+              rx={8}
+              fill="#eef2ff"
+              stroke="#c7d2fe"
+            />
+            <text
+              x={LANE_X[lane.id]}
+              y={23}
+              textAnchor="middle"
+              fontSize="13"
+              fontWeight="600"
+              fill="#1e293b"
+            >
+              {lane.title}
+            </text>
+            <text x={LANE_X[lane.id]} y={39} textAnchor="middle" fontSize="11" fill="#64748b">
+              {lane.subtitle}
+            </text>
+            <line
+              x1={LANE_X[lane.id]}
+              x2={LANE_X[lane.id]}
+              y1={48}
+              y2={height - 8}
+              stroke="#cbd5e1"
+              strokeDasharray="4 4"
+            />
+          </g>
+        ))}
+        {STEPS.map((step, i) => {
+          const y = HEADER_HEIGHT + i * ROW_HEIGHT + 16;
+          const x1 = LANE_X[step.from];
+          const x2 = LANE_X[step.to];
+          const color = step.tone ? TONE_COLOR[step.tone] : "#334155";
+          const labelX = (x1 + x2) / 2;
+          return (
+            <g key={i}>
+              <line
+                x1={x1}
+                x2={x2 + (x2 > x1 ? -3 : 3)}
+                y1={y}
+                y2={y}
+                stroke={color}
+                strokeWidth={1.5}
+                markerEnd="url(#arrow)"
+              />
+              <text x={labelX} y={y - 6} textAnchor="middle" fontSize="11" fill={color}>
+                {i + 1}. {step.label}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="mt-2 text-xs text-slate-500">
+        Steps 6–11 happen without the user noticing: that is the silent refresh.
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,136 @@
+"use client";
+
+import { useState } from "react";
+import { describeDevice } from "@/components/sessions/describe-device";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { ApiError } from "@/lib/client/api-error";
+import { apiJson, getAuthClient } from "@/lib/client/auth-client";
+import { useApiResource } from "@/lib/client/use-api-resource";
+
+type LiveSession = {
+  id: string;
+  current: boolean;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: string;
+  lastUsedAt: string;
+  idleExpiresAt: string;
+  absoluteExpiresAt: string;
+};
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const formatDate = (iso: string) => dateFormat.format(new Date(iso));
+
+/**
+ * Every live session of the user (one per login per device, each a refresh-
+ * token family). Revoking one ends that family on the server: that device's
+ * next refresh fails with session_revoked. Its current access token still
+ * works until it expires (at most ACCESS_TOKEN_TTL_SECONDS).
+ */
+export function SessionsPanel() {
+  const resource = useApiResource<{ sessions: LiveSession[] }>(
+    "/api/auth/sessions",
+    "Could not load your sessions.",
+  );
+  const sessions = resource.data?.sessions ?? null;
+  const setSessions = (update: (list: LiveSession[] | null) => LiveSession[] | null) =>
+    resource.setData((data) => ({ sessions: update(data?.sessions ?? null) ?? [] }));
+  const [actionError, setError] = useState<string | null>(null);
+  const error = actionError ?? resource.error;
+  const [busy, setBusy] = useState<string | null>(null);
+
+  async function revoke(session: LiveSession) {
+    setBusy(session.id);
+    setError(null);
+    try {
+      if (session.current) {
+        await getAuthClient().logout();
+        return;
+      }
+      await apiJson(`/api/auth/sessions/${session.id}`, { method: "DELETE" });
+      setSessions((list) => list?.filter((s) => s.id !== session.id) ?? null);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : "Could not revoke the session.");
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function logoutEverywhere() {
+    setBusy("all");
+    setError(null);
+    try {
+      await apiJson("/api/auth/sessions", { method: "DELETE" });
+      await getAuthClient().logout();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : "Could not log out everywhere.");
+      setBusy(null);
+    }
+  }
+
+  return (
+    <Card
+      title="Active sessions"
+      description="Each login on each device is one session: a family of rotating refresh tokens."
+      actions={
+        <Button
+          variant="danger"
+          onClick={() => void logoutEverywhere()}
+          pending={busy === "all"}
+          disabled={!sessions}
+        >
+          Log out everywhere
+        </Button>
+      }
+    >
+      {error && <Alert tone="error">{error}</Alert>}
+      {!sessions && !error && <p className="text-sm text-slate-500">Loading sessions…</p>}
+      {sessions && (
+        <ul className="divide-y divide-slate-100" data-testid="sessions">
+          {sessions.map((session) => (
+            <li
+              key={session.id}
+              data-testid="session-row"
+              data-current={session.current || undefined}
+              className="flex flex-wrap items-center justify-between gap-3 py-3"
+            >
+              <div className="min-w-0">
+                <p className="flex items-center gap-2 text-sm font-medium text-slate-900">
+                  {describeDevice(session.userAgent)}
+                  {session.current && (
+                    <span className="rounded-full bg-brand-50 px-2 py-0.5 text-xs font-medium text-brand-700 ring-1 ring-inset ring-brand-100">
+                      This device
+                    </span>
+                  )}
+                </p>
+                <p className="mt-0.5 text-xs text-slate-500">
+                  Signed in {formatDate(session.createdAt)} · last used{" "}
+                  {formatDate(session.lastUsedAt)}
+                  {session.ip && <> · {session.ip}</>}
+                </p>
+                <p className="text-xs text-slate-400">
+                  Expires if idle until {formatDate(session.idleExpiresAt)}; at the latest{" "}
+                  {formatDate(session.absoluteExpiresAt)}
+                </p>
+              </div>
+              <Button
+                variant="secondary"
+                onClick={() => void revoke(session)}
+                pending={busy === session.id}
+                aria-label={
+                  session.current
+                    ? "Log out of this device"
+                    : `Revoke session: ${describeDevice(session.userAgent)}, signed in ${formatDate(session.createdAt)}`
+                }
+              >
+                {session.current ? "Log out" : "Revoke"}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}

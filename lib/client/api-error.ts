@@ -1,0 +1,83 @@
+/**
+ * The client side of the server's one error shape:
+ * `{ "error": { "code": "...", "message": "...", "fields"?: { email?: string[], ... } } }`.
+ * Pages branch on `code` (never on `message`, which is for humans and may change).
+ */
+
+export type ApiErrorFields = Partial<Record<string, string[]>>;
+
+/** A non-2xx answer from our API, decoded. `code` is `"http_<status>"` when the body had none. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: ApiErrorFields | null;
+
+  constructor(options: {
+    status: number;
+    code: string;
+    message: string;
+    fields?: ApiErrorFields | null;
+  }) {
+    super(options.message);
+    this.name = "ApiError";
+    this.status = options.status;
+    this.code = options.code;
+    this.fields = options.fields ?? null;
+  }
+}
+
+/**
+ * Decodes an error response into an `ApiError`, tolerating bodies that are not our shape (a proxy's
+ * HTML 502 page, an empty 500).
+ *
+ * @example
+ * if (!response.ok) throw await readApiError(response);
+ */
+export async function readApiError(response: Response): Promise<ApiError> {
+  const error = await readErrorBody(response);
+  return new ApiError({
+    status: response.status,
+    code: error.code ?? `http_${response.status}`,
+    message: error.message ?? (response.statusText || `HTTP ${response.status}`),
+    fields: error.fields,
+  });
+}
+
+/**
+ * Just the `error.code` of a response, or `null`. Reads a clone, so the caller can still hand the
+ * untouched response to whoever asked for it.
+ *
+ * @example
+ * if (response.status === 401 && (await readErrorCode(response)) === "token_expired") refresh();
+ */
+export async function readErrorCode(response: Response): Promise<string | null> {
+  return (await readErrorBody(response)).code;
+}
+
+async function readErrorBody(
+  response: Response,
+): Promise<{ code: string | null; message: string | null; fields: ApiErrorFields | null }> {
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => null);
+  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
+  return {
+    code: typeof error.code === "string" ? error.code : null,
+    message: typeof error.message === "string" ? error.message : null,
+    fields: isRecord(error.fields) ? readFields(error.fields) : null,
+  };
+}
+
+function readFields(raw: Record<string, unknown>): ApiErrorFields {
+  const fields: ApiErrorFields = {};
+  for (const [name, messages] of Object.entries(raw)) {
+    if (Array.isArray(messages))
+      fields[name] = messages.filter((m): m is string => typeof m === "string");
+  }
+  return fields;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}

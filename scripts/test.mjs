@@ -1,0 +1,96 @@
+/**
+ * `npm test`: everything CI checks, in the order that fails fastest.
+ *
+ *   1. format, lint, typecheck
+ *   2. unit + HTTP integration tests on embedded PGlite
+ *   3. the HTTP integration tests again on PostgreSQL, when DATABASE_URL names one
+ *      (a fresh database is created on that server for the run and dropped after)
+ *   4. Playwright end-to-end tests in Chromium against `next build` + `next start`
+ *
+ * Set SKIP_E2E=1 to stop after step 3.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const results = [];
+
+function run(label, command, args, env = {}) {
+  console.log(`\n=== ${label} ===`);
+  const started = Date.now();
+  const result = spawnSync(command, args, {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
+  });
+  const ok = result.status === 0;
+  results.push(
+    `${ok ? "ok  " : "FAIL"} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  return ok;
+}
+
+function countVitest(file) {
+  const report = JSON.parse(fs.readFileSync(file, "utf8"));
+  totals.passed += report.numPassedTests;
+  totals.failed += report.numFailedTests;
+  totals.skipped += report.numPendingTests + report.numTodoTests;
+}
+
+function countPlaywright(file) {
+  const { stats } = JSON.parse(fs.readFileSync(file, "utf8"));
+  totals.passed += stats.expected;
+  totals.failed += stats.unexpected + stats.flaky;
+  totals.skipped += stats.skipped;
+}
+
+function finish() {
+  console.log("\n=== summary ===");
+  for (const line of results) console.log(line);
+  const failedSteps = results.filter((l) => l.startsWith("FAIL")).length;
+  console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exit(failedSteps > 0 || totals.failed > 0 ? 1 : 0);
+}
+
+fs.mkdirSync("test-results", { recursive: true });
+const postgresUrl = process.env.DATABASE_URL;
+
+const staticOk =
+  run("format", "npx", ["prettier", "--check", "."]) &&
+  run("lint", "npx", ["eslint", ".", "--max-warnings=0"]) &&
+  run("typecheck", "npx", ["tsc", "--noEmit", "-p", "."]);
+if (!staticOk) finish();
+
+const vitestArgs = (out) => [
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${out}`,
+];
+run("unit + integration (PGlite)", "npx", vitestArgs("test-results/vitest-pglite.json"), {
+  DATABASE_URL: "",
+});
+countVitest("test-results/vitest-pglite.json");
+
+if (postgresUrl) {
+  run(
+    "integration (PostgreSQL)",
+    "npx",
+    [...vitestArgs("test-results/vitest-postgres.json"), "test/api"],
+    {
+      DATABASE_URL: postgresUrl,
+    },
+  );
+  countVitest("test-results/vitest-postgres.json");
+} else {
+  console.log("\n(DATABASE_URL is not set: skipping the PostgreSQL run of the integration tests.)");
+}
+
+if (!process.env.SKIP_E2E) {
+  fs.rmSync("test-results/e2e.json", { force: true });
+  run("end-to-end (Chromium)", "npx", ["playwright", "test"], { CI: process.env.CI ?? "1" });
+  if (fs.existsSync("test-results/e2e.json")) countPlaywright("test-results/e2e.json");
+  else totals.failed += 1;
+}
+
+finish();
