@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { NotesPanel } from "@/components/notes/notes-panel";
+import { ParallelRequestsDemo } from "@/components/notes/parallel-requests-demo";
 
 export const metadata: Metadata = { title: "Dashboard" };
 
@@ -15,6 +16,7 @@ export default function DashboardPage() {
         </p>
       </div>
       <NotesPanel />
+      <ParallelRequestsDemo />
     </div>
   );
 }
