@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseEnv } from "@/lib/env";
+
+describe("parseEnv", () => {
+  it("gives a local run safe defaults", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      ACCESS_TOKEN_TTL_SECONDS: 300,
+      REFRESH_GRACE_SECONDS: 10,
+      SESSION_IDLE_TIMEOUT_SECONDS: 604_800,
+      SESSION_ABSOLUTE_TIMEOUT_SECONDS: 2_592_000,
+      PORT: 3000,
+      appUrl: "http://localhost:3000",
+      isPublicDeployment: false,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.dataDir).toMatch(/\.data$/);
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(
+      parseEnv({ DATABASE_URL: "", ACCESS_TOKEN_TTL_SECONDS: "" }).ACCESS_TOKEN_TTL_SECONDS,
+    ).toBe(300);
+  });
+
+  it("refuses a public deployment without signing keys, saying what to set", () => {
+    expect(() => parseEnv({ APP_URL: "https://auth.example.com" })).toThrow(ConfigError);
+    expect(() => parseEnv({ APP_URL: "https://auth.example.com" })).toThrow(/AUTH_SIGNING_KEYS/);
+    const env = parseEnv({ APP_URL: "https://auth.example.com/", AUTH_SIGNING_KEYS: "{}" });
+    expect(env.isPublicDeployment).toBe(true);
+    expect(env.appUrl).toBe("https://auth.example.com");
+  });
+
+  it("does not treat https on loopback as public", () => {
+    expect(parseEnv({ APP_URL: "https://localhost:8443" }).isPublicDeployment).toBe(false);
+  });
+
+  it("names every invalid variable in one error", () => {
+    let message = "";
+    try {
+      parseEnv({ ACCESS_TOKEN_TTL_SECONDS: "-5", DATABASE_URL: "mysql://x", PORT: "http" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/ACCESS_TOKEN_TTL_SECONDS/);
+    expect(message).toMatch(/DATABASE_URL/);
+    expect(message).toMatch(/PORT/);
+  });
+
+  it("refuses an idle timeout longer than the absolute lifetime", () => {
+    expect(() =>
+      parseEnv({ SESSION_IDLE_TIMEOUT_SECONDS: "100", SESSION_ABSOLUTE_TIMEOUT_SECONDS: "50" }),
+    ).toThrow(/must not exceed/);
+  });
+});
