@@ -7,6 +7,8 @@ export default defineConfig([
   ...nextTs,
   globalIgnores([
     ".next/**",
+    ".next-*/**",
+    "blob-report/**",
     "lib/db/generated/**",
     "node_modules/**",
     ".data/**",
@@ -25,5 +27,10 @@ export default defineConfig([
   {
     files: ["**/*.test.ts", "test/**/*.ts", "e2e/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    // Playwright fixtures receive a `use` callback that is not React's `use` hook.
+    files: ["e2e/**/*.ts"],
+    rules: { "react-hooks/rules-of-hooks": "off" },
   },
 ]);

@@ -1,20 +1,66 @@
 /**
- * Redirects only: a visitor without the session hint cookie who asks for a
- * page that needs a user goes to /login, with where they were going kept in
- * `next`. No data access here, and no trust either: the hint is a convenience
- * (see lib/auth/cookies.ts), and every page still checks its session through
- * the refresh call.
+ * Runs before every page (not API routes or static files). Two jobs, neither
+ * of them touching data:
+ *
+ * 1. A per-request Content-Security-Policy nonce. Next.js reads the nonce from
+ *    the request's CSP header and puts it on its own scripts; with
+ *    'strict-dynamic', only scripts carrying it (and what they load) run, so
+ *    an injected <script> does not. Nonces make every page dynamically
+ *    rendered (app/layout.tsx opts in explicitly).
+ * 2. Redirects: a visitor without the session hint cookie who asks for a page
+ *    that needs a user goes to /login, with where they were going kept in
+ *    `next`. The hint is a convenience (lib/auth/cookies.ts); every page still
+ *    checks its session through the refresh call.
  */
 import { type NextRequest, NextResponse } from "next/server";
 import { SESSION_HINT_COOKIE_NAME } from "@/lib/auth/cookie-names";
 
+const PROTECTED_PATH_PREFIXES = ["/dashboard", "/sessions", "/inspector"];
+
+function isProtectedPath(pathname: string): boolean {
+  return PROTECTED_PATH_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+}
+
+/** The page CSP for one nonce. Development also needs 'unsafe-eval' (React's dev tooling). */
+export function buildContentSecurityPolicy(nonce: string, isDevelopment: boolean): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${isDevelopment ? " 'unsafe-eval'" : ""}`,
+    // Inline style attributes (React's style prop) need this; styles cannot run code.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
 export function proxy(request: NextRequest) {
-  if (request.cookies.has(SESSION_HINT_COOKIE_NAME)) return NextResponse.next();
-  const login = new URL("/login", request.url);
-  login.searchParams.set("next", `${request.nextUrl.pathname}${request.nextUrl.search}`);
-  return NextResponse.redirect(login);
+  if (isProtectedPath(request.nextUrl.pathname) && !request.cookies.has(SESSION_HINT_COOKIE_NAME)) {
+    const login = new URL("/login", request.url);
+    login.searchParams.set("next", `${request.nextUrl.pathname}${request.nextUrl.search}`);
+    return NextResponse.redirect(login);
+  }
+
+  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+  const policy = buildContentSecurityPolicy(nonce, process.env.NODE_ENV === "development");
+  const requestHeaders = new Headers(request.headers);
+  requestHeaders.set("x-nonce", nonce);
+  requestHeaders.set("Content-Security-Policy", policy);
+  const response = NextResponse.next({ request: { headers: requestHeaders } });
+  response.headers.set("Content-Security-Policy", policy);
+  return response;
 }
 
 export const config = {
-  matcher: ["/dashboard/:path*", "/sessions/:path*", "/inspector/:path*"],
+  // Pages only: API routes answer JSON and set their own headers (next.config.js).
+  matcher: [
+    {
+      source: "/((?!api|_next/static|_next/image|favicon.ico|\\.well-known).*)",
+      missing: [{ type: "header", key: "next-router-prefetch" }],
+    },
+  ],
 };

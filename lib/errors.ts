@@ -9,6 +9,8 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   abstract readonly status: number;
   readonly fields?: Record<string, string[]>;
+  /** Extra response headers this error needs (Retry-After, WWW-Authenticate…). */
+  readonly headers: Record<string, string> = {};
   constructor(message: string, fields?: Record<string, string[]>) {
     super(message);
     if (fields) this.fields = fields;

@@ -1,9 +1,15 @@
 import "server-only";
 
 import { currentTime } from "@/lib/auth/clock";
-import { EmailTaken, InvalidCredentials } from "@/lib/auth/errors";
+import {
+  AccessTokenInvalid,
+  EmailTaken,
+  InvalidCredentials,
+  WrongCurrentPassword,
+} from "@/lib/auth/errors";
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth/passwords";
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
+import { assertLoginAllowed, clearLoginFailures, recordLoginFailure } from "@/lib/auth/throttle";
 import { getDb } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
@@ -58,7 +64,8 @@ export async function registerUser(
 
 /**
  * Checks credentials and starts a session. Unknown email and wrong password
- * throw the same InvalidCredentials after the same amount of hashing work.
+ * throw the same InvalidCredentials after the same amount of hashing work,
+ * and both count against the login throttle (lib/auth/throttle.ts).
  *
  * @example
  * const { user, refreshToken } = await loginUser({ email, password }, { userAgent, ip });
@@ -67,14 +74,48 @@ export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
+  await assertLoginAllowed(input.email, client.ip);
   const db = await getDb();
   const user = await db.user.findUnique({ where: { email: input.email } });
-  if (!user) {
-    await verifyAgainstDummyHash(input.password);
+  let passwordMatches = false;
+  if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
+  else await verifyAgainstDummyHash(input.password);
+  if (!user || !passwordMatches) {
+    await recordLoginFailure(input.email, client.ip);
     throw new InvalidCredentials();
   }
-  if (!(await verifyPassword(user.passwordHash, input.password))) throw new InvalidCredentials();
+  await clearLoginFailures(input.email, client.ip);
   return startSession(user.id, client);
+}
+
+/**
+ * Changes a signed-in user's password and revokes every other session of
+ * theirs (reason `password_changed`); the session making the change stays.
+ *
+ * @example
+ * await changePassword(userId, sessionId, { currentPassword, newPassword });
+ */
+export async function changePassword(
+  userId: string,
+  currentSessionId: string,
+  input: { currentPassword: string; newPassword: string },
+): Promise<{ revokedSessions: number }> {
+  const db = await getDb();
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user) throw new AccessTokenInvalid();
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new WrongCurrentPassword();
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  const now = currentTime();
+  const [, revoked] = await db.$transaction([
+    db.user.update({ where: { id: userId }, data: { passwordHash } }),
+    db.session.updateMany({
+      where: { userId, revokedAt: null, NOT: { id: currentSessionId } },
+      data: { revokedAt: now, revokeReason: "password_changed" },
+    }),
+  ]);
+  return { revokedSessions: revoked.count };
 }
 
 /** The public view of a user: what the API returns. */

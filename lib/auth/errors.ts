@@ -13,6 +13,12 @@ export class InvalidCredentials extends defineError(
   401,
   "The email or password is incorrect.",
 ) {}
+/** Password change with a wrong current password (403: the caller is signed in, so not a 401). */
+export class WrongCurrentPassword extends defineError(
+  "invalid_current_password",
+  403,
+  "The current password is incorrect.",
+) {}
 export class EmailTaken extends defineError(
   "email_taken",
   409,
@@ -67,3 +73,15 @@ export class SessionNotFound extends defineError(
   404,
   "No such session among yours.",
 ) {}
+
+/** Too many failed logins for this account or address; `Retry-After` says when to try again. */
+export class TooManyLoginAttempts extends defineError(
+  "too_many_attempts",
+  429,
+  "Too many failed sign-in attempts. Wait a little, then try again.",
+) {
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}

@@ -2,6 +2,7 @@ import "server-only";
 
 import { NextResponse } from "next/server";
 import { AppError } from "@/lib/errors";
+import { assertSameOriginRequest } from "@/lib/http/csrf";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: Record<string, string[]> };
@@ -27,7 +28,7 @@ export function errorResponse(
 
 /** Renders an AppError; access-token failures also get `WWW-Authenticate: Bearer` (RFC 6750). */
 export function appErrorResponse(error: AppError): NextResponse<ErrorBody> {
-  const headers = new Headers();
+  const headers = new Headers(error.headers);
   if (error.code === "token_missing") {
     headers.set("WWW-Authenticate", 'Bearer realm="api"');
   } else if (error.code === "token_expired" || error.code === "token_invalid") {
@@ -42,8 +43,9 @@ export function appErrorResponse(error: AppError): NextResponse<ErrorBody> {
 type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
 
 /**
- * Wraps a route handler so that AppErrors become their contract response and
- * anything unexpected becomes a bare 500: no stack, no message, and a log line
+ * Wraps a route handler: refuses cross-site state-changing requests (403,
+ * lib/http/csrf.ts), turns AppErrors into their contract response, and turns
+ * anything unexpected into a bare 500: no stack, no message, and a log line
  * that names only the error class (messages can carry user input).
  *
  * @example
@@ -52,6 +54,7 @@ type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
 export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
   return async (request, context) => {
     try {
+      assertSameOriginRequest(request);
       return await handler(request, context);
     } catch (error) {
       if (error instanceof AppError) return appErrorResponse(error);

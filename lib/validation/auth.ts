@@ -22,8 +22,10 @@ export function normalizeEmail(email: string): string {
   return email.normalize("NFKC").trim().toLowerCase();
 }
 
-// No control characters (NUL and friends) anywhere in user-supplied text.
-const noControlChars = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+// No control characters (NUL and friends) and no lone UTF-16 surrogates
+// anywhere in user-supplied text.
+const noControlChars = (value: string) =>
+  !/[\u0000-\u001f\u007f]/.test(value) && value.isWellFormed();
 
 export const emailSchema = z
   .string({ error: "Email is required." })
@@ -57,6 +59,14 @@ export const loginSchema = z.object({
     .string({ error: "Password is required." })
     .min(1, "Password is required.")
     .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`),
+});
+
+export const changePasswordSchema = z.object({
+  currentPassword: z
+    .string({ error: "Enter your current password." })
+    .min(1, "Enter your current password.")
+    .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`),
+  newPassword: passwordSchema,
 });
 
 export const sessionIdSchema = z.uuid("Not a session id.");
