@@ -74,7 +74,8 @@ export async function assertLoginAllowed(email: string, ip: string | null): Prom
   let waitMs = 0;
   for (const [limit, key] of keysFor(email, ip)) {
     const state = await (await limiterFor(limit)).get(key);
-    if (state && state.consumedPoints >= limit.points) waitMs = Math.max(waitMs, state.msBeforeNext);
+    if (state && state.consumedPoints >= limit.points)
+      waitMs = Math.max(waitMs, state.msBeforeNext);
   }
   if (waitMs > 0) throw new TooManyLoginAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
 }
