@@ -35,6 +35,8 @@ const envSchema = z
     AUTH_SIGNING_KEYS: z.string().min(1).optional(),
     /** "1" when a reverse proxy you control sets X-Forwarded-For / X-Forwarded-Proto. */
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
+    /** "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset). */
+    AUTH_TEST_CLOCK: z.enum(["0", "1"]).default("0"),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
@@ -81,6 +83,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       `APP_URL (${host}) declares a public deployment, but AUTH_SIGNING_KEYS is not set.\n` +
         "  Generate a key set with `npm run keys:generate` and pass its output as AUTH_SIGNING_KEYS.\n" +
         "  (Keys are generated automatically only for local runs.)",
+    );
+  }
+  if (isPublicDeployment && env.AUTH_TEST_CLOCK === "1") {
+    throw new ConfigError(
+      `AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused for a public deployment (APP_URL ${host}).`,
     );
   }
   return {

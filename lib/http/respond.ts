@@ -2,7 +2,9 @@ import "server-only";
 
 import { NextResponse } from "next/server";
 import { AppError } from "@/lib/errors";
+import { runWithClockOffset } from "@/lib/auth/clock";
 import { assertSameOriginRequest } from "@/lib/http/csrf";
+import { readTestClockOffset } from "@/lib/http/test-clock";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: Record<string, string[]> };
@@ -44,7 +46,8 @@ type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
 
 /**
  * Wraps a route handler: refuses cross-site state-changing requests (403,
- * lib/http/csrf.ts), turns AppErrors into their contract response, and turns
+ * lib/http/csrf.ts), applies an end-to-end test's clock offset where that is
+ * enabled (lib/http/test-clock.ts), turns AppErrors into their contract response, and turns
  * anything unexpected into a bare 500: no stack, no message, and a log line
  * that names only the error class (messages can carry user input).
  *
@@ -55,6 +58,10 @@ export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
   return async (request, context) => {
     try {
       assertSameOriginRequest(request);
+      const clockOffsetMs = readTestClockOffset(request);
+      if (clockOffsetMs !== 0) {
+        return await runWithClockOffset(clockOffsetMs, () => handler(request, context));
+      }
       return await handler(request, context);
     } catch (error) {
       if (error instanceof AppError) return appErrorResponse(error);
