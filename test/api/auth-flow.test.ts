@@ -272,6 +272,8 @@ describe("refresh rotation", () => {
     const missing = await new TestClient().call(refresh, "/api/auth/refresh", { method: "POST" });
     expect(missing.status).toBe(401);
     expect(missing.body.error.code).toBe("refresh_token_missing");
+    // Nothing was sent, so nothing is cleared: a late answer must not delete a fresh login's cookie.
+    expect(missing.setCookies).toHaveLength(0);
     const garbage = await new TestClient().call(refresh, "/api/auth/refresh", {
       method: "POST",
       refreshToken: "not-a-token",

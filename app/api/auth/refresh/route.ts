@@ -1,4 +1,5 @@
 import { clearRefreshCookie, readRefreshCookie } from "@/lib/auth/cookies";
+import { RefreshTokenMissing } from "@/lib/auth/errors";
 import { rotateRefreshToken } from "@/lib/auth/sessions";
 import { AppError } from "@/lib/errors";
 import { appErrorResponse, withErrorHandling } from "@/lib/http/respond";
@@ -6,8 +7,8 @@ import { sessionResponse } from "@/lib/http/session-response";
 
 /**
  * POST /api/auth/refresh (refresh cookie only) → 200 session body + rotated
- * cookie. Any refusal answers 401 with its reason and clears the cookie, so a
- * browser never keeps presenting a token that cannot work.
+ * cookie. Any refusal answers 401 with its reason and clears the cookie (unless
+ * none was sent), so a browser never keeps presenting a token that cannot work.
  */
 export const POST = withErrorHandling(async (request) => {
   try {
@@ -16,7 +17,9 @@ export const POST = withErrorHandling(async (request) => {
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     const response = appErrorResponse(error);
-    clearRefreshCookie(response, request);
+    // IMPORTANT: with no cookie sent there is nothing to clear, and clearing anyway would race a
+    // login in flight: a late "missing" answer would delete the cookies that login just set.
+    if (!(error instanceof RefreshTokenMissing)) clearRefreshCookie(response, request);
     return response;
   }
 });
