@@ -4,7 +4,9 @@
  *   1. format, lint, typecheck
  *   2. unit + HTTP integration tests on embedded PGlite
  *   3. the HTTP integration tests again on PostgreSQL, when DATABASE_URL names one
- *      (a fresh database is created on that server for the run and dropped after)
+ *      (a fresh database is created on that server for the run and dropped after),
+ *      then the multi-instance test: a build in .next-multi served by two
+ *      `next start` processes sharing another fresh database
  *   4. Playwright end-to-end tests in Chromium against `next build` + `next start`
  *
  * Set SKIP_E2E=1 to stop after step 3.
@@ -30,6 +32,11 @@ function run(label, command, args, env = {}) {
 }
 
 function countVitest(file) {
+  if (!fs.existsSync(file)) {
+    // The runner died before reporting (a failed global setup): count it as a failure.
+    totals.failed += 1;
+    return;
+  }
   const report = JSON.parse(fs.readFileSync(file, "utf8"));
   totals.passed += report.numPassedTests;
   totals.failed += report.numFailedTests;
@@ -82,8 +89,19 @@ if (postgresUrl) {
     },
   );
   countVitest("test-results/vitest-postgres.json");
+
+  fs.rmSync("test-results/vitest-multi.json", { force: true });
+  run(
+    "multi-instance (PostgreSQL, 2 × next start)",
+    "npx",
+    [...vitestArgs("test-results/vitest-multi.json"), "-c", "vitest.multi.config.mts"],
+    { DATABASE_URL: postgresUrl },
+  );
+  countVitest("test-results/vitest-multi.json");
 } else {
-  console.log("\n(DATABASE_URL is not set: skipping the PostgreSQL run of the integration tests.)");
+  console.log(
+    "\n(DATABASE_URL is not set: skipping the PostgreSQL run of the integration tests and the multi-instance test.)",
+  );
 }
 
 if (!process.env.SKIP_E2E) {

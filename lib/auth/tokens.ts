@@ -9,27 +9,61 @@ import "server-only";
  * from the token: `jwk`/`jku`/`x5u` headers are ignored), `typ: at+jwt` (so no
  * other JWT of ours passes as an access token), issuer, audience, and the
  * presence of exp/iat/sub/sid/jti.
+ *
+ * The verified-token cache. A client sends the same access token with every
+ * request for its whole lifetime, and checking the same Ed25519 signature over
+ * the same bytes again can only give the same answer. So after a token passes
+ * full verification, its claims are remembered under the exact token string:
+ *
+ *   MISS  token not in the cache → full verification (signature, header,
+ *         issuer, audience, required claims, time); only a success is stored.
+ *   HIT   byte-identical token → no signature check, but the time checks
+ *         (exp, nbf, iat against "now") run again on every request, so a
+ *         cached token expires at exactly the same second as an uncached one.
+ *
+ * What keeps it sound:
+ * - The key is the whole compact token, compared by the Map as a string: a
+ *   token that differs in any byte (a flipped signature bit, an edited claim)
+ *   is a different key, is never served from the cache, and is verified in
+ *   full. Failures are never cached.
+ * - Entries belong to one key set and one issuer: when getSigningKeys()
+ *   returns a different set (a key added or removed) or APP_URL changes, the
+ *   cache starts empty, so a removed key's tokens stop at once.
+ * - Bounded: at most ACCESS_TOKEN_CACHE_SIZE entries, least recently used
+ *   evicted first; an expired entry is dropped when it is next seen.
+ *   ACCESS_TOKEN_CACHE_SIZE=0 turns the cache off.
+ * - It is per process and safe to lose: a restart or another instance only
+ *   means one more full verification.
  */
 import { randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import { currentTime, toEpochSeconds } from "@/lib/auth/clock";
 import { AccessTokenExpired, AccessTokenInvalid } from "@/lib/auth/errors";
-import { ACCESS_TOKEN_ALG, getSigningKeys } from "@/lib/auth/keys";
-import { getEnv } from "@/lib/env";
+import { ACCESS_TOKEN_ALG, type SigningKeySet, getSigningKeys } from "@/lib/auth/keys";
+import { type Env, getEnv } from "@/lib/env";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 /** Anything longer is refused before it is parsed. Ours are about 400 bytes. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+/**
+ * A compact JWS: three base64url parts, nothing else. jose's decoder would
+ * also skip whitespace inside a part; refusing that up front keeps one token
+ * one string (and one cache key).
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Tolerated drift between our own instances' clocks (NTP keeps them within milliseconds). */
 const CLOCK_TOLERANCE_SECONDS = 1;
 
-export type AccessTokenClaims = JWTPayload & {
-  sub: string;
-  sid: string;
-  jti: string;
-  iat: number;
-  exp: number;
-};
+/** Read-only: one verified token's claims may be shared by many requests (see the cache above). */
+export type AccessTokenClaims = Readonly<
+  JWTPayload & {
+    sub: string;
+    sid: string;
+    jti: string;
+    iat: number;
+    exp: number;
+  }
+>;
 
 export type SignedAccessToken = {
   accessToken: string;
@@ -64,20 +98,107 @@ export async function signAccessToken(subject: {
   return { accessToken, expiresAt: new Date((issuedAt + expiresIn) * 1000), expiresIn };
 }
 
+type VerificationCache = {
+  /** The key set and issuer every entry was verified against. */
+  keys: SigningKeySet;
+  issuer: string;
+  maxEntries: number;
+  /** Token string → its verified claims, least recently used first (Map keeps insertion order). */
+  entries: Map<string, AccessTokenClaims>;
+  hits: number;
+  misses: number;
+};
+
+const globalForTokens = globalThis as typeof globalThis & {
+  __verifiedAccessTokens?: VerificationCache;
+};
+
+/** The cache for this key set and configuration (a new, empty one when either changed), or null when disabled. */
+function verificationCacheFor(keys: SigningKeySet, env: Env): VerificationCache | null {
+  const maxEntries = env.ACCESS_TOKEN_CACHE_SIZE;
+  let cache = globalForTokens.__verifiedAccessTokens;
+  if (
+    !cache ||
+    cache.keys !== keys ||
+    cache.issuer !== env.appUrl ||
+    cache.maxEntries !== maxEntries
+  ) {
+    cache = { keys, issuer: env.appUrl, maxEntries, entries: new Map(), hits: 0, misses: 0 };
+    globalForTokens.__verifiedAccessTokens = cache;
+  }
+  return maxEntries > 0 ? cache : null;
+}
+
+function rememberVerifiedToken(
+  cache: VerificationCache,
+  token: string,
+  claims: AccessTokenClaims,
+): void {
+  cache.entries.delete(token);
+  cache.entries.set(token, claims);
+  while (cache.entries.size > cache.maxEntries) {
+    const oldest = cache.entries.keys().next().value;
+    if (oldest === undefined) break;
+    cache.entries.delete(oldest);
+  }
+}
+
+/**
+ * The checks whose answer changes with the clock, run on every request,
+ * cached or not. `exp` and `nbf` follow jose's own rules (with the same
+ * tolerance); `iat` in the future means a token we did not issue.
+ */
+function assertCurrentlyValid(claims: AccessTokenClaims, nowSeconds: number): void {
+  if (claims.exp <= nowSeconds - CLOCK_TOLERANCE_SECONDS) throw new AccessTokenExpired();
+  if (typeof claims.nbf === "number" && claims.nbf > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
+    throw new AccessTokenInvalid();
+  }
+  if (claims.iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) throw new AccessTokenInvalid();
+}
+
 /**
  * Verifies an access token and returns its claims.
  *
  * Throws `AccessTokenExpired` for a token that was valid but is past `exp`,
  * and `AccessTokenInvalid` for every other failure (with one generic message,
- * so the answer teaches an attacker nothing).
+ * so the answer teaches an attacker nothing). A token that already passed full
+ * verification in this process skips only the signature check (see "The
+ * verified-token cache" at the top of this module); the returned claims are
+ * frozen, because they may be shared between requests.
  *
  * @example
  * const claims = await verifyAccessToken(bearer); // { sub, sid, jti, iat, exp, ... }
  */
 export async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
-  if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new AccessTokenInvalid();
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+    throw new AccessTokenInvalid();
+  }
   const env = getEnv();
-  const { verifiers } = await getSigningKeys();
+  const keys = await getSigningKeys();
+  const cache = verificationCacheFor(keys, env);
+  const cached = cache?.entries.get(token);
+  if (cache && cached) {
+    cache.hits += 1;
+    try {
+      assertCurrentlyValid(cached, toEpochSeconds(currentTime()));
+    } catch (error) {
+      cache.entries.delete(token);
+      throw error;
+    }
+    rememberVerifiedToken(cache, token, cached);
+    return cached;
+  }
+  if (cache) cache.misses += 1;
+  const claims = await verifyAccessTokenFully(token, keys, env);
+  if (cache) rememberVerifiedToken(cache, token, claims);
+  return claims;
+}
+
+async function verifyAccessTokenFully(
+  token: string,
+  { verifiers }: SigningKeySet,
+  env: Env,
+): Promise<AccessTokenClaims> {
   try {
     const { payload } = await jwtVerify(
       token,
@@ -96,18 +217,52 @@ export async function verifyAccessToken(token: string): Promise<AccessTokenClaim
         currentDate: currentTime(),
       },
     );
-    const nowSeconds = toEpochSeconds(currentTime());
-    if (typeof payload.iat !== "number" || payload.iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
+    if (
+      typeof payload.iat !== "number" ||
+      typeof payload.exp !== "number" ||
+      typeof payload.sid !== "string" ||
+      typeof payload.sub !== "string" ||
+      typeof payload.jti !== "string"
+    ) {
       throw new AccessTokenInvalid();
     }
-    if (typeof payload.sid !== "string" || typeof payload.sub !== "string") {
-      throw new AccessTokenInvalid();
-    }
-    return payload as AccessTokenClaims;
+    const claims = payload as AccessTokenClaims;
+    assertCurrentlyValid(claims, toEpochSeconds(currentTime()));
+    if (Array.isArray(claims.aud)) Object.freeze(claims.aud);
+    return Object.freeze(claims);
   } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw new AccessTokenExpired();
+    if (error instanceof joseErrors.JWTExpired || error instanceof AccessTokenExpired) {
+      throw new AccessTokenExpired();
+    }
     // jose's own errors, our AccessTokenInvalid, and the plain TypeErrors some
     // malformed inputs provoke all end here: one answer for all of them.
     throw new AccessTokenInvalid();
   }
+}
+
+/**
+ * How the verified-token cache is doing in this process (for tests and
+ * diagnostics; holds no token).
+ *
+ * @example
+ * const { entries, hits, misses } = getAccessTokenCacheStats();
+ */
+export function getAccessTokenCacheStats(): {
+  entries: number;
+  maxEntries: number;
+  hits: number;
+  misses: number;
+} {
+  const cache = globalForTokens.__verifiedAccessTokens;
+  return {
+    entries: cache?.entries.size ?? 0,
+    maxEntries: cache?.maxEntries ?? getEnv().ACCESS_TOKEN_CACHE_SIZE,
+    hits: cache?.hits ?? 0,
+    misses: cache?.misses ?? 0,
+  };
+}
+
+/** Empties the verified-token cache and its counters. */
+export function clearAccessTokenCache(): void {
+  globalForTokens.__verifiedAccessTokens = undefined;
 }
