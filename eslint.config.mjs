@@ -6,8 +6,8 @@ export default defineConfig([
   ...nextVitals,
   ...nextTs,
   globalIgnores([
-    ".next/**",
-    ".next-*/**",
+    "**/.next/**",
+    "**/.next-*/**",
     "blob-report/**",
     "lib/db/generated/**",
     "node_modules/**",

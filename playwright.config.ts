@@ -62,6 +62,8 @@ export default defineConfig({
       DATA_DIR: dataDir,
       ACCESS_TOKEN_TTL_SECONDS: String(E2E_ACCESS_TOKEN_TTL_SECONDS),
       REFRESH_GRACE_SECONDS: String(E2E_REFRESH_GRACE_SECONDS),
+      // The inspector's server-assisted scenarios (e2e/inspector.spec.ts); never on a public deployment.
+      AUTH_DEV_SCENARIOS: "1",
     },
   },
 });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
@@ -11,8 +11,10 @@ export default defineConfig({
   },
   test: {
     include: ["lib/**/*.test.ts", "app/**/*.test.ts", "test/**/*.test.ts"],
+    // Two real servers on PostgreSQL: its own config (vitest.multi.config.mts).
+    exclude: [...configDefaults.exclude, "test/multi-instance/**"],
     environment: "node",
-    testTimeout: 30_000,
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
     // One worker, shared module state: every HTTP test file reuses the one

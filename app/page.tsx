@@ -29,6 +29,9 @@ export default function HomePage() {
           <Link href="/sessions" className="hover:text-slate-900">
             Sessions
           </Link>
+          <Link href="/inspector" className="hover:text-slate-900">
+            Inspector
+          </Link>
         </nav>
       </header>
       <main className="mt-12 space-y-12">

@@ -28,6 +28,13 @@ const envSchema = z
       .optional(),
     DATA_DIR: z.string().min(1).default(".data"),
     ACCESS_TOKEN_TTL_SECONDS: positiveSeconds(300),
+    /** Verified access tokens remembered per process (lib/auth/tokens.ts); 0 turns the cache off. */
+    ACCESS_TOKEN_CACHE_SIZE: z.coerce
+      .number()
+      .int("must be a whole number of entries")
+      .min(0)
+      .max(1_000_000)
+      .default(10_000),
     REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
     SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(7 * 24 * 60 * 60),
     SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(30 * 24 * 60 * 60),
@@ -37,6 +44,11 @@ const envSchema = z
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
     /** "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset). */
     AUTH_TEST_CLOCK: z.enum(["0", "1"]).default("0"),
+    /**
+     * "1" turns on the inspector's scenario endpoints (/api/auth/dev/*): a genuinely expired
+     * access token, a captured refresh token replayed as a thief would, a lost refresh answer.
+     */
+    AUTH_DEV_SCENARIOS: z.enum(["0", "1"]).default("0"),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
@@ -88,6 +100,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (isPublicDeployment && env.AUTH_TEST_CLOCK === "1") {
     throw new ConfigError(
       `AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused for a public deployment (APP_URL ${host}).`,
+    );
+  }
+  if (isPublicDeployment && env.AUTH_DEV_SCENARIOS === "1") {
+    throw new ConfigError(
+      `AUTH_DEV_SCENARIOS=1 lets a signed-in user replay refresh tokens and mint expired access tokens; it is refused for a public deployment (APP_URL ${host}).`,
     );
   }
   return {

@@ -1,9 +1,20 @@
 /**
  * The token flow as a sequence diagram, drawn as SVG from the list of steps
  * below (one arrow per step), so the picture and the text cannot drift apart.
+ * Each browser-side step names the event the fetch wrapper records for it
+ * (lib/client/auth-store.ts), so the diagram reads like the inspector's timeline.
  */
+import type { AuthEventType } from "@/lib/client/auth-store";
+
 type Lane = "browser" | "server" | "db";
-type Step = { from: Lane; to: Lane; label: string; note?: string; tone?: "ok" | "warn" };
+type Step = {
+  from: Lane;
+  to: Lane;
+  label: string;
+  /** What the inspector's timeline shows at this step. */
+  event?: AuthEventType;
+  tone?: "ok" | "warn";
+};
 
 const LANES: Array<{ id: Lane; title: string; subtitle: string }> = [
   { id: "browser", title: "Browser", subtitle: "page + fetch wrapper" },
@@ -18,30 +29,61 @@ const STEPS: Step[] = [
     from: "server",
     to: "browser",
     label: "200 access JWT (body, 5 min) + refresh cookie (httpOnly)",
+    event: "login",
     tone: "ok",
   },
-  { from: "browser", to: "server", label: "GET /api/notes  Authorization: Bearer <JWT>" },
+  {
+    from: "browser",
+    to: "server",
+    label: "GET /api/notes  Authorization: Bearer <JWT>",
+    event: "request",
+  },
   {
     from: "server",
     to: "browser",
     label: "200 notes (signature checked, no DB lookup)",
     tone: "ok",
   },
-  { from: "browser", to: "server", label: "GET /api/notes  (token has expired)" },
-  { from: "server", to: "browser", label: "401 token_expired", tone: "warn" },
+  {
+    from: "browser",
+    to: "server",
+    label: "GET /api/notes  (token has expired)",
+    event: "request",
+  },
+  {
+    from: "server",
+    to: "browser",
+    label: "401 token_expired",
+    event: "unauthorized",
+    tone: "warn",
+  },
   {
     from: "browser",
     to: "server",
     label: "POST /api/auth/refresh  (cookie, once for all callers)",
+    event: "refresh_start",
   },
   { from: "server", to: "db", label: "rotate: spend old token, store successor, atomically" },
-  { from: "server", to: "browser", label: "200 new access JWT + rotated cookie", tone: "ok" },
-  { from: "browser", to: "server", label: "retry GET /api/notes with the new JWT" },
+  {
+    from: "server",
+    to: "browser",
+    label: "200 new access JWT + rotated cookie",
+    event: "rotation",
+    tone: "ok",
+  },
+  {
+    from: "browser",
+    to: "server",
+    label: "retry GET /api/notes with the new JWT",
+    event: "retry",
+  },
   { from: "server", to: "browser", label: "200 notes", tone: "ok" },
 ];
 
-const WIDTH = 760;
-const LANE_X: Record<Lane, number> = { browser: 110, server: 400, db: 660 };
+const WIDTH = 860;
+/** Left of the browser's lane: the event names. */
+const EVENT_X = 62;
+const LANE_X: Record<Lane, number> = { browser: 210, server: 500, db: 760 };
 const HEADER_HEIGHT = 64;
 const ROW_HEIGHT = 34;
 const TONE_COLOR = { ok: "#047857", warn: "#b45309" } as const;
@@ -52,12 +94,16 @@ export function FlowDiagram() {
     <figure className="overflow-x-auto rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
       <svg
         viewBox={`0 0 ${WIDTH} ${height}`}
-        className="min-w-[640px]"
+        className="min-w-[720px]"
         role="img"
         aria-labelledby="flow-title flow-desc"
       >
         <title id="flow-title">Access and refresh token flow</title>
-        <desc id="flow-desc">{STEPS.map((s, i) => `${i + 1}. ${s.label}`).join(". ")}</desc>
+        <desc id="flow-desc">
+          {STEPS.map((s, i) => `${i + 1}. ${s.label}${s.event ? ` (event ${s.event})` : ""}`).join(
+            ". ",
+          )}
+        </desc>
         <defs>
           <marker
             id="arrow"
@@ -71,6 +117,12 @@ export function FlowDiagram() {
             <path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke" />
           </marker>
         </defs>
+        <text x={EVENT_X} y={23} textAnchor="middle" fontSize="11" fontWeight="600" fill="#4338ca">
+          Timeline event
+        </text>
+        <text x={EVENT_X} y={39} textAnchor="middle" fontSize="11" fill="#64748b">
+          (the inspector)
+        </text>
         {LANES.map((lane) => (
           <g key={lane.id}>
             <rect
@@ -125,12 +177,26 @@ export function FlowDiagram() {
               <text x={labelX} y={y - 6} textAnchor="middle" fontSize="11" fill={color}>
                 {i + 1}. {step.label}
               </text>
+              {step.event && (
+                <text
+                  x={EVENT_X}
+                  y={y + 4}
+                  textAnchor="middle"
+                  fontSize="10"
+                  fontFamily="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
+                  fill="#4338ca"
+                >
+                  {step.event}
+                </text>
+              )}
             </g>
           );
         })}
       </svg>
       <figcaption className="mt-2 text-xs text-slate-500">
-        Steps 6–11 happen without the user noticing: that is the silent refresh.
+        Steps 6–11 happen without the user noticing: that is the silent refresh. On the left, in
+        blue, the event the fetch wrapper records at each step: the inspector&apos;s timeline shows
+        exactly these (signed-in users can open it from the header, at /inspector).
       </figcaption>
     </figure>
   );

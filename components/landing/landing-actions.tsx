@@ -18,6 +18,9 @@ export function LandingActions() {
         <Link href="/dashboard" className={PRIMARY}>
           Go to your dashboard
         </Link>
+        <Link href="/inspector" className={SECONDARY}>
+          Open the inspector
+        </Link>
         <Link href="/sessions" className={SECONDARY}>
           Your sessions
         </Link>

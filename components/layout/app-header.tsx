@@ -12,6 +12,7 @@ const NAV_LINKS = [
   { href: "/", label: "Home" },
   { href: "/dashboard", label: "Dashboard" },
   { href: "/sessions", label: "Sessions" },
+  { href: "/inspector", label: "Inspector" },
 ] as const;
 
 /** Who is signed in, the access token's countdown, links to every page, and Log out. */

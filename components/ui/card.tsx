@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 
-/** A titled panel. */
+/** A titled panel; a landmark region named by its title. */
 export function Card({
   title,
   description,
@@ -13,7 +13,7 @@ export function Card({
   children: ReactNode;
 }) {
   return (
-    <section className="rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+    <section aria-label={title} className="rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
       <header className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-5 py-4">
         <div>
           <h2 className="text-base font-semibold text-slate-900">{title}</h2>

@@ -12,13 +12,19 @@ import "server-only";
  *   CURRENT   g = H, unused  → ROTATE: compare-and-set headGeneration g → g+1
  *                              in one transaction with "mark T used" and
  *                              "insert child (g+1)". Returns the child.
- *   GRACE     g = H-1 and now − headIssuedAt ≤ REFRESH_GRACE_SECONDS
+ *   GRACE     g = H-1 and now − headIssuedAt ≤ the grace window
  *                            → issue another token at generation H (a sibling
  *                              of the current one), change nothing else.
  *   REUSED    anything older, or g = H-1 after the window
  *                            → revoke the whole session (reason
- *                              refresh_token_reused). Every token of the
- *                              family stops working.
+ *                              refresh_token_reused) and mark T `reusedAt`
+ *                              (so the inspector can show which token came
+ *                              back). Every token of the family stops working.
+ *
+ * The grace window (REFRESH_GRACE_SECONDS) and the idle timeout
+ * (SESSION_IDLE_TIMEOUT_SECONDS) are the session's effective policy: the
+ * server defaults, or shorter per-session values from the inspector's policy
+ * panel (lib/auth/session-policy.ts).
  *
  * Races each rule prevents:
  * - Two requests rotating the same token at once (two tabs, two instances):
@@ -46,6 +52,7 @@ import {
   hashRefreshToken,
   isWellFormedRefreshToken,
 } from "@/lib/auth/refresh-token-value";
+import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import { type Db, getDb } from "@/lib/db/client";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
@@ -71,8 +78,8 @@ function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }
 
-function idleExpiry(now: Date, absoluteExpiresAt: Date): Date {
-  const idle = addSeconds(now, getEnv().SESSION_IDLE_TIMEOUT_SECONDS);
+function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: number): Date {
+  const idle = addSeconds(now, idleTimeoutSeconds);
   return idle < absoluteExpiresAt ? idle : absoluteExpiresAt;
 }
 
@@ -100,7 +107,7 @@ export async function startSession(
       ip: client.ip,
       createdAt: now,
       lastUsedAt: now,
-      idleExpiresAt: idleExpiry(now, absoluteExpiresAt),
+      idleExpiresAt: idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS),
       absoluteExpiresAt,
       headGeneration: 0,
       headIssuedAt: now,
@@ -139,7 +146,6 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const db = await getDb();
-  const env = getEnv();
   const now = currentTime();
 
   const token = await db.refreshToken.findUnique({
@@ -150,6 +156,7 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   const { user, ...initialSession } = token.session;
   let session: Session = initialSession;
   assertSessionUsable(session, now);
+  const policy = effectiveSessionPolicy(session);
 
   if (token.generation === session.headGeneration && token.usedAt === null) {
     const successor = generateRefreshToken();
@@ -160,7 +167,7 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
           headGeneration: token.generation + 1,
           headIssuedAt: now,
           lastUsedAt: now,
-          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt),
+          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
         },
       });
       if (claimed.count !== 1) return null;
@@ -182,7 +189,7 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
     assertSessionUsable(session, now);
   }
 
-  const graceEndsAt = addSeconds(session.headIssuedAt, env.REFRESH_GRACE_SECONDS);
+  const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
   if (token.generation === session.headGeneration - 1 && now <= graceEndsAt) {
     const sibling = generateRefreshToken();
     const head = session.headGeneration;
@@ -191,7 +198,10 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
       // session must not have been revoked, since we read it.
       const touched = await tx.session.updateMany({
         where: { id: session.id, headGeneration: head, revokedAt: null },
-        data: { lastUsedAt: now, idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt) },
+        data: {
+          lastUsedAt: now,
+          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
+        },
       });
       if (touched.count !== 1) return null;
       await tx.refreshToken.updateMany({
@@ -215,6 +225,7 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   }
 
   await revokeSessionFamily(session.id, "refresh_token_reused");
+  await db.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
   throw new RefreshTokenReused();
 }
 

@@ -31,6 +31,11 @@
  * 5. Lying clocks and timers. Expiry is local send time + `accessTokenExpiresIn`, so a clock that
  *    is minutes off does not matter; a laptop that slept does not fire timers, so the proactive
  *    refresh is re-checked on `visibilitychange`, `focus` and `online`.
+ *
+ * Two methods exist for the inspector page (app/(app)/inspector) and nothing else:
+ * `replaceAccessToken` swaps the in-memory token for another token of the same session (the
+ * "expire my access token now" scenario hands it a genuinely expired one), and `annotate` writes
+ * a scenario marker into the event log. Neither sends a request or tells other tabs.
  */
 import { ApiError, isRecord, readApiError, readErrorCode } from "./api-error";
 import {
@@ -161,6 +166,16 @@ export interface AuthClient {
   login(credentials: Credentials): Promise<AuthUser>;
   register(registration: Registration): Promise<AuthUser>;
   logout(): Promise<void>;
+  /**
+   * Inspector only: holds `accessToken` instead of the current one, keeping the local expiry
+   * estimate, epoch and timers. The next request therefore sends it as if it were fresh, and
+   * whatever the server answers (a 401 `token_expired` for an expired token) goes through the
+   * ordinary path. Throws unless signed in. The token is not checked here: tokens are opaque to
+   * this client, and the server is the judge.
+   */
+  replaceAccessToken(accessToken: string): void;
+  /** Inspector only: records a `scenario` event (a scenario's start or its verdict) in the log. */
+  annotate(detail: string): void;
   start(): void;
   stop(): void;
 }
@@ -584,6 +599,18 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     }
   }
 
+  function replaceAccessToken(accessToken: string): void {
+    const state = store.getState();
+    if (state.status !== "authenticated" || !state.user || state.accessTokenExpiresAt === null) {
+      throw new Error("replaceAccessToken needs a signed-in session.");
+    }
+    if (accessToken === "") throw new TypeError("replaceAccessToken needs a token.");
+    // Same identity, so the epoch stays: a refresh already on the wire still applies, and its
+    // fresh token then simply replaces this one.
+    store.setState({ accessToken });
+    record("token_replaced", `now holding ${fingerprint(accessToken)}`);
+  }
+
   function start(): void {
     if (started) return;
     started = true;
@@ -609,6 +636,8 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     login: (credentials) => postCredentials(LOGIN_API_PATH, credentials),
     register: (registration) => postCredentials(REGISTER_API_PATH, registration),
     logout,
+    replaceAccessToken,
+    annotate: (detail) => record("scenario", detail),
     start,
     stop,
   };

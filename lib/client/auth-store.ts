@@ -48,7 +48,9 @@ export type AuthEventType =
   | "logout"
   | "broadcast_sent"
   | "broadcast_received"
-  | "proactive_refresh"; // the token is about to expire while the tab is visible
+  | "proactive_refresh" // the token is about to expire while the tab is visible
+  | "token_replaced" // the inspector swapped in another token of this session (see replaceAccessToken)
+  | "scenario"; // the inspector's marker: a scenario started, or its verdict (detail)
 
 export interface AuthEvent {
   seq: number;

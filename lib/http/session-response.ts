@@ -3,8 +3,8 @@ import "server-only";
 import { NextResponse } from "next/server";
 import { type PublicUser, toPublicUser } from "@/lib/auth/accounts";
 import { setRefreshCookie } from "@/lib/auth/cookies";
+import { signAccessTokenForSession } from "@/lib/auth/session-policy";
 import type { IssuedRefreshToken } from "@/lib/auth/sessions";
-import { signAccessToken } from "@/lib/auth/tokens";
 
 export type SessionBody = {
   user: PublicUser;
@@ -24,7 +24,11 @@ export async function sessionResponse(
   issued: IssuedRefreshToken,
   status: 200 | 201 = 200,
 ): Promise<NextResponse<SessionBody>> {
-  const access = await signAccessToken({ userId: issued.user.id, sessionId: issued.session.id });
+  // The session's lifetime: the server default, or shorter from the inspector's policy panel.
+  const access = await signAccessTokenForSession({
+    userId: issued.user.id,
+    session: issued.session,
+  });
   const response = NextResponse.json<SessionBody>(
     {
       user: toPublicUser(issued.user),

@@ -1,0 +1,19 @@
+import type { Metadata } from "next";
+import { Inspector } from "@/components/inspector/inspector";
+import { areDevScenariosEnabled } from "@/lib/auth/dev-scenarios";
+import { isSessionPolicyPanelEnabled } from "@/lib/auth/session-policy";
+
+export const metadata: Metadata = { title: "Inspector" };
+
+/**
+ * /inspector: silent refresh, watched and broken on purpose. The server decides here which
+ * development-only parts to offer; their routes check the same configuration again.
+ */
+export default function InspectorPage() {
+  return (
+    <Inspector
+      devScenarios={areDevScenariosEnabled()}
+      policyPanel={isSessionPolicyPanelEnabled()}
+    />
+  );
+}

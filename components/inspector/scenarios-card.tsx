@@ -1,0 +1,177 @@
+"use client";
+
+import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { getAuthClient } from "@/lib/client/auth-client";
+import { getPageClockSkew } from "@/lib/client/page-clock";
+import { type ScenarioContext, type ScenarioId, type Verdict, runScenario } from "./run-scenario";
+
+type Scenario = {
+  id: ScenarioId;
+  title: string;
+  /** What will happen, before pressing. */
+  description: string;
+  needsDevScenarios: boolean;
+};
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: "expire",
+    title: "Expire my access token now",
+    description:
+      "The server signs an already-expired token for this session and the wrapper holds it as if it were fresh. The next call meets a real 401, refreshes once, and retries.",
+    needsDevScenarios: true,
+  },
+  {
+    id: "burst",
+    title: "Fire 10 requests at once",
+    description:
+      "Ten GET /api/me at the same moment, with an expired token: ten 401s, and still one refresh for all of them.",
+    needsDevScenarios: false,
+  },
+  {
+    id: "replay",
+    title: "Replay my previous refresh token, as a thief would",
+    description:
+      "The server keeps a copy of your refresh cookie, you refresh once, and after the grace window the copy is presented again. Reuse detection revokes the family.",
+    needsDevScenarios: true,
+  },
+  {
+    id: "lose",
+    title: "Lose the refresh response",
+    description:
+      "The server rotates your refresh token but the answer never arrives. The retry with the old cookie lands in the grace window and you stay signed in.",
+    needsDevScenarios: true,
+  },
+  {
+    id: "second-tab",
+    title: "Open a second tab",
+    description:
+      "Another tab of this app restores the session. The tabs share the refresh lock and tell each other about new tokens; logging out in one signs out both.",
+    needsDevScenarios: false,
+  },
+  {
+    id: "skew",
+    title: "Skew my clock by 10 minutes",
+    description:
+      "This tab's clock runs 10 minutes fast (Date.now only; the server keeps its own time). The wrapper never compares exp with the local clock, so it costs one refresh.",
+    needsDevScenarios: false,
+  },
+];
+
+const VERDICT_CLASSES: Record<Verdict["tone"], string> = {
+  ok: "bg-emerald-50 text-emerald-900 ring-emerald-200",
+  warn: "bg-amber-50 text-amber-900 ring-amber-200",
+  error: "bg-red-50 text-red-900 ring-red-200",
+};
+
+/**
+ * Buttons that run real flows against the real server through the real fetch wrapper, and the
+ * verdict of each, read from the wrapper's event log and the server's view (run-scenario.ts).
+ */
+export function ScenariosCard({
+  devScenarios,
+  onRunningChange,
+  reloadView,
+  showView,
+}: {
+  devScenarios: boolean;
+  onRunningChange(running: boolean): void;
+  reloadView: ScenarioContext["reloadView"];
+  showView: ScenarioContext["showView"];
+}) {
+  const [running, setRunning] = useState<ScenarioId | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
+  const [verdicts, setVerdicts] = useState<Partial<Record<ScenarioId, Verdict>>>({});
+  // The skew lives in lib/client/page-clock.ts (module state, per page load); read it after runs.
+  const [skewed, setSkewed] = useState(
+    () => typeof window !== "undefined" && getPageClockSkew() !== 0,
+  );
+
+  async function run(scenario: Scenario) {
+    const client = getAuthClient();
+    setRunning(scenario.id);
+    onRunningChange(true);
+    setVerdicts(({ [scenario.id]: _previous, ...rest }) => rest);
+    const title = scenario.id === "skew" && skewed ? "Put my clock back" : scenario.title;
+    client.annotate(`▶ ${title}`);
+    let verdict: Verdict;
+    try {
+      verdict = await runScenario(scenario.id, {
+        client,
+        devScenarios,
+        reloadView,
+        showView,
+        progress: setProgress,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      verdict = { tone: "error", summary: `failed: ${message}`, text: `It failed: ${message}` };
+    }
+    client.annotate(`verdict: ${verdict.summary}`);
+    setVerdicts((current) => ({ ...current, [scenario.id]: verdict }));
+    setProgress(null);
+    setRunning(null);
+    setSkewed(getPageClockSkew() !== 0);
+    onRunningChange(false);
+  }
+
+  return (
+    <Card
+      title="Break it on purpose"
+      description="Each button runs a real flow against the real server. Watch the timeline and the family tree."
+    >
+      {!devScenarios && (
+        <p className="mb-4 rounded-md bg-slate-50 px-3.5 py-2.5 text-sm text-slate-600 ring-1 ring-slate-200 ring-inset">
+          Three scenarios need the server&apos;s help and are off here. Start the server with{" "}
+          <code className="font-mono text-xs">AUTH_DEV_SCENARIOS=1</code> to turn them on (a public
+          deployment refuses that flag).
+        </p>
+      )}
+      <p role="status" aria-live="polite" className="sr-only">
+        {progress ?? ""}
+      </p>
+      <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
+        {SCENARIOS.map((scenario) => {
+          const disabled = scenario.needsDevScenarios && !devScenarios;
+          const verdict = verdicts[scenario.id];
+          const label = scenario.id === "skew" && skewed ? "Put my clock back" : scenario.title;
+          return (
+            <li
+              key={scenario.id}
+              data-testid={`scenario-${scenario.id}`}
+              className="flex flex-col gap-3 rounded-lg p-4 ring-1 ring-slate-200 ring-inset"
+            >
+              <p className="flex-1 text-sm text-slate-600">{scenario.description}</p>
+              {disabled && <p className="text-xs text-slate-500">Needs AUTH_DEV_SCENARIOS=1.</p>}
+              <Button
+                variant={scenario.id === "replay" ? "danger" : "secondary"}
+                onClick={() => void run(scenario)}
+                disabled={disabled || (running !== null && running !== scenario.id)}
+                pending={running === scenario.id}
+              >
+                {label}
+              </Button>
+              {running === scenario.id && progress && (
+                <p className="text-xs text-slate-600" data-testid="scenario-progress">
+                  {progress}
+                </p>
+              )}
+              {verdict && (
+                <div
+                  role={verdict.tone === "ok" ? "status" : "alert"}
+                  data-testid="scenario-verdict"
+                  data-tone={verdict.tone}
+                  className={`rounded-md px-3 py-2 text-xs ring-1 ring-inset ${VERDICT_CLASSES[verdict.tone]}`}
+                >
+                  {verdict.text}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </Card>
+  );
+}

@@ -1,0 +1,227 @@
+import "server-only";
+
+/**
+ * The inspector's scenarios that need the server's help: each one runs the real auth code and
+ * only supplies the situation that is hard to arrange from a browser. Off unless
+ * AUTH_DEV_SCENARIOS=1, and lib/env.ts refuses that flag on a public deployment; the routes
+ * also check `isPublicDeployment` themselves (`assertDevScenariosEnabled`).
+ *
+ * - An expired access token. The client decides "expired" by its own clock, the server by its
+ *   own, so no browser-side trick makes the server refuse a token it issued a minute ago.
+ *   `signExpiredAccessToken` has `signAccessToken` itself sign a token for the caller's session
+ *   with the server's clock moved back one lifetime and five seconds: a real token, real key,
+ *   real claims, that the real verifier refuses with `token_expired`.
+ * - A refresh token replayed by a thief. The page can never read its refresh token (httpOnly),
+ *   which is the point. `captureRefreshToken` keeps the cookie's current value on the server,
+ *   keyed by a random capture id, for CAPTURE_TTL_SECONDS; the page only ever holds the id.
+ *   `replayCapturedRefreshToken` later presents the captured value to `rotateRefreshToken`, the
+ *   same call the refresh route makes, so the verdict (GRACE, or REUSED and the family revoked)
+ *   comes from the real state machine.
+ * - A refresh answer lost on the network. `rotateLosingTheAnswer` performs a real rotation and
+ *   its route answers without the new cookie or access token, as if the connection dropped after
+ *   the server committed. The browser still holds the old cookie, and the page's next refresh
+ *   presents it inside the grace window.
+ *
+ * IMPORTANT: a capture is a raw refresh token held in server memory, the one thing the database
+ * never stores. That is why captures exist only behind the flag, only for the caller's own
+ * session, never leave the server, expire within minutes, and are deleted once replayed.
+ */
+import { randomBytes } from "node:crypto";
+import { currentTime, runWithClockOffset } from "@/lib/auth/clock";
+import { RefreshTokenInvalid, RefreshTokenMissing } from "@/lib/auth/errors";
+import { hashRefreshToken, isWellFormedRefreshToken } from "@/lib/auth/refresh-token-value";
+import { rotateRefreshToken } from "@/lib/auth/sessions";
+import { type AccessTokenClaims, type SignedAccessToken, signAccessToken } from "@/lib/auth/tokens";
+import { getDb } from "@/lib/db/client";
+import { type Env, getEnv } from "@/lib/env";
+import { AppError, defineAppError } from "@/lib/errors";
+
+/** How long a captured refresh token can be replayed. */
+export const CAPTURE_TTL_SECONDS = 5 * 60;
+/** Captures kept per process at most; the oldest go first. */
+export const MAX_CAPTURES = 100;
+/** How far in the past `signExpiredAccessToken`'s token expired: beyond the verifier's 1 s tolerance. */
+export const EXPIRED_TOKEN_AGE_SECONDS = 5;
+
+/** What a disabled scenario route answers: the same as a route that does not exist. */
+export class DevScenariosDisabled extends defineAppError(
+  "not_found",
+  404,
+  "This development scenario is not enabled on this server (AUTH_DEV_SCENARIOS=1 turns it on, never on a public deployment).",
+) {}
+/** The browser's refresh cookie belongs to another session than its access token. */
+export class RefreshCookieMismatch extends defineAppError(
+  "refresh_cookie_mismatch",
+  409,
+  "The refresh cookie in this browser belongs to another session than your access token. Reload the page and try again.",
+) {}
+export class CaptureNotFound extends defineAppError(
+  "capture_not_found",
+  404,
+  "No such capture for this session: it was replayed already or has expired.",
+) {}
+
+type Caller = Pick<AccessTokenClaims, "sub" | "sid">;
+
+type Capture = {
+  rawToken: string;
+  userId: string;
+  sessionId: string;
+  generation: number;
+  expiresAt: number;
+};
+
+const globalForCaptures = globalThis as typeof globalThis & {
+  __refreshTokenCaptures?: Map<string, Capture>;
+};
+
+function captures(): Map<string, Capture> {
+  globalForCaptures.__refreshTokenCaptures ??= new Map();
+  return globalForCaptures.__refreshTokenCaptures;
+}
+
+/**
+ * Refuses (404 `not_found`) unless AUTH_DEV_SCENARIOS=1 on a deployment that is not public.
+ *
+ * @example
+ * export const POST = withErrorHandling(async (request) => {
+ *   assertDevScenariosEnabled();
+ *   …
+ * });
+ */
+export function assertDevScenariosEnabled(env: Env = getEnv()): void {
+  if (!areDevScenariosEnabled(env)) throw new DevScenariosDisabled();
+}
+
+/** AUTH_DEV_SCENARIOS=1 on a deployment that is not public (the inspector page asks this too). */
+export function areDevScenariosEnabled(env: Env = getEnv()): boolean {
+  return env.AUTH_DEV_SCENARIOS === "1" && !env.isPublicDeployment;
+}
+
+/**
+ * An access token for the caller's session that expired EXPIRED_TOKEN_AGE_SECONDS ago, signed by
+ * `signAccessToken` under a server clock moved back by one lifetime plus that age.
+ *
+ * @example
+ * const { accessToken } = await signExpiredAccessToken(claims); // verifyAccessToken → token_expired
+ */
+export async function signExpiredAccessToken(caller: Caller): Promise<SignedAccessToken> {
+  const backMs = (getEnv().ACCESS_TOKEN_TTL_SECONDS + EXPIRED_TOKEN_AGE_SECONDS) * 1000;
+  return runWithClockOffset(-backMs, () =>
+    signAccessToken({ userId: caller.sub, sessionId: caller.sid }),
+  );
+}
+
+/** The generation of the cookie's token, after checking it belongs to the caller's session. */
+async function readCallersToken(
+  rawToken: string | undefined,
+  caller: Caller,
+): Promise<{ rawToken: string; generation: number }> {
+  if (!rawToken) throw new RefreshTokenMissing();
+  if (!isWellFormedRefreshToken(rawToken)) throw new RefreshTokenInvalid();
+  const db = await getDb();
+  const token = await db.refreshToken.findUnique({
+    where: { tokenHash: hashRefreshToken(rawToken) },
+    select: { generation: true, session: { select: { id: true, userId: true } } },
+  });
+  if (!token) throw new RefreshTokenInvalid();
+  if (token.session.id !== caller.sid || token.session.userId !== caller.sub) {
+    throw new RefreshCookieMismatch();
+  }
+  return { rawToken, generation: token.generation };
+}
+
+/**
+ * Keeps the value of the caller's refresh cookie on the server for CAPTURE_TTL_SECONDS and
+ * returns an id for it (the value itself never leaves the server).
+ *
+ * @example
+ * const { captureId, generation } = await captureRefreshToken(readRefreshCookie(request), claims);
+ */
+export async function captureRefreshToken(
+  rawToken: string | undefined,
+  caller: Caller,
+): Promise<{ captureId: string; generation: number; expiresAt: Date }> {
+  const token = await readCallersToken(rawToken, caller);
+  const now = currentTime().getTime();
+  const store = captures();
+  for (const [id, capture] of store) if (capture.expiresAt <= now) store.delete(id);
+  while (store.size >= MAX_CAPTURES) {
+    const oldest = store.keys().next().value;
+    if (oldest === undefined) break;
+    store.delete(oldest);
+  }
+  const captureId = randomBytes(16).toString("base64url");
+  const expiresAt = now + CAPTURE_TTL_SECONDS * 1000;
+  store.set(captureId, {
+    rawToken: token.rawToken,
+    userId: caller.sub,
+    sessionId: caller.sid,
+    generation: token.generation,
+    expiresAt,
+  });
+  return { captureId, generation: token.generation, expiresAt: new Date(expiresAt) };
+}
+
+export type ReplayVerdict =
+  | { accepted: true; via: "rotated" | "grace"; generation: number }
+  | { accepted: false; status: number; code: string; message: string };
+
+/**
+ * Presents a captured refresh token to `rotateRefreshToken`, as a thief holding a copy of the
+ * cookie would, and reports what the thief was told. Whatever it was issued is thrown away.
+ * The capture is deleted. Throws CaptureNotFound for an unknown, expired or foreign capture.
+ *
+ * @example
+ * const verdict = await replayCapturedRefreshToken(captureId, claims);
+ * // after a rotation and the grace window: { accepted: false, status: 401, code: "refresh_token_reused", … }
+ */
+export async function replayCapturedRefreshToken(
+  captureId: string,
+  caller: Caller,
+): Promise<{ capturedGeneration: number; verdict: ReplayVerdict }> {
+  const store = captures();
+  const capture = store.get(captureId);
+  if (
+    !capture ||
+    capture.expiresAt <= currentTime().getTime() ||
+    capture.sessionId !== caller.sid ||
+    capture.userId !== caller.sub
+  ) {
+    throw new CaptureNotFound();
+  }
+  store.delete(captureId);
+  try {
+    const outcome = await rotateRefreshToken(capture.rawToken);
+    return {
+      capturedGeneration: capture.generation,
+      verdict: { accepted: true, via: outcome.via, generation: outcome.session.headGeneration },
+    };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return {
+      capturedGeneration: capture.generation,
+      verdict: { accepted: false, status: error.status, code: error.code, message: error.message },
+    };
+  }
+}
+
+/**
+ * Rotates the caller's refresh token for real and reports only the generation it reached: the
+ * route sends neither the new cookie nor the access token, as if the answer had been lost.
+ *
+ * @example
+ * const { spentGeneration, headGeneration } = await rotateLosingTheAnswer(readRefreshCookie(request), claims);
+ */
+export async function rotateLosingTheAnswer(
+  rawToken: string | undefined,
+  caller: Caller,
+): Promise<{ spentGeneration: number; headGeneration: number; via: "rotated" | "grace" }> {
+  const token = await readCallersToken(rawToken, caller);
+  const outcome = await rotateRefreshToken(token.rawToken);
+  return {
+    spentGeneration: token.generation,
+    headGeneration: outcome.session.headGeneration,
+    via: outcome.via,
+  };
+}

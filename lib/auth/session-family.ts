@@ -1,0 +1,165 @@
+import "server-only";
+
+/**
+ * The server's view of one session and its refresh-token family, for the inspector: what the
+ * browser cannot see, because the refresh token lives in an httpOnly cookie.
+ *
+ * It reports times and states, never a token or a token hash. Each token of the family is a node
+ * of a small tree (parent → the token issued when it was presented):
+ *
+ *   issuedVia   login     the first token of the session (no parent)
+ *               rotation  the successor issued when the parent was spent (CURRENT → ROTATE)
+ *               grace     a sibling issued when the parent came back inside the grace window
+ *                         (GRACE): a lost response retried, or two tabs racing
+ *   state       current     unused, at the head generation of a live session: a cookie holding
+ *                           it can refresh
+ *               rotated     spent (presented once, successfully)
+ *               reused      came back after it was spent, outside the grace window: the
+ *                           presentation that revoked the family
+ *               superseded  never presented, and the head has moved on (its answer was lost, or
+ *                           another tab's sibling was used instead)
+ *               revoked     unused when the session was revoked
+ *               expired     unused when the session expired
+ *
+ * The states mirror the rotation state table in lib/auth/sessions.ts. A rotation child is told
+ * from a grace sibling by time: rotation spends the parent and issues the child at the same
+ * instant (`issuedAt` = parent's `usedAt`); a grace sibling comes later.
+ *
+ * Access tokens are stateless, so a caller whose session was just revoked still holds a working
+ * access token for a while, and can still read this view: that is how the inspector shows a
+ * revoked family and why it was revoked.
+ */
+import { currentTime } from "@/lib/auth/clock";
+import { SessionNotFound } from "@/lib/auth/errors";
+import {
+  type SessionPolicy,
+  type SessionPolicyOverrides,
+  defaultSessionPolicy,
+  effectiveSessionPolicy,
+  sessionPolicyOverrides,
+} from "@/lib/auth/session-policy";
+import { getDb } from "@/lib/db/client";
+
+/** The newest tokens of a family that the view lists; a long-lived session has thousands. */
+export const MAX_FAMILY_NODES = 60;
+
+export type FamilyTokenState =
+  "current" | "rotated" | "reused" | "superseded" | "revoked" | "expired";
+
+export type FamilyToken = {
+  id: string;
+  parentId: string | null;
+  generation: number;
+  issuedAt: Date;
+  usedAt: Date | null;
+  reusedAt: Date | null;
+  issuedVia: "login" | "rotation" | "grace";
+  state: FamilyTokenState;
+};
+
+export type SessionStatus = "active" | "revoked" | "expired";
+
+export type SessionView = {
+  id: string;
+  status: SessionStatus;
+  createdAt: Date;
+  lastUsedAt: Date;
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+  headGeneration: number;
+  headIssuedAt: Date;
+  /** Until when the predecessor of the head token is still accepted; null before the first rotation. */
+  graceEndsAt: Date | null;
+  policy: {
+    defaults: SessionPolicy;
+    overrides: SessionPolicyOverrides;
+    effective: SessionPolicy;
+  };
+  /** Newest generation first, at most MAX_FAMILY_NODES. */
+  tokens: FamilyToken[];
+  /** How many tokens the family has in all. */
+  tokenCount: number;
+};
+
+/**
+ * One of the user's sessions (live or not) with its refresh-token family. Throws SessionNotFound
+ * when the id is not one of theirs.
+ *
+ * @example
+ * const { sub, sid } = await authenticateRequest(request);
+ * const view = await describeSession(sub, sid);
+ * view.tokens.find((t) => t.state === "current");
+ */
+export async function describeSession(userId: string, sessionId: string): Promise<SessionView> {
+  const db = await getDb();
+  const now = currentTime();
+  const session = await db.session.findFirst({ where: { id: sessionId, userId } });
+  if (!session) throw new SessionNotFound();
+  const [rows, tokenCount] = await Promise.all([
+    db.refreshToken.findMany({
+      where: { sessionId },
+      // Never the hash: the view names tokens by id only.
+      select: {
+        id: true,
+        parentId: true,
+        generation: true,
+        issuedAt: true,
+        usedAt: true,
+        reusedAt: true,
+      },
+      orderBy: [{ generation: "desc" }, { issuedAt: "desc" }],
+      take: MAX_FAMILY_NODES,
+    }),
+    db.refreshToken.count({ where: { sessionId } }),
+  ]);
+
+  const status: SessionStatus = session.revokedAt
+    ? "revoked"
+    : now >= session.idleExpiresAt || now >= session.absoluteExpiresAt
+      ? "expired"
+      : "active";
+  const usedAtById = new Map(rows.map((row) => [row.id, row.usedAt]));
+  const effective = effectiveSessionPolicy(session);
+
+  const tokens = rows.map((row): FamilyToken => {
+    let state: FamilyTokenState;
+    if (row.reusedAt) state = "reused";
+    else if (row.usedAt) state = "rotated";
+    else if (status !== "active") state = status;
+    else state = row.generation === session.headGeneration ? "current" : "superseded";
+    let issuedVia: FamilyToken["issuedVia"] = "login";
+    if (row.parentId !== null) {
+      // A parent beyond MAX_FAMILY_NODES is not loaded; its child then counts as a rotation.
+      const parentUsedAt = usedAtById.get(row.parentId);
+      issuedVia =
+        parentUsedAt && parentUsedAt.getTime() !== row.issuedAt.getTime() ? "grace" : "rotation";
+    }
+    return { ...row, issuedVia, state };
+  });
+
+  return {
+    id: session.id,
+    status,
+    createdAt: session.createdAt,
+    lastUsedAt: session.lastUsedAt,
+    idleExpiresAt: session.idleExpiresAt,
+    absoluteExpiresAt: session.absoluteExpiresAt,
+    revokedAt: session.revokedAt,
+    revokeReason: session.revokeReason,
+    headGeneration: session.headGeneration,
+    headIssuedAt: session.headIssuedAt,
+    graceEndsAt:
+      session.headGeneration > 0
+        ? new Date(session.headIssuedAt.getTime() + effective.refreshGraceSeconds * 1000)
+        : null,
+    policy: {
+      defaults: defaultSessionPolicy(),
+      overrides: sessionPolicyOverrides(session),
+      effective,
+    },
+    tokens,
+    tokenCount,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The two methods the inspector page uses: `replaceAccessToken` (the "expire my access token now"
+ * scenario) and `annotate` (scenario markers in the event log). The point of the first is that the
+ * swapped-in token then meets the ordinary path: a 401 from the server, one refresh, one retry.
+ */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+import { createAuthClient } from "./auth-client";
+import { FakeServer, createFakeLockManager, FakeChannelHub } from "./test-fakes";
+
+const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };
+
+let server: FakeServer;
+beforeEach(() => {
+  server = new FakeServer();
+});
+
+function openTab(name = "A", extra: Parameters<typeof createAuthClient>[0] = {}) {
+  return createAuthClient({
+    fetch: server.fetchFor(name),
+    locks: null,
+    channel: null,
+    lifecycle: null,
+    navigate: vi.fn(),
+    getCurrentPath: () => "/inspector",
+    ...extra,
+  });
+}
+
+const eventTypes = (client: ReturnType<typeof openTab>) =>
+  client.store.getState().events.map((event) => event.type);
+
+describe("replaceAccessToken", () => {
+  it("sends the replacement with the next request; a 401 then costs one refresh and one retry", async () => {
+    const client = openTab();
+    await client.login(CREDENTIALS);
+    const { accessTokenExpiresAt, epoch } = client.store.getState();
+
+    client.replaceAccessToken("expired-token");
+
+    expect(client.store.getState()).toMatchObject({
+      accessToken: "expired-token",
+      accessTokenExpiresAt,
+      epoch,
+      status: "authenticated",
+    });
+    const response = await client.apiFetch("/api/notes");
+    expect(response.status).toBe(200);
+    expect(server.callsTo("/api/notes").map((c) => c.authorization)).toEqual([
+      "Bearer expired-token",
+      "Bearer token-2",
+    ]);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(1);
+    expect(eventTypes(client)).toEqual(
+      expect.arrayContaining(["token_replaced", "unauthorized", "refresh_start", "retry"]),
+    );
+    const replaced = client.store.getState().events.find((e) => e.type === "token_replaced");
+    expect(replaced?.detail).toBe("now holding …-token");
+  });
+
+  it("ten requests sent with the replaced token share one refresh", async () => {
+    const client = openTab();
+    await client.login(CREDENTIALS);
+    client.replaceAccessToken("expired-token");
+
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => client.apiFetch("/api/notes")),
+    );
+
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(1);
+  });
+
+  it("does not tell other tabs: they keep their own token", async () => {
+    const hub = new FakeChannelHub();
+    const channel = hub.open();
+    const client = openTab("A", { channel, locks: createFakeLockManager() });
+    await client.login(CREDENTIALS);
+    const sentBefore = channel.sent.length;
+
+    client.replaceAccessToken("expired-token");
+
+    expect(channel.sent).toHaveLength(sentBefore);
+  });
+
+  it("refuses when nobody is signed in, and refuses an empty token", async () => {
+    const client = openTab();
+    expect(() => client.replaceAccessToken("x")).toThrow(/signed-in/);
+    await client.login(CREDENTIALS);
+    expect(() => client.replaceAccessToken("")).toThrow(TypeError);
+    expect(client.store.getState().accessToken).toBe("token-1");
+  });
+});
+
+describe("annotate", () => {
+  it("records a scenario marker, and nothing else happens", async () => {
+    const client = openTab();
+    client.annotate("start: Expire my access token now");
+    expect(client.store.getState().events).toEqual([
+      expect.objectContaining({ type: "scenario", detail: "start: Expire my access token now" }),
+    ]);
+    expect(server.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,72 @@
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { describe, expect, it } from "vitest";
+import { decodeJwt, findJwk, verifyJwtSignature } from "./jwt-inspect";
+
+async function makeToken() {
+  const { privateKey, publicKey } = await generateKeyPair("Ed25519", { extractable: true });
+  const token = await new SignJWT({ sid: "session-1", name: "Ada Lovelace ✓" })
+    .setProtectedHeader({ alg: "Ed25519", kid: "key-1", typ: "at+jwt" })
+    .setSubject("user-1")
+    .setIssuedAt(1_700_000_000)
+    .setExpirationTime(1_700_000_300)
+    .sign(privateKey);
+  const { x } = await exportJWK(publicKey);
+  const jwk = { kty: "OKP", crv: "Ed25519", x, kid: "key-1" };
+  return { token, jwk };
+}
+
+describe("decodeJwt", () => {
+  it("decodes header and payload (UTF-8 included) and keeps the signature as sent", async () => {
+    const { token } = await makeToken();
+    const decoded = decodeJwt(token)!;
+    expect(decoded.header).toEqual({ alg: "Ed25519", kid: "key-1", typ: "at+jwt" });
+    expect(decoded.payload).toMatchObject({
+      sub: "user-1",
+      sid: "session-1",
+      name: "Ada Lovelace ✓",
+      iat: 1_700_000_000,
+      exp: 1_700_000_300,
+    });
+    expect(decoded.signature).toBe(token.split(".")[2]);
+    expect(decoded.signingInput).toBe(token.split(".").slice(0, 2).join("."));
+  });
+
+  it.each(["", "a.b", "a.b.c.d", "!!.e30.sig", "e30.e30.", "WzFd.e30.sig", "e30.bm90IGpzb24.sig"])(
+    "returns null for %j",
+    (token) => {
+      expect(decodeJwt(token)).toBeNull();
+    },
+  );
+});
+
+describe("findJwk", () => {
+  it("finds the key by kid and says where it is in the set", () => {
+    const jwks = {
+      keys: [
+        { kty: "OKP", kid: "old" },
+        { kty: "OKP", kid: "key-1", x: "x" },
+      ],
+    };
+    expect(findJwk(jwks, "key-1")).toEqual({ key: jwks.keys[1], index: 1, total: 2 });
+    expect(findJwk(jwks, "missing")).toBeNull();
+    expect(findJwk(null, "key-1")).toBeNull();
+    expect(findJwk(jwks, 42)).toBeNull();
+  });
+});
+
+describe("verifyJwtSignature", () => {
+  it("accepts the signature with the signer's public key", async () => {
+    const { token, jwk } = await makeToken();
+    expect(await verifyJwtSignature(decodeJwt(token)!, jwk)).toBe(true);
+  });
+
+  it("rejects a tampered payload and another key", async () => {
+    const { token, jwk } = await makeToken();
+    const [header, , signature] = token.split(".");
+    const forged = `${header}.${Buffer.from('{"sub":"mallory"}').toString("base64url")}.${signature}`;
+    expect(await verifyJwtSignature(decodeJwt(forged)!, jwk)).toBe(false);
+    const other = await makeToken();
+    expect(await verifyJwtSignature(decodeJwt(token)!, other.jwk)).toBe(false);
+    expect(await verifyJwtSignature(decodeJwt(token)!, { kty: "RSA" })).toBe(false);
+  });
+});

@@ -1,0 +1,284 @@
+/**
+ * The inspector's scenario endpoints (/api/auth/dev/*): absent unless AUTH_DEV_SCENARIOS=1,
+ * refused on a public deployment even then, and, when on, running the real auth code: a token
+ * the real verifier refuses as expired, a replay judged by the real rotation state machine, a
+ * real rotation whose answer is dropped.
+ */
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { POST as captureRoute } from "@/app/api/auth/dev/capture-refresh-token/route";
+import { POST as expiredTokenRoute } from "@/app/api/auth/dev/expired-access-token/route";
+import { POST as loseRoute } from "@/app/api/auth/dev/lose-refresh-response/route";
+import { POST as replayRoute } from "@/app/api/auth/dev/replay-refresh-token/route";
+import { POST as refresh } from "@/app/api/auth/refresh/route";
+import { POST as register } from "@/app/api/auth/register/route";
+import { GET as currentSession } from "@/app/api/auth/sessions/current/route";
+import { GET as me } from "@/app/api/me/route";
+import { assertDevScenariosEnabled } from "@/lib/auth/dev-scenarios";
+import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
+import type { Db } from "@/lib/db/client";
+import { ConfigError, parseEnv } from "@/lib/env";
+import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
+
+let db: Db;
+let restoreEnv: () => void = () => {};
+beforeAll(async () => {
+  db = await useTestDatabase();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  restoreEnv();
+  restoreEnv = () => {};
+});
+
+async function signUp() {
+  const client = new TestClient();
+  const res = await client.call(register, "/api/auth/register", {
+    json: { email: uniqueEmail("scenario"), password: "correct horse battery" },
+  });
+  expect(res.status).toBe(201);
+  return { client, accessToken: res.body.accessToken as string };
+}
+
+async function sessionRowOf(refreshToken: string) {
+  const token = await db.refreshToken.findUniqueOrThrow({
+    where: { tokenHash: hashRefreshToken(refreshToken) },
+    include: { session: true },
+  });
+  return token.session;
+}
+
+const post = (
+  client: TestClient,
+  route: Parameters<TestClient["call"]>[0],
+  path: string,
+  bearer: string,
+  json?: unknown,
+) => client.call(route, path, { method: "POST", bearer, ...(json !== undefined && { json }) });
+
+function advanceClock(seconds: number) {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Date.now() + seconds * 1000);
+}
+
+describe("when AUTH_DEV_SCENARIOS is not set", () => {
+  it("every scenario route answers 404 not_found and changes nothing", async () => {
+    const { client, accessToken } = await signUp();
+    const cookieBefore = client.refreshToken!;
+    const before = await sessionRowOf(cookieBefore);
+    const calls = [
+      [expiredTokenRoute, "/api/auth/dev/expired-access-token", undefined],
+      [captureRoute, "/api/auth/dev/capture-refresh-token", undefined],
+      [replayRoute, "/api/auth/dev/replay-refresh-token", { captureId: "x" }],
+      [loseRoute, "/api/auth/dev/lose-refresh-response", undefined],
+    ] as const;
+    for (const [route, path, json] of calls) {
+      const res = await post(client, route, path, accessToken, json);
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code, path).toBe("not_found");
+      expect(res.setCookies, path).toEqual([]);
+    }
+    expect(client.refreshToken).toBe(cookieBefore);
+    expect(await sessionRowOf(cookieBefore)).toEqual(before);
+  });
+
+  it("answers 404 before looking at credentials, so the routes cannot be probed", async () => {
+    const res = await new TestClient().call(
+      expiredTokenRoute,
+      "/api/auth/dev/expired-access-token",
+      {
+        method: "POST",
+      },
+    );
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("on a public deployment", () => {
+  it("AUTH_DEV_SCENARIOS=1 is refused at start", () => {
+    const publicEnv = { APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" };
+    expect(() => parseEnv({ ...publicEnv, AUTH_DEV_SCENARIOS: "1" })).toThrow(ConfigError);
+    expect(() => parseEnv({ ...publicEnv, AUTH_DEV_SCENARIOS: "1" })).toThrow(
+      /refused for a public deployment/,
+    );
+    expect(parseEnv(publicEnv).AUTH_DEV_SCENARIOS).toBe("0");
+  });
+
+  it("and the routes' own guard refuses too, should such a configuration ever get through", () => {
+    const env = { ...parseEnv({}), AUTH_DEV_SCENARIOS: "1" as const, isPublicDeployment: true };
+    expect(() => assertDevScenariosEnabled(env)).toThrow(/not enabled/);
+    expect(() => assertDevScenariosEnabled({ ...env, isPublicDeployment: false })).not.toThrow();
+  });
+});
+
+describe("with AUTH_DEV_SCENARIOS=1", () => {
+  it("expired-access-token: a real token of this session that the real verifier refuses as expired", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+    const { client, accessToken } = await signUp();
+    const res = await post(
+      client,
+      expiredTokenRoute,
+      "/api/auth/dev/expired-access-token",
+      accessToken,
+    );
+    expect(res.status).toBe(200);
+    const expired = res.body.accessToken as string;
+
+    const answer = await client.call(me, "/api/me", { bearer: expired });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe("token_expired");
+    expect(decodeProtectedHeader(expired)).toEqual(decodeProtectedHeader(accessToken));
+    const [claims, original] = [decodeJwt(expired), decodeJwt(accessToken)];
+    expect(claims).toMatchObject({ sub: original.sub, sid: original.sid, iss: original.iss });
+    expect(claims.exp! - claims.iat!).toBe(300);
+    expect(claims.exp! * 1000).toBeLessThan(Date.now() - 4_000);
+    expect(Date.parse(res.body.accessTokenExpiresAt)).toBe(claims.exp! * 1000);
+  });
+
+  it("capture, rotate, wait out the grace window, replay: refresh_token_reused and the family is revoked", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+    const { client, accessToken } = await signUp();
+    const capture = await post(
+      client,
+      captureRoute,
+      "/api/auth/dev/capture-refresh-token",
+      accessToken,
+    );
+    expect(capture.status).toBe(201);
+    expect(capture.body).toMatchObject({ generation: 0 });
+    expect(JSON.stringify(capture.body)).not.toContain(client.refreshToken);
+    expect(capture.setCookies).toEqual([]);
+
+    expect((await client.call(refresh, "/api/auth/refresh", { method: "POST" })).status).toBe(200);
+    advanceClock(11);
+    const replay = await post(
+      client,
+      replayRoute,
+      "/api/auth/dev/replay-refresh-token",
+      accessToken,
+      {
+        captureId: capture.body.captureId,
+      },
+    );
+
+    expect(replay.status).toBe(200);
+    expect(replay.setCookies).toEqual([]);
+    expect(replay.body.session).toMatchObject({
+      status: "revoked",
+      revokeReason: "refresh_token_reused",
+    });
+    expect(replay.body).toEqual({
+      session: expect.any(Object),
+      capturedGeneration: 0,
+      verdict: {
+        accepted: false,
+        status: 401,
+        code: "refresh_token_reused",
+        message: expect.any(String),
+      },
+    });
+    const session = await sessionRowOf(client.refreshToken!);
+    expect(session.revokeReason).toBe("refresh_token_reused");
+    // The victim's next refresh, with the newest cookie, is refused too.
+    const victim = await client.call(refresh, "/api/auth/refresh", { method: "POST" });
+    expect(victim.body.error.code).toBe("refresh_token_reused");
+    // A capture is replayed once.
+    const again = await post(
+      client,
+      replayRoute,
+      "/api/auth/dev/replay-refresh-token",
+      accessToken,
+      {
+        captureId: capture.body.captureId,
+      },
+    );
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe("capture_not_found");
+  });
+
+  it("a replay inside the grace window is served (and nothing is revoked)", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+    const { client, accessToken } = await signUp();
+    const capture = await post(
+      client,
+      captureRoute,
+      "/api/auth/dev/capture-refresh-token",
+      accessToken,
+    );
+    await client.call(refresh, "/api/auth/refresh", { method: "POST" });
+    const replay = await post(
+      client,
+      replayRoute,
+      "/api/auth/dev/replay-refresh-token",
+      accessToken,
+      {
+        captureId: capture.body.captureId,
+      },
+    );
+    expect(replay.body.verdict).toEqual({ accepted: true, via: "grace", generation: 1 });
+    expect((await sessionRowOf(client.refreshToken!)).revokedAt).toBeNull();
+  });
+
+  it("captures are per session: another session's cookie or capture id is refused", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+    const alice = await signUp();
+    const bob = await signUp();
+    const mixed = await alice.client.call(captureRoute, "/api/auth/dev/capture-refresh-token", {
+      method: "POST",
+      bearer: alice.accessToken,
+      refreshToken: bob.client.refreshToken,
+    });
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.error.code).toBe("refresh_cookie_mismatch");
+
+    const bobs = await post(
+      bob.client,
+      captureRoute,
+      "/api/auth/dev/capture-refresh-token",
+      bob.accessToken,
+    );
+    const stolen = await post(
+      alice.client,
+      replayRoute,
+      "/api/auth/dev/replay-refresh-token",
+      alice.accessToken,
+      {
+        captureId: bobs.body.captureId,
+      },
+    );
+    expect(stolen.status).toBe(404);
+    expect(stolen.body.error.code).toBe("capture_not_found");
+  });
+
+  it("lose-refresh-response: rotates for real, answers without cookie or token; the retry inside the grace window keeps the session", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+    const { client, accessToken } = await signUp();
+    const oldCookie = client.refreshToken!;
+    const lost = await post(client, loseRoute, "/api/auth/dev/lose-refresh-response", accessToken);
+
+    expect(lost.status).toBe(200);
+    expect(lost.body).toEqual({ spentGeneration: 0, headGeneration: 1, via: "rotated" });
+    expect(lost.setCookies).toEqual([]);
+    expect(JSON.stringify(lost.body)).not.toMatch(/eyJ/);
+    expect(client.refreshToken).toBe(oldCookie);
+
+    const retry = await client.call(refresh, "/api/auth/refresh", { method: "POST" });
+    expect(retry.status).toBe(200);
+    const view = await client.call(currentSession, "/api/auth/sessions/current", {
+      bearer: retry.body.accessToken,
+    });
+    expect(view.body.session.status).toBe("active");
+    expect(
+      view.body.session.tokens.map((t: { issuedVia: string; state: string }) => [
+        t.issuedVia,
+        t.state,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["grace", "current"],
+        ["rotation", "current"],
+        ["login", "rotated"],
+      ]),
+    );
+  });
+});
