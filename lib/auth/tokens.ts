@@ -73,7 +73,9 @@ export type SignedAccessToken = {
 };
 
 /**
- * Signs an access token for a user's session.
+ * Signs an access token for a user's session. `ttlSeconds` may shorten the
+ * lifetime (a per-session policy, see lib/auth/session-policy.ts), never
+ * lengthen it beyond ACCESS_TOKEN_TTL_SECONDS.
  *
  * @example
  * const { accessToken, expiresAt } = await signAccessToken({ userId, sessionId });
@@ -81,11 +83,12 @@ export type SignedAccessToken = {
 export async function signAccessToken(subject: {
   userId: string;
   sessionId: string;
+  ttlSeconds?: number;
 }): Promise<SignedAccessToken> {
   const env = getEnv();
   const { signer } = await getSigningKeys();
   const issuedAt = toEpochSeconds(currentTime());
-  const expiresIn = env.ACCESS_TOKEN_TTL_SECONDS;
+  const expiresIn = Math.min(subject.ttlSeconds ?? Infinity, env.ACCESS_TOKEN_TTL_SECONDS);
   const accessToken = await new SignJWT({ sid: subject.sessionId })
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(env.appUrl)
