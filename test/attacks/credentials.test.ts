@@ -30,7 +30,8 @@ async function account() {
 const attempt = (email: string, password: string, ip = "203.0.113.7") =>
   new TestClient().call(login, "/api/auth/login", {
     json: { email, password },
-    headers: { "x-forwarded-for": `${ip}, 10.0.0.1` },
+    // A spoofed entry first, the address the proxy appended last.
+    headers: { "x-forwarded-for": `10.0.0.1, ${ip}` },
   });
 
 /** What a second app instance would see: no limiter objects in memory, only the database. */

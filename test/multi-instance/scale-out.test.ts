@@ -221,7 +221,7 @@ describe("two instances sharing one PostgreSQL", () => {
     const user = await register(A, "198.51.100.23");
     const login = await call(B, "/api/auth/login", {
       json: { email: user.email, password: PASSWORD },
-      forwardedFor: "198.51.100.24, 10.0.0.1",
+      forwardedFor: "10.0.0.1, 198.51.100.24",
     });
     expect(login.status).toBe(200);
     for (const instance of [A, B]) {
