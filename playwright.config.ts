@@ -1,6 +1,11 @@
 /**
- * End-to-end tests in real Chromium against the production build (`next start`),
- * with lifetimes shortened by environment so token expiry happens in seconds.
+ * End-to-end tests in real Chromium against the production build (`next start`), with the
+ * app's real token lifetimes: specs move time instead of waiting for it (the `time` fixture,
+ * e2e/kit/time-control.ts), so the server runs with AUTH_TEST_CLOCK=1.
+ *
+ * Projects: "setup" (e2e/auth.setup.ts) signs in one account per worker through the login page
+ * and saves its session; "chromium" runs every spec, in parallel (E2E_WORKERS, default 2).
+ * See e2e/README.md.
  *
  * Browser: E2E_CHROMIUM_PATH if set; else Debian's /usr/bin/chromium when it
  * exists (CI and air-gapped machines, where `npx playwright install` cannot
@@ -9,6 +14,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import type { KitFixtures, KitWorkerFixtures } from "./e2e/kit/fixtures";
 
 const PORT = Number(process.env.E2E_PORT ?? 3210);
 const BASE_URL = `http://localhost:${PORT}`;
@@ -16,16 +22,23 @@ const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 const executablePath =
   process.env.E2E_CHROMIUM_PATH || (fs.existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
 
-/** The e2e server's policy; specs import these numbers instead of repeating them. */
-export const E2E_ACCESS_TOKEN_TTL_SECONDS = 3;
-export const E2E_REFRESH_GRACE_SECONDS = 5;
+/**
+ * The e2e server's policy. Access tokens live the app's default 5 minutes: specs move time past
+ * them (`time.advance("6m")`) instead of waiting. The grace window is shorter than the default
+ * 10 s because the inspector's replay scenario waits it out in real time before replaying.
+ */
+const E2E_ACCESS_TOKEN_TTL_SECONDS = 300;
+const E2E_REFRESH_GRACE_SECONDS = 5;
 
-const dataDir = path.join(".data", `e2e-${process.env.E2E_RUN_ID ?? Date.now()}`);
+// Playwright evaluates this file again in every worker process. Workers inherit the runner's
+// environment, so fixing the run id here gives them all the same data directory.
+process.env.E2E_RUN_ID ??= String(Date.now());
+const dataDir = path.join(".data", `e2e-${process.env.E2E_RUN_ID}`);
 
-export default defineConfig({
+export default defineConfig<KitFixtures, KitWorkerFixtures>({
   testDir: "e2e",
-  fullyParallel: false,
-  workers: 1,
+  fullyParallel: true,
+  workers: Number(process.env.E2E_WORKERS ?? 2),
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
@@ -34,6 +47,8 @@ export default defineConfig({
   use: {
     baseURL: BASE_URL,
     trace: "retain-on-failure",
+    // Per-worker sessions belong to this run's database, so they live beside it.
+    workerSessionDir: path.join(dataDir, "worker-sessions"),
     launchOptions: {
       executablePath,
       args: [
@@ -45,7 +60,10 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
+  projects: [
+    { name: "setup", testMatch: /auth\.setup\.ts$/, use: { ...devices["Desktop Chrome"] } },
+    { name: "chromium", dependencies: ["setup"], use: { ...devices["Desktop Chrome"] } },
+  ],
   webServer: {
     command: process.env.E2E_PREBUILT ? "npm start" : "npm run build && npm start",
     url: `${BASE_URL}/api/health`,
@@ -62,7 +80,10 @@ export default defineConfig({
       DATA_DIR: dataDir,
       ACCESS_TOKEN_TTL_SECONDS: String(E2E_ACCESS_TOKEN_TTL_SECONDS),
       REFRESH_GRACE_SECONDS: String(E2E_REFRESH_GRACE_SECONDS),
-      // The inspector's server-assisted scenarios (e2e/inspector.spec.ts); never on a public deployment.
+      // Both are refused at start on a public deployment (lib/env.ts).
+      // The `time` fixture moves the server's clock per request (X-Test-Clock-Offset).
+      AUTH_TEST_CLOCK: "1",
+      // The inspector's server-assisted scenarios (e2e/inspector.spec.ts).
       AUTH_DEV_SCENARIOS: "1",
     },
   },

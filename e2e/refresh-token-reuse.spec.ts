@@ -9,56 +9,48 @@
  * elsewhere, and that even the victim's newest refresh token is dead.
  */
 import { DashboardPage } from "./pages/dashboard-page";
-import { LoginPage } from "./pages/login-page";
-import { RegisterPage } from "./pages/register-page";
 import {
-  SESSION_HINT_COOKIE_NAME,
   expect,
+  expectSignedOut,
   presentRefreshToken,
   readRefreshCookie,
+  replayStolenSession,
+  stealRefreshCookie,
   test,
 } from "./fixtures";
 
 test("replaying an old refresh cookie from another browser signs out the thief and the victim", async ({
-  page,
+  signedInPage: page,
   context,
-  newUser,
   anotherDevice,
-  request,
+  time,
+  api,
 }) => {
-  test.slow(true, "Two browsers, two reloads, and a wait for the victim to refresh.");
-  await page.clock.install();
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(newUser);
   const victim = new DashboardPage(page);
-  await expect(victim.notes).toHaveCount(3);
-  const stolenCookie = await readRefreshCookie(context);
+  await victim.expectLoaded();
+  const stolen = await stealRefreshCookie(context);
 
   // Two reloads, two rotations: the stolen token is now two generations old. (One generation
   // back is forgiven for a few seconds, for a response lost on the network.)
   for (let reload = 0; reload < 2; reload++) {
     await page.reload();
-    await expect(victim.notes).toHaveCount(3);
+    await victim.expectLoaded();
   }
   const victimsNewestToken = (await readRefreshCookie(context)).value;
-  expect(victimsNewestToken).not.toBe(stolenCookie.value);
+  expect(victimsNewestToken).not.toBe(stolen.refreshToken);
 
-  // The thief's browser, with the victim's old cookies.
-  const sessionHint = (await context.cookies()).filter((c) => c.name === SESSION_HINT_COOKIE_NAME);
-  await anotherDevice.addCookies([stolenCookie, ...sessionHint]);
-  const thief = await anotherDevice.newPage();
-  await thief.goto("/dashboard");
+  const thief = await replayStolenSession(stolen, anotherDevice);
 
+  await expectSignedOut(thief, "refresh_token_reused");
   await expect(thief).toHaveURL("/login?reason=refresh_token_reused&next=%2Fdashboard");
 
-  // The victim's next refresh: its proactive timer, brought forward with the page clock (unless
-  // it came due on its own meanwhile; the outcome is the same).
-  await page.clock.fastForward(10_000);
+  // The victim's next refresh, five minutes on: its proactive timer comes due and is refused.
+  await time.advance("5m");
 
-  await expect(page).toHaveURL("/login?reason=refresh_token_reused&next=%2Fdashboard");
-  await expect(new LoginPage(page).signOutReason).toContainText("your session was used elsewhere");
+  await expectSignedOut(page, "refresh_token_reused");
   // (The reason in the URL is the code the server refused the refresh with; the network log
   // cannot show it here, because the page navigated away before its body could be read.)
-  expect(await presentRefreshToken(request, victimsNewestToken)).toBe("401 refresh_token_reused");
+  expect(await presentRefreshToken(api, victimsNewestToken, time.headers())).toBe(
+    "401 refresh_token_reused",
+  );
 });

@@ -10,9 +10,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "./fixtures";
 
-test("pages send a per-response nonce CSP and hardening headers", async ({ request }) => {
-  const first = await request.get("/login");
-  const second = await request.get("/login");
+test("pages send a per-response nonce CSP and hardening headers", async ({ api }) => {
+  const first = await api.get("/login");
+  const second = await api.get("/login");
   const csp = first.headers()["content-security-policy"] ?? "";
   expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
   expect(csp).toContain("object-src 'none'");
@@ -32,15 +32,15 @@ test("pages send a per-response nonce CSP and hardening headers", async ({ reque
 });
 
 test("every auth and API answer is no-store and cannot be rendered as a document", async ({
-  request,
+  api,
 }) => {
   const answers = [
-    await request.post("/api/auth/refresh"),
-    await request.post("/api/auth/login", {
+    await api.post("/api/auth/refresh"),
+    await api.post("/api/auth/login", {
       data: { email: "nobody@example.test", password: "x" },
     }),
-    await request.get("/api/me"),
-    await request.get("/api/health"),
+    await api.get("/api/me"),
+    await api.get("/api/health"),
   ];
   for (const answer of answers) {
     expect(answer.headers()["cache-control"], answer.url()).toBe("no-store");

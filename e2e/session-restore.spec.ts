@@ -5,30 +5,36 @@
  * refresh cookie is the only thing that survives a reload), and that the tokens are kept where
  * the design says: the access token nowhere a script could persist or find it later, the refresh
  * token in a cookie page scripts cannot read and the browser sends only to /api/auth.
+ *
+ * These tests only need to be signed in, so the browser starts from the worker's saved session
+ * (`signedIn`: the setup project's storageState, checked out fresh for each test).
  */
 import { DashboardPage } from "./pages/dashboard-page";
-import { RegisterPage } from "./pages/register-page";
-import { expect, freezePageTime, readRefreshCookie, test } from "./fixtures";
+import { expect, readRefreshCookie, test } from "./fixtures";
 
-test("a reload restores the session with one refresh call", async ({
+test.use({ signedIn: true });
+
+test("a page load restores the session with one refresh call, and so does a reload", async ({
   page,
-  newUser,
+  workerUser,
   authNetwork,
 }) => {
-  // A frozen page clock keeps the 3-second tokens from coming due for a proactive or pre-emptive
-  // refresh in the middle of the test, so the only refresh on the wire is the reload's.
-  await freezePageTime(page);
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(newUser);
   const dashboard = new DashboardPage(page);
-  await expect(dashboard.notes).toHaveCount(3);
+
+  await dashboard.goto();
+
+  await expect(dashboard.header.signedInAs).toContainText(workerUser.email);
+  await dashboard.expectLoaded();
+  expect(await authNetwork.log()).toEqual([
+    "POST /api/auth/refresh → 200",
+    "GET /api/notes (token 1) → 200",
+  ]);
   authNetwork.clear();
 
   await page.reload();
 
-  await expect(dashboard.header.signedInAs).toContainText(newUser.email);
-  await expect(dashboard.notes).toHaveCount(3);
+  await expect(dashboard.header.signedInAs).toContainText(workerUser.email);
+  await dashboard.expectLoaded();
   expect(await authNetwork.log()).toEqual([
     "POST /api/auth/refresh → 200",
     "GET /api/notes (token 2) → 200",
@@ -38,13 +44,11 @@ test("a reload restores the session with one refresh call", async ({
 test("the access token stays in memory and the refresh token in an httpOnly cookie", async ({
   page,
   context,
-  newUser,
   authNetwork,
 }) => {
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(newUser);
-  await expect(new DashboardPage(page).notes).toHaveCount(3);
+  const dashboard = new DashboardPage(page);
+  await dashboard.goto();
+  await dashboard.expectLoaded();
   const accessToken = await authNetwork.lastAccessToken();
 
   const visibleToScripts = await page.evaluate(() =>

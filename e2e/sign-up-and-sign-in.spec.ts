@@ -89,11 +89,13 @@ test("a visitor who signs up from the landing page lands on the dashboard", asyn
   page,
   newUser,
 }) => {
-  await page.goto("/");
   // Linger like a reader, long enough for the router to prefetch the page's /dashboard link.
   // Regression: proxy.ts used to answer that signed-out prefetch with a redirect to /login, and
   // after sign-up the router replayed the cached redirect instead of showing the dashboard.
-  await page.waitForResponse((response) => new URL(response.url()).pathname === "/dashboard");
+  // (Listen before loading: on a fast run the prefetch is answered before `goto` returns.)
+  const prefetched = page.waitForResponse((r) => new URL(r.url()).pathname === "/dashboard");
+  await page.goto("/");
+  await prefetched;
   await page.getByRole("link", { name: "Create an account" }).click();
   await new RegisterPage(page).register(newUser);
 

@@ -7,7 +7,8 @@
  *      (a fresh database is created on that server for the run and dropped after),
  *      then the multi-instance test: a build in .next-multi served by two
  *      `next start` processes sharing another fresh database
- *   4. Playwright end-to-end tests in Chromium against `next build` + `next start`
+ *   4. Playwright end-to-end tests in Chromium against `next build` + `next start`,
+ *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
  *
  * Set SKIP_E2E=1 to stop after step 3.
  */
@@ -106,7 +107,12 @@ if (postgresUrl) {
 
 if (!process.env.SKIP_E2E) {
   fs.rmSync("test-results/e2e.json", { force: true });
-  run("end-to-end (Chromium)", "npx", ["playwright", "test"], { CI: process.env.CI ?? "1" });
+  // E2E_REPEAT > 1 runs every test that many times, interleaved across the workers: a test that
+  // leans on another's account, session or data fails here (CI uses 3).
+  const repeat = Number(process.env.E2E_REPEAT ?? 1);
+  const repeatArgs = repeat > 1 ? ["--repeat-each", String(repeat)] : [];
+  const label = `end-to-end (Chromium${repeat > 1 ? `, each test ×${repeat}` : ""})`;
+  run(label, "npx", ["playwright", "test", ...repeatArgs], { CI: process.env.CI ?? "1" });
   if (fs.existsSync("test-results/e2e.json")) countPlaywright("test-results/e2e.json");
   else totals.failed += 1;
 }

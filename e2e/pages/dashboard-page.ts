@@ -1,4 +1,4 @@
-import type { Locator, Page } from "@playwright/test";
+import { type Locator, type Page, expect } from "@playwright/test";
 import { AppHeader } from "./app-header";
 
 /** /dashboard: the user's notes, and the "fire 5 parallel requests" demo. */
@@ -22,6 +22,11 @@ export class DashboardPage {
 
   async goto(): Promise<void> {
     await this.page.goto("/dashboard");
+  }
+
+  /** Waits until the notes have loaded (with the access token: the session works). */
+  async expectLoaded(): Promise<void> {
+    await expect(this.notes.first()).toBeVisible();
   }
 
   async addNote(body: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * What the browser and the API said to each other, read from the network: every request to
- * `/api/*`, the access token it carried, and the status and error code that came back.
+ * `/api/*` (app.ts `isApiPath`), the access token it carried, and the status and error code that came back.
  *
  * Specs assert on this rather than on the app's own event log, because the claims under test are
  * claims about traffic: "one refresh call", "the first request got 401 token_expired and the
@@ -17,9 +17,7 @@
  * action is over, so that every request of the action has been sent.
  */
 import type { BrowserContext, Request } from "@playwright/test";
-
-export const REFRESH_PATH = "/api/auth/refresh";
-export const REFRESH_COOKIE_NAME = "__Secure-refresh_token";
+import { REFRESH_COOKIE_NAME, REFRESH_PATH, isApiPath, readErrorCode } from "./app";
 
 /** One request to `/api/*` and its answer. */
 export interface ApiExchange {
@@ -158,8 +156,7 @@ export class AuthNetwork {
 }
 
 function isApiRequest(request: Request): boolean {
-  const { pathname } = new URL(request.url());
-  return pathname.startsWith("/api/") && pathname !== "/api/health";
+  return isApiPath(new URL(request.url()).pathname);
 }
 
 function readCookie(header: string | null, name: string): string | null {
@@ -168,11 +165,4 @@ function readCookie(header: string | null, name: string): string | null {
     if (key === name) return value.join("=");
   }
   return null;
-}
-
-function readErrorCode(body: unknown): string | null {
-  if (typeof body !== "object" || body === null || !("error" in body)) return null;
-  const { error } = body;
-  if (typeof error !== "object" || error === null || !("code" in error)) return null;
-  return typeof error.code === "string" ? error.code : null;
 }

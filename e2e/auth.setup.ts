@@ -1,0 +1,31 @@
+/**
+ * The setup project: one account per worker, signed in through the real login page, its session
+ * saved for the tests that only need to be signed in (`signedIn`, `signedInPage`).
+ *
+ * Why one per worker, and why the tests check the session out and back in instead of loading
+ * this file as it is: refresh tokens rotate (e2e/kit/worker-session.ts explains).
+ */
+import { registerAccount } from "./kit/app";
+import { workerCredentials, workerSessionFile, writeSavedSession } from "./kit/worker-session";
+import { AppHeader } from "./pages/app-header";
+import { LoginPage } from "./pages/login-page";
+import { expect, test as setup } from "./fixtures";
+
+setup(
+  "sign in one account per worker and save its session",
+  async ({ browser, baseURL, api, workerSessionDir }, testInfo) => {
+    for (let slot = 0; slot < testInfo.config.workers; slot++) {
+      const user = workerCredentials(slot);
+      await registerAccount(api, user);
+      const context = await browser.newContext({ baseURL });
+      const page = await context.newPage();
+      const login = new LoginPage(page);
+      await login.goto();
+      await login.login(user);
+      await expect(new AppHeader(page).signedInAs).toContainText(user.email);
+      const file = workerSessionFile(workerSessionDir, slot);
+      await writeSavedSession(file, { user, storageState: await context.storageState() });
+      await context.close();
+    }
+  },
+);

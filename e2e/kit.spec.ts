@@ -1,0 +1,111 @@
+/**
+ * The kit's own promises (e2e/kit/, e2e/README.md), proven against this app:
+ * - why a saved storageState cannot simply be loaded by every test (rotation + reuse detection);
+ * - that the worker session survives what tests do to it: a check-out after a test ended the
+ *   session signs in again, and a check-in is what lets the next check-out renew instead.
+ */
+import type { Browser, BrowserContext } from "@playwright/test";
+import { signInAccount, signOutAccount } from "./kit/app";
+import { TimeControl } from "./kit/time-control";
+import type { StorageState } from "./kit/worker-session";
+import { DashboardPage } from "./pages/dashboard-page";
+import { expect, expectSignedOut, presentRefreshToken, readRefreshCookie, test } from "./fixtures";
+
+async function openDashboard(context: BrowserContext): Promise<DashboardPage> {
+  const dashboard = new DashboardPage(await context.newPage());
+  await dashboard.goto();
+  await dashboard.expectLoaded();
+  return dashboard;
+}
+
+async function newContext(
+  browser: Browser,
+  baseURL: string | undefined,
+  storageState: StorageState,
+): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, storageState });
+}
+
+test("one saved storageState loaded by two tests trips reuse detection: the problem the kit solves", async ({
+  browser,
+  baseURL,
+  registeredUser,
+  api,
+}) => {
+  // The usual recipe: sign in once, save the state, load it in every test.
+  await signInAccount(api, registeredUser);
+  const saved = await api.storageState();
+
+  // The first test restores its session from the file: that spends the saved refresh token.
+  const firstTest = await newContext(browser, baseURL, saved);
+  await openDashboard(firstTest);
+  // A later test (past the grace window, by the server's clock) loads the same file.
+  const laterTest = await newContext(browser, baseURL, saved);
+  const time = await TimeControl.install(laterTest);
+  await time.advanceServer("1m");
+  const page = await laterTest.newPage();
+  await page.goto("/dashboard");
+
+  await expectSignedOut(page, "refresh_token_reused");
+  // And the first test's session went with it: the whole family is revoked.
+  const firstTestsToken = (await readRefreshCookie(firstTest)).value;
+  expect(await presentRefreshToken(api, firstTestsToken, time.headers())).toBe(
+    "401 refresh_token_reused",
+  );
+  await firstTest.close();
+  await laterTest.close();
+});
+
+test("a check-out after a test ended the worker's session signs in again", async ({
+  workerSession,
+  playwright,
+  baseURL,
+  api,
+}) => {
+  const before = await workerSession.checkOut();
+  // What a test may do: log out (or revoke, or let the session expire).
+  const aTest = await playwright.request.newContext({ baseURL, storageState: before.storageState });
+  await signOutAccount(aTest);
+  await aTest.dispose();
+
+  const after = await workerSession.checkOut();
+
+  expect(after.via).toBe("signed-in");
+  expect(after.user).toEqual(before.user);
+  const refresh = after.storageState.cookies.find((c) => c.name === "__Secure-refresh_token");
+  expect(await presentRefreshToken(api, refresh?.value ?? "missing")).toBe("200");
+});
+
+test("a check-in saves the newest refresh token, so the next check-out renews the session", async ({
+  workerSession,
+  browser,
+  baseURL,
+}) => {
+  // With a check-in: the page rotated the token twice (load, reload); the file follows.
+  const withCheckIn = await newContext(
+    browser,
+    baseURL,
+    (await workerSession.checkOut()).storageState,
+  );
+  const dashboard = await openDashboard(withCheckIn);
+  await dashboard.page.reload();
+  await dashboard.expectLoaded();
+  await workerSession.checkIn(withCheckIn);
+  await withCheckIn.close();
+
+  expect((await workerSession.checkOut()).via).toBe("renewed");
+
+  // Without one: the file still holds the token the page spent two rotations ago, which the
+  // server now treats as reuse. The check-out notices and signs in again.
+  const withoutCheckIn = await newContext(
+    browser,
+    baseURL,
+    (await workerSession.checkOut()).storageState,
+  );
+  const forgotten = await openDashboard(withoutCheckIn);
+  await forgotten.page.reload();
+  await forgotten.expectLoaded();
+  await withoutCheckIn.close();
+
+  expect((await workerSession.checkOut()).via).toBe("signed-in");
+});

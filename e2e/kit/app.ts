@@ -1,0 +1,119 @@
+/**
+ * What the kit needs to know about the app under test. This is the one file to rewrite when the
+ * kit is copied into another app (see e2e/README.md); everything else in e2e/kit/ talks to the
+ * app only through it.
+ *
+ * For this app: JSON endpoints under /api/auth, a rotating refresh token in an httpOnly cookie,
+ * access tokens in page memory, and a login page that says why a session ended
+ * (`/login?reason=<code>`).
+ */
+import { randomUUID } from "node:crypto";
+import type { APIRequestContext } from "@playwright/test";
+import { describeSignOutReason, type SignOutReason } from "../../lib/client/redirect";
+
+export type { SignOutReason };
+
+/** Credentials of one account. */
+export interface Credentials {
+  email: string;
+  password: string;
+  name?: string;
+}
+
+export const REFRESH_PATH = "/api/auth/refresh";
+export const REFRESH_COOKIE_NAME = "__Secure-refresh_token";
+/** A cookie the pages' redirects read (no secret in it); saved and restored with the session. */
+export const SESSION_HINT_COOKIE_NAME = "session_hint";
+/**
+ * The request header that moves the server's clock for one request (seconds, may be negative).
+ * The server honours it only when started with AUTH_TEST_CLOCK=1, and refuses that flag on a
+ * public deployment (lib/http/test-clock.ts, lib/env.ts).
+ */
+export const TEST_CLOCK_HEADER = "x-test-clock-offset";
+/** A page only a signed-in user can see; the kit opens it to prove a session works. */
+export const SIGNED_IN_PATH = "/dashboard";
+
+/** Which requests the network recorder (auth-network.ts) writes down. */
+export function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") && pathname !== "/api/health";
+}
+
+/**
+ * Makes the server do, once, the slow first-use work a test would otherwise wait for (here: open
+ * the embedded database, load the password hasher). A login for an unknown account changes
+ * nothing.
+ */
+export async function wakeServer(api: APIRequestContext): Promise<void> {
+  const email = `warm-up-${randomUUID().slice(0, 8)}@example.test`;
+  const response = await api.post("/api/auth/login", {
+    data: { email, password: "warm-up password" },
+    timeout: 60_000,
+  });
+  if (response.status() !== 401) {
+    throw new Error(`The warm-up login should be refused: ${await describeResponse(response)}`);
+  }
+}
+
+/** Creates an account through the API. Leaves the new session's cookies in `api`'s jar. */
+export async function registerAccount(
+  api: APIRequestContext,
+  user: Credentials,
+  headers?: Record<string, string>,
+): Promise<void> {
+  const response = await api.post("/api/auth/register", { data: user, headers });
+  if (response.status() !== 201) {
+    throw new Error(`Registering ${user.email} failed: ${await describeResponse(response)}`);
+  }
+}
+
+/** Signs in through the API. Leaves the new session's cookies in `api`'s jar. */
+export async function signInAccount(
+  api: APIRequestContext,
+  user: Credentials,
+  headers?: Record<string, string>,
+): Promise<void> {
+  const response = await api.post("/api/auth/login", { data: user, headers });
+  if (response.status() !== 200) {
+    throw new Error(`Signing in ${user.email} failed: ${await describeResponse(response)}`);
+  }
+}
+
+/** Ends the session whose cookies are in `api`'s jar. */
+export async function signOutAccount(api: APIRequestContext): Promise<void> {
+  const response = await api.post("/api/auth/logout");
+  if (!response.ok()) throw new Error(`Signing out failed: ${await describeResponse(response)}`);
+}
+
+/**
+ * Where a page lands when its session ended for `reason`, and the sentence the login page shows.
+ * The sentence comes from the app's own table (lib/client/redirect.ts), so a reworded message
+ * does not break the suite, while a wrong reason, a missing message or a raw code on the page do.
+ */
+export function signedOutPage(reason: SignOutReason): { url: RegExp; message: string } {
+  return {
+    url: new RegExp(`/login\\?reason=${reason}(&|$)`),
+    message: describeSignOutReason(reason) ?? "",
+  };
+}
+
+/** The test id of the element on the login page that holds that sentence. */
+export const SIGN_OUT_REASON_TEST_ID = "sign-out-reason";
+
+/** `"200"`, or `"<status> <error.code>"` for the API's error shape `{ error: { code } }`. */
+export async function describeResponse(response: {
+  ok(): boolean;
+  status(): number;
+  json(): Promise<unknown>;
+}): Promise<string> {
+  if (response.ok()) return String(response.status());
+  const body: unknown = await response.json().catch(() => null);
+  return `${response.status()} ${readErrorCode(body) ?? "without a code"}`;
+}
+
+/** `error.code` of the API's error shape, or `null`. */
+export function readErrorCode(body: unknown): string | null {
+  if (typeof body !== "object" || body === null || !("error" in body)) return null;
+  const { error } = body;
+  if (typeof error !== "object" || error === null || !("code" in error)) return null;
+  return typeof error.code === "string" ? error.code : null;
+}

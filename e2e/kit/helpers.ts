@@ -1,0 +1,138 @@
+/**
+ * Helpers for the common token tests. Each one is a plain function over Playwright objects, so it
+ * works with or without the kit's fixtures.
+ */
+import {
+  type APIRequestContext,
+  type BrowserContext,
+  type Cookie,
+  type Page,
+  expect,
+} from "@playwright/test";
+import {
+  REFRESH_COOKIE_NAME,
+  REFRESH_PATH,
+  SESSION_HINT_COOKIE_NAME,
+  SIGNED_IN_PATH,
+  SIGN_OUT_REASON_TEST_ID,
+  type SignOutReason,
+  describeResponse,
+  signedOutPage,
+} from "./app";
+
+/** The refresh cookie of a context, as the browser stores it (page scripts cannot see it). */
+export async function readRefreshCookie(context: BrowserContext): Promise<Cookie> {
+  const cookie = (await context.cookies()).find((c) => c.name === REFRESH_COOKIE_NAME);
+  if (!cookie) throw new Error(`The context holds no ${REFRESH_COOKIE_NAME} cookie.`);
+  return cookie;
+}
+
+/** What a thief takes: the session's cookies as they are now (the refresh cookie, and the hint). */
+export interface StolenSession {
+  refreshToken: string;
+  cookies: Cookie[];
+}
+
+/**
+ * Copies `victim`'s session cookies, as malware or a shared computer would. The copy stays as it
+ * is while the victim's browser goes on rotating its own token.
+ */
+export async function stealRefreshCookie(victim: BrowserContext): Promise<StolenSession> {
+  const refresh = await readRefreshCookie(victim);
+  const hint = (await victim.cookies()).filter((c) => c.name === SESSION_HINT_COOKIE_NAME);
+  return { refreshToken: refresh.value, cookies: [refresh, ...hint] };
+}
+
+/**
+ * Replays a stolen session in another browser (`thief`, a context with its own cookie jar): puts
+ * the cookies in its jar and opens `path` there, so the app restores the session with the stolen
+ * refresh token. Returns the thief's page; where it lands is the test's to assert.
+ */
+export async function replayStolenSession(
+  stolen: StolenSession,
+  thief: BrowserContext,
+  path = SIGNED_IN_PATH,
+): Promise<Page> {
+  await thief.addCookies(stolen.cookies);
+  const page = await thief.newPage();
+  await page.goto(path);
+  return page;
+}
+
+/**
+ * Presents a refresh token to the server from outside any browser, as a thief with a copy of the
+ * cookie would, and returns the answer as `"<status> <code>"` (e.g. `"401 session_revoked"`).
+ * Pass `time.headers()` to present it at the test's moved time.
+ */
+export async function presentRefreshToken(
+  api: APIRequestContext,
+  refreshToken: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const cookie = { Cookie: `${REFRESH_COOKIE_NAME}=${refreshToken}` };
+  return describeResponse(await api.post(REFRESH_PATH, { headers: { ...headers, ...cookie } }));
+}
+
+/**
+ * Opens another tab of the same browser (same cookie jar, separate page memory) at `path`, and
+ * waits until it has loaded. The tab restores its session on its own, as a user's second tab would.
+ */
+export async function openSecondTab(context: BrowserContext, path = SIGNED_IN_PATH): Promise<Page> {
+  const tab = await context.newPage();
+  await tab.goto(path);
+  return tab;
+}
+
+/**
+ * Asserts that `page` was signed out for `reason`: it is on the login page with that reason, the
+ * page says so in words, and the browser holds no refresh cookie any more.
+ *
+ * @example
+ * await expectSignedOut(victimPage, "refresh_token_reused");
+ */
+export async function expectSignedOut(page: Page, reason: SignOutReason): Promise<void> {
+  const { url, message } = signedOutPage(reason);
+  await expect(page).toHaveURL(url);
+  await expect(page.getByTestId(SIGN_OUT_REASON_TEST_ID)).toHaveText(message);
+  await expect
+    .poll(
+      async () => (await page.context().cookies()).some((c) => c.name === REFRESH_COOKIE_NAME),
+      { message: "the refresh cookie should be gone" },
+    )
+    .toBe(false);
+}
+
+/**
+ * Waits until the server itself refuses `accessToken` as expired, polling GET /api/me from
+ * outside the browser. For apps without a test clock (see TimeControl): the test then runs with
+ * access tokens that live a few seconds, and waits for this instead of moving the clock.
+ */
+export async function waitForServerToExpire(
+  api: APIRequestContext,
+  accessToken: string,
+): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const headers = { Authorization: `Bearer ${accessToken}` };
+        return describeResponse(await api.get("/api/me", { headers }));
+      },
+      { message: "the server should expire the access token", intervals: [250], timeout: 15_000 },
+    )
+    .toBe("401 token_expired");
+}
+
+/**
+ * Freezes the page's wall clock: `Date.now()` stands still (until the test sets another time),
+ * while timers keep running in real time. The page then never decides by itself that its token
+ * is due, so nothing refreshes unless the test makes it happen. Applies to every tab of the
+ * context, and across reloads. Returns the frozen time.
+ *
+ * Why not `clock.install()` + `pauseAt()`: a paused clock also stops timers, and React and the
+ * Next router need theirs (a dashboard whose Suspense boundary never revealed was seen).
+ */
+export async function freezePageTime(page: Page): Promise<number> {
+  const frozenAt = Date.now();
+  await page.clock.setFixedTime(frozenAt);
+  return frozenAt;
+}

@@ -1,0 +1,109 @@
+/**
+ * The e2e kit's clock (e2e/kit/time-control.ts), outside a browser: the order of its two moves,
+ * the header it sends, and how far `expireAccessToken` moves the server for a real signed token.
+ */
+import type { BrowserContext } from "@playwright/test";
+import { SignJWT, generateKeyPair } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { TimeControl, readJwtClaims, toMilliseconds } from "@/e2e/kit/time-control";
+
+/** A stand-in for a browser context that writes down what the kit asked of it. */
+function recordingContext(): { context: BrowserContext; calls: string[] } {
+  const calls: string[] = [];
+  const context = {
+    clock: {
+      install: async () => void calls.push("clock.install"),
+      fastForward: async (ms: number) => void calls.push(`clock.fastForward ${ms}`),
+    },
+    setExtraHTTPHeaders: async (headers: Record<string, string>) =>
+      void calls.push(`headers ${JSON.stringify(headers)}`),
+  };
+  return { context: context as unknown as BrowserContext, calls };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("toMilliseconds", () => {
+  it.each([
+    [1500, 1500],
+    ["250ms", 250],
+    ["90s", 90_000],
+    ["6m", 360_000],
+    ["2h", 7_200_000],
+    ["8d", 691_200_000],
+    ["1.5m", 90_000],
+  ] as const)("%s → %d", (duration, ms) => {
+    expect(toMilliseconds(duration)).toBe(ms);
+  });
+
+  it("refuses what it cannot read", () => {
+    expect(() => toMilliseconds("6 minutes" as never)).toThrow('Not a duration: "6 minutes"');
+  });
+});
+
+describe("TimeControl", () => {
+  it("installs the browser clock, and moves the server before the browser", async () => {
+    const { context, calls } = recordingContext();
+    const time = await TimeControl.install(context);
+
+    await time.advance("6m");
+    await time.advance("90s");
+
+    expect(calls).toEqual([
+      "clock.install",
+      'headers {"x-test-clock-offset":"360"}',
+      "clock.fastForward 360000",
+      'headers {"x-test-clock-offset":"450"}',
+      "clock.fastForward 90000",
+    ]);
+    expect(time.serverOffsetSeconds).toBe(450);
+    expect(time.headers()).toEqual({ "x-test-clock-offset": "450" });
+  });
+
+  it("sends no header until the server has moved", async () => {
+    const { context } = recordingContext();
+    const time = await TimeControl.install(context);
+    expect(time.headers()).toEqual({});
+  });
+
+  it("moves the server alone with advanceServer, in whole seconds and only forward", async () => {
+    const { context, calls } = recordingContext();
+    const time = await TimeControl.install(context);
+
+    await time.advanceServer("2h");
+    await expect(time.advanceServer(1500)).rejects.toThrow("whole seconds");
+    await expect(time.advanceServer(-1000)).rejects.toThrow("whole seconds");
+
+    expect(calls).toEqual(["clock.install", 'headers {"x-test-clock-offset":"7200"}']);
+  });
+
+  it("expireAccessToken moves the server one second past a real token's exp", async () => {
+    vi.useFakeTimers({ now: new Date("2026-11-27T12:00:00.000Z"), toFake: ["Date"] });
+    const { privateKey } = await generateKeyPair("EdDSA");
+    const token = await new SignJWT({ sid: "s1" })
+      .setProtectedHeader({ alg: "EdDSA" })
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    const { context } = recordingContext();
+    const time = await TimeControl.install(context);
+
+    await time.expireAccessToken(token);
+
+    expect(time.serverOffsetSeconds).toBe(301);
+    // Already past it: the server moves one more second only.
+    await time.expireAccessToken(token);
+    expect(time.serverOffsetSeconds).toBe(302);
+  });
+
+  it("refuses a token without exp, and a string that is not a JWT", async () => {
+    const { context } = recordingContext();
+    const time = await TimeControl.install(context);
+    const noExp = `e30.${Buffer.from(JSON.stringify({ sub: "u" })).toString("base64url")}.sig`;
+
+    await expect(time.expireAccessToken(noExp)).rejects.toThrow("no numeric exp");
+    expect(() => readJwtClaims("not-a-jwt")).toThrow("Not a JWT");
+  });
+});
