@@ -97,9 +97,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         "  (Keys are generated automatically only for local runs.)",
     );
   }
-  if (isPublicDeployment && env.AUTH_TEST_CLOCK === "1") {
+  // Stricter than the other test switches: not only public deployments but any APP_URL a
+  // machine other than this one could reach (an http staging host, a container name).
+  if (env.AUTH_TEST_CLOCK === "1" && !LOOPBACK_HOSTS.has(hostname)) {
     throw new ConfigError(
-      `AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused for a public deployment (APP_URL ${host}).`,
+      `AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused unless APP_URL is a loopback address (localhost, 127.0.0.1, [::1]), and APP_URL is ${host}.`,
     );
   }
   if (isPublicDeployment && env.AUTH_DEV_SCENARIOS === "1") {

@@ -26,12 +26,14 @@ export const REFRESH_COOKIE_NAME = "__Secure-refresh_token";
 export const SESSION_HINT_COOKIE_NAME = "session_hint";
 /**
  * The request header that moves the server's clock for one request (seconds, may be negative).
- * The server honours it only when started with AUTH_TEST_CLOCK=1, and refuses that flag on a
- * public deployment (lib/http/test-clock.ts, lib/env.ts).
+ * The server honours it only when started with AUTH_TEST_CLOCK=1, and refuses that flag unless
+ * its APP_URL is a loopback address (lib/http/test-clock.ts, lib/env.ts).
  */
 export const TEST_CLOCK_HEADER = "x-test-clock-offset";
 /** A page only a signed-in user can see; the kit opens it to prove a session works. */
 export const SIGNED_IN_PATH = "/dashboard";
+/** An API route that wants an access token (`Authorization: Bearer`) and answers GET. */
+export const PROTECTED_API_PATH = "/api/me";
 
 /** Which requests the network recorder (auth-network.ts) writes down. */
 export function isApiPath(pathname: string): boolean {

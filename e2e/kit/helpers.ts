@@ -10,6 +10,7 @@ import {
   expect,
 } from "@playwright/test";
 import {
+  PROTECTED_API_PATH,
   REFRESH_COOKIE_NAME,
   REFRESH_PATH,
   SESSION_HINT_COOKIE_NAME,
@@ -103,8 +104,8 @@ export async function expectSignedOut(page: Page, reason: SignOutReason): Promis
 }
 
 /**
- * Waits until the server itself refuses `accessToken` as expired, polling GET /api/me from
- * outside the browser. For apps without a test clock (see TimeControl): the test then runs with
+ * Waits until the server itself refuses `accessToken` as expired, polling a protected API route
+ * (app.ts `PROTECTED_API_PATH`) from outside the browser. For apps without a test clock (see TimeControl): the test then runs with
  * access tokens that live a few seconds, and waits for this instead of moving the clock.
  */
 export async function waitForServerToExpire(
@@ -115,7 +116,7 @@ export async function waitForServerToExpire(
     .poll(
       async () => {
         const headers = { Authorization: `Bearer ${accessToken}` };
-        return describeResponse(await api.get("/api/me", { headers }));
+        return describeResponse(await api.get(PROTECTED_API_PATH, { headers }));
       },
       { message: "the server should expire the access token", intervals: [250], timeout: 15_000 },
     )

@@ -7,8 +7,8 @@ import "server-only";
  *
  * - unit and HTTP tests fake `Date` (vitest's fake timers);
  * - end-to-end tests send `X-Test-Clock-Offset: <seconds>` on each request,
- *   which lib/http/test-clock.ts honours only when AUTH_TEST_CLOCK=1 (never on
- *   a public deployment). The offset lives in AsyncLocalStorage for the
+ *   which lib/http/test-clock.ts honours only when AUTH_TEST_CLOCK=1 (allowed
+ *   only for a loopback APP_URL). The offset lives in AsyncLocalStorage for the
  *   duration of that one request, so concurrent requests never see each
  *   other's time.
  */

@@ -17,8 +17,8 @@ export class TestClockDisabled extends defineAppError(
 /**
  * The clock offset an end-to-end test asks for, in milliseconds (0 when the
  * header is absent). Refused with 400 unless AUTH_TEST_CLOCK=1, and
- * AUTH_TEST_CLOCK=1 itself is refused at start on a public deployment
- * (lib/env.ts), so no real user can move the server's time.
+ * AUTH_TEST_CLOCK=1 itself is refused at start unless APP_URL is a loopback
+ * address (lib/env.ts), so no real user can move a deployed server's time.
  *
  * @example
  * const offsetMs = readTestClockOffset(request); // "X-Test-Clock-Offset: 360" → 360000

@@ -1,6 +1,6 @@
 /**
  * The end-to-end tests' server clock: X-Test-Clock-Offset moves "now" for one
- * request, only when AUTH_TEST_CLOCK=1, and never on a public deployment.
+ * request, only when AUTH_TEST_CLOCK=1, and only for a loopback APP_URL.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
@@ -63,13 +63,23 @@ describe("X-Test-Clock-Offset", () => {
     }
   });
 
-  it("cannot be enabled on a public deployment", () => {
+  it.each([
+    "https://auth.example.com",
+    "http://staging.example.com:3000",
+    "http://app:3000",
+    "http://192.168.1.20:3000",
+  ])("cannot be enabled for an APP_URL other machines reach: %s", (appUrl) => {
     expect(() =>
-      parseEnv({
-        APP_URL: "https://auth.example.com",
-        AUTH_SIGNING_KEYS: "{}",
-        AUTH_TEST_CLOCK: "1",
-      }),
-    ).toThrow(/refused for a public deployment/);
+      parseEnv({ APP_URL: appUrl, AUTH_SIGNING_KEYS: "{}", AUTH_TEST_CLOCK: "1" }),
+    ).toThrow(/refused unless APP_URL is a loopback address/);
+  });
+
+  it.each([
+    "http://localhost:3210",
+    "http://127.0.0.1:3000",
+    "https://localhost",
+    "http://[::1]:3000",
+  ])("can be enabled for a loopback APP_URL: %s", (appUrl) => {
+    expect(parseEnv({ APP_URL: appUrl, AUTH_TEST_CLOCK: "1" }).AUTH_TEST_CLOCK).toBe("1");
   });
 });
