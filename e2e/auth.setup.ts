@@ -4,28 +4,36 @@
  *
  * Why one per worker, and why the tests check the session out and back in instead of loading
  * this file as it is: refresh tokens rotate (e2e/kit/worker-session.ts explains).
+ *
+ * When copying the kit: rewrite the sign-in steps (here: this app's login page object).
  */
 import { registerAccount } from "./kit/app";
+import { expect, test as setup } from "./kit/fixtures";
 import { workerCredentials, workerSessionFile, writeSavedSession } from "./kit/worker-session";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
-import { expect, test as setup } from "./fixtures";
 
 setup(
   "sign in one account per worker and save its session",
   async ({ browser, baseURL, api, workerSessionDir }, testInfo) => {
-    for (let slot = 0; slot < testInfo.config.workers; slot++) {
-      const user = workerCredentials(slot);
-      await registerAccount(api, user);
-      const context = await browser.newContext({ baseURL });
-      const page = await context.newPage();
-      const login = new LoginPage(page);
-      await login.goto();
-      await login.login(user);
-      await expect(new AppHeader(page).signedInAs).toContainText(user.email);
-      const file = workerSessionFile(workerSessionDir, slot);
-      await writeSavedSession(file, { user, storageState: await context.storageState() });
-      await context.close();
-    }
+    const slots = Array.from({ length: testInfo.config.workers }, (_, slot) => slot);
+    // The slots sign in side by side; a few seconds each on a loaded machine, whatever their number.
+    setup.setTimeout(30_000 + 2_000 * slots.length);
+
+    await Promise.all(
+      slots.map(async (slot) => {
+        const user = workerCredentials(slot);
+        await registerAccount(api, user);
+        const context = await browser.newContext({ baseURL });
+        const page = await context.newPage();
+        const login = new LoginPage(page);
+        await login.goto();
+        await login.login(user);
+        await expect(new AppHeader(page).signedInAs).toContainText(user.email);
+        const file = workerSessionFile(workerSessionDir, slot);
+        await writeSavedSession(file, { user, storageState: await context.storageState() });
+        await context.close();
+      }),
+    );
   },
 );

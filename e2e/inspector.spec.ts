@@ -11,10 +11,11 @@
  * the wire is one a scenario caused. Each test signs up an account of its own: the scenarios
  * revoke sessions and the assertions read the session family from its first generation.
  *
- * The last test also saves the README's screenshots to docs/screenshots/, so they stay current.
+ * The last test also takes the README's screenshots (UPDATE_SCREENSHOTS=1 writes them to
+ * docs/screenshots/).
  */
 import fs from "node:fs/promises";
-import type { APIRequestContext, Locator, Page } from "@playwright/test";
+import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
 import { RegisterPage } from "./pages/register-page";
 import {
   expect,
@@ -25,7 +26,13 @@ import {
   test,
 } from "./fixtures";
 
-const SCREENSHOT_DIR = "docs/screenshots";
+/**
+ * The README's screenshots are rewritten only on request (`UPDATE_SCREENSHOTS=1`); otherwise
+ * they go to the test's output folder, so an ordinary run (or several copies of this test at
+ * once, under --repeat-each) never touches tracked files.
+ */
+const screenshotDir = (testInfo: TestInfo) =>
+  process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : testInfo.outputPath("screenshots");
 
 type ScenarioId = "expire" | "burst" | "replay" | "lose" | "second-tab" | "skew";
 type TimelineEntry = { type: string; detail: string };
@@ -421,7 +428,7 @@ test("the policy panel: with a 0-second grace window, a lost refresh answer sign
 test("the timeline filters and exports JSON; screenshots for the README", async ({
   page,
   newUser,
-}) => {
+}, testInfo) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 900 });
   const inspector = await signUpAndOpenInspector(page, newUser);
@@ -458,6 +465,7 @@ test("the timeline filters and exports JSON; screenshots for the README", async 
   );
   expect(exported.events.some((e) => e.detail === "▶ Lose the refresh response")).toBe(true);
 
+  const SCREENSHOT_DIR = screenshotDir(testInfo);
   await fs.mkdir(SCREENSHOT_DIR, { recursive: true });
   await page.getByRole("heading", { name: "Inspector", exact: true }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENSHOT_DIR}/inspector.png` });

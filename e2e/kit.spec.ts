@@ -2,10 +2,11 @@
  * The kit's own promises (e2e/kit/, e2e/README.md), proven against this app:
  * - why a saved storageState cannot simply be loaded by every test (rotation + reuse detection);
  * - that the worker session survives what tests do to it: a check-out after a test ended the
- *   session signs in again, and a check-in is what lets the next check-out renew instead.
+ *   session, or left another account's session behind, signs in again; and a check-in is what
+ *   lets the next check-out renew instead.
  */
 import type { Browser, BrowserContext } from "@playwright/test";
-import { signInAccount, signOutAccount } from "./kit/app";
+import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./kit/app";
 import { TimeControl } from "./kit/time-control";
 import type { StorageState } from "./kit/worker-session";
 import { DashboardPage } from "./pages/dashboard-page";
@@ -72,7 +73,7 @@ test("a check-out after a test ended the worker's session signs in again", async
 
   expect(after.via).toBe("signed-in");
   expect(after.user).toEqual(before.user);
-  const refresh = after.storageState.cookies.find((c) => c.name === "__Secure-refresh_token");
+  const refresh = after.storageState.cookies.find((c) => c.name === REFRESH_COOKIE_NAME);
   expect(await presentRefreshToken(api, refresh?.value ?? "missing")).toBe("200");
 });
 
@@ -108,4 +109,24 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
   await withoutCheckIn.close();
 
   expect((await workerSession.checkOut()).via).toBe("signed-in");
+});
+
+test("a test that signed in as someone else cannot hand that session on to the next test", async ({
+  workerSession,
+  browser,
+  baseURL,
+  registeredUser,
+}) => {
+  const checkedOut = await workerSession.checkOut();
+  const aTest = await newContext(browser, baseURL, checkedOut.storageState);
+  // Inside the test's browser, another account signs in (same cookie jar: `context.request`).
+  await signInAccount(aTest.request, registeredUser);
+  await workerSession.checkIn(aTest);
+  await aTest.close();
+
+  const next = await workerSession.checkOut();
+
+  // The saved cookie renews fine, but for the wrong account: the check-out signs the worker in.
+  expect(next.via).toBe("signed-in");
+  expect(next.user).toEqual(checkedOut.user);
 });

@@ -8,7 +8,7 @@
  * (`/login?reason=<code>`).
  */
 import { randomUUID } from "node:crypto";
-import type { APIRequestContext } from "@playwright/test";
+import type { APIRequestContext, APIResponse, Page } from "@playwright/test";
 import { describeSignOutReason, type SignOutReason } from "../../lib/client/redirect";
 
 export type { SignOutReason };
@@ -32,8 +32,15 @@ export const SESSION_HINT_COOKIE_NAME = "session_hint";
 export const TEST_CLOCK_HEADER = "x-test-clock-offset";
 /** A page only a signed-in user can see; the kit opens it to prove a session works. */
 export const SIGNED_IN_PATH = "/dashboard";
-/** An API route that wants an access token (`Authorization: Bearer`) and answers GET. */
-export const PROTECTED_API_PATH = "/api/me";
+
+/**
+ * Fresh credentials the app's sign-up accepts, unique across workers, repeats and runs, and short
+ * enough to read in a screenshot. `label` starts the email ("user", "worker1").
+ */
+export function uniqueCredentials(label: string, name = "E2E"): Credentials {
+  const id = randomUUID().slice(0, 13);
+  return { email: `${label}-${id}@example.test`, password: `correct horse ${id}`, name };
+}
 
 /** Which requests the network recorder (auth-network.ts) writes down. */
 export function isApiPath(pathname: string): boolean {
@@ -66,6 +73,46 @@ export async function registerAccount(
   if (response.status() !== 201) {
     throw new Error(`Registering ${user.email} failed: ${await describeResponse(response)}`);
   }
+}
+
+/**
+ * Presents the refresh cookie in `api`'s jar (or `cookie`, when given) to the refresh endpoint, as
+ * the app's own client does. On success the jar holds the rotated cookie.
+ */
+export async function refreshSession(
+  api: APIRequestContext,
+  options: { cookie?: string; headers?: Record<string, string> } = {},
+): Promise<APIResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.cookie !== undefined) headers.Cookie = `${REFRESH_COOKIE_NAME}=${options.cookie}`;
+  return api.post(REFRESH_PATH, { headers });
+}
+
+/** The email of the account a successful sign-in, sign-up or refresh answer belongs to. */
+export async function signedInEmail(response: APIResponse): Promise<string | null> {
+  const body = (await response.json().catch(() => null)) as { user?: { email?: unknown } } | null;
+  return typeof body?.user?.email === "string" ? body.user.email : null;
+}
+
+/**
+ * Opens the signed-in page and waits until the page has restored its session from the cookie
+ * (this app: one refresh call, answered 200). Throws when the session did not restore.
+ */
+export async function openSignedInPage(page: Page): Promise<void> {
+  const restored = page.waitForResponse((r) => new URL(r.url()).pathname === REFRESH_PATH);
+  await page.goto(SIGNED_IN_PATH);
+  const response = await restored;
+  if (response.status() !== 200) {
+    throw new Error(
+      `The session did not restore: refresh answered ${await describeResponse(response)}`,
+    );
+  }
+}
+
+/** The access token a request carried (this app: `Authorization: Bearer <token>`), or `null`. */
+export function readAccessToken(authorization: string | null): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
+  return match?.[1] ?? null;
 }
 
 /** Signs in through the API. Leaves the new session's cookies in `api`'s jar. */

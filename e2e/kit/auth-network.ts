@@ -17,7 +17,13 @@
  * action is over, so that every request of the action has been sent.
  */
 import type { BrowserContext, Request } from "@playwright/test";
-import { REFRESH_COOKIE_NAME, REFRESH_PATH, isApiPath, readErrorCode } from "./app";
+import {
+  REFRESH_COOKIE_NAME,
+  REFRESH_PATH,
+  isApiPath,
+  readAccessToken,
+  readErrorCode,
+} from "./app";
 
 /** One request to `/api/*` and its answer. */
 export interface ApiExchange {
@@ -63,7 +69,7 @@ export class AuthNetwork {
 
   /** Every exchange since the last `clear()`, in the order the requests were sent. */
   async exchanges(): Promise<ApiExchange[]> {
-    return (await Promise.all(this.recorded)).slice(this.clearedAt);
+    return Promise.all(this.recorded.slice(this.clearedAt));
   }
 
   /**
@@ -107,7 +113,7 @@ export class AuthNetwork {
     const exchange = {
       method: request.method(),
       path: new URL(request.url()).pathname,
-      accessToken: authorization?.replace(/^Bearer\s+/i, "") ?? null,
+      accessToken: readAccessToken(authorization),
       refreshToken: readCookie(cookies, REFRESH_COOKIE_NAME),
     };
     const response = await request.response().catch(() => null);

@@ -6,7 +6,6 @@
  * (never shared between workers), so any number of workers and `--repeat-each` runs stay green.
  * The complete list, with examples, is in e2e/README.md.
  */
-import { randomUUID } from "node:crypto";
 import {
   type APIRequestContext,
   type BrowserContext,
@@ -16,10 +15,10 @@ import {
 } from "@playwright/test";
 import {
   type Credentials,
-  REFRESH_PATH,
-  SIGNED_IN_PATH,
+  openSignedInPage,
   registerAccount,
   signOutAccount,
+  uniqueCredentials,
   wakeServer,
 } from "./app";
 import { AuthNetwork } from "./auth-network";
@@ -101,9 +100,7 @@ export const test = base.extend<KitFixtures, KitWorkerFixtures>({
   ],
 
   newUser: async ({}, use) => {
-    // Unique across workers, repeats and runs; short enough to read in a screenshot.
-    const id = randomUUID().slice(0, 13);
-    await use({ email: `user-${id}@example.test`, password: `correct horse ${id}`, name: "E2E" });
+    await use(uniqueCredentials("user"));
   },
 
   registeredUser: async ({ newUser, playwright, baseURL }, use) => {
@@ -131,8 +128,8 @@ export const test = base.extend<KitFixtures, KitWorkerFixtures>({
     await context.close();
   },
 
-  time: async ({ context }, use) => {
-    await use(await TimeControl.install(context));
+  time: async ({ context, extraHTTPHeaders }, use) => {
+    await use(await TimeControl.install(context, extraHTTPHeaders));
   },
 
   signedIn: [false, { option: true }],
@@ -158,11 +155,10 @@ export const test = base.extend<KitFixtures, KitWorkerFixtures>({
     use,
   ) => {
     void [time, authNetwork];
+    // Cookies only: an app that also keeps session state in localStorage should use `signedIn`,
+    // which restores the whole storageState (origins included).
     if (!signedIn) await context.addCookies((await sessionCheckOut()).storageState.cookies);
-    // The page restores its session with one refresh; the session must survive it.
-    const restored = page.waitForResponse((r) => new URL(r.url()).pathname === REFRESH_PATH);
-    await page.goto(SIGNED_IN_PATH);
-    expect((await restored).status(), "the worker's session should restore").toBe(200);
+    await openSignedInPage(page);
     await use(page);
     if (!signedIn) await workerSession.checkIn(context);
   },

@@ -10,14 +10,13 @@ import {
   expect,
 } from "@playwright/test";
 import {
-  PROTECTED_API_PATH,
   REFRESH_COOKIE_NAME,
-  REFRESH_PATH,
   SESSION_HINT_COOKIE_NAME,
   SIGNED_IN_PATH,
   SIGN_OUT_REASON_TEST_ID,
   type SignOutReason,
   describeResponse,
+  refreshSession,
   signedOutPage,
 } from "./app";
 
@@ -70,8 +69,7 @@ export async function presentRefreshToken(
   refreshToken: string,
   headers: Record<string, string> = {},
 ): Promise<string> {
-  const cookie = { Cookie: `${REFRESH_COOKIE_NAME}=${refreshToken}` };
-  return describeResponse(await api.post(REFRESH_PATH, { headers: { ...headers, ...cookie } }));
+  return describeResponse(await refreshSession(api, { cookie: refreshToken, headers }));
 }
 
 /**
@@ -101,39 +99,4 @@ export async function expectSignedOut(page: Page, reason: SignOutReason): Promis
       { message: "the refresh cookie should be gone" },
     )
     .toBe(false);
-}
-
-/**
- * Waits until the server itself refuses `accessToken` as expired, polling a protected API route
- * (app.ts `PROTECTED_API_PATH`) from outside the browser. For apps without a test clock (see TimeControl): the test then runs with
- * access tokens that live a few seconds, and waits for this instead of moving the clock.
- */
-export async function waitForServerToExpire(
-  api: APIRequestContext,
-  accessToken: string,
-): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const headers = { Authorization: `Bearer ${accessToken}` };
-        return describeResponse(await api.get(PROTECTED_API_PATH, { headers }));
-      },
-      { message: "the server should expire the access token", intervals: [250], timeout: 15_000 },
-    )
-    .toBe("401 token_expired");
-}
-
-/**
- * Freezes the page's wall clock: `Date.now()` stands still (until the test sets another time),
- * while timers keep running in real time. The page then never decides by itself that its token
- * is due, so nothing refreshes unless the test makes it happen. Applies to every tab of the
- * context, and across reloads. Returns the frozen time.
- *
- * Why not `clock.install()` + `pauseAt()`: a paused clock also stops timers, and React and the
- * Next router need theirs (a dashboard whose Suspense boundary never revealed was seen).
- */
-export async function freezePageTime(page: Page): Promise<number> {
-  const frozenAt = Date.now();
-  await page.clock.setFixedTime(frozenAt);
-  return frozenAt;
 }

@@ -14,8 +14,9 @@
  * new offset already on it. The other way round, the refresh would reach a server that still
  * lives in the past.
  *
- * Requests made outside the context (an `APIRequestContext`) live on the server's real time
- * unless they send `time.headers()`.
+ * `page.request` and `context.request` share the context's headers, so they move too. Requests of
+ * a separate `APIRequestContext` (the `api` and `request` fixtures) live on the server's real
+ * time unless they send `time.headers()`.
  */
 import type { BrowserContext } from "@playwright/test";
 import { TEST_CLOCK_HEADER } from "./app";
@@ -40,15 +41,24 @@ export function toMilliseconds(duration: Duration): number {
 export class TimeControl {
   private serverOffsetMs = 0;
 
-  private constructor(private readonly context: BrowserContext) {}
+  private constructor(
+    private readonly context: BrowserContext,
+    private readonly baseHeaders: Record<string, string>,
+  ) {}
 
   /**
    * Installs Playwright's clock on `context`. Call it before the context opens its first page
    * (the `time` fixture does): a page that loaded earlier keeps the real clock.
+   *
+   * `baseHeaders`: the context's own extra headers (`use.extraHTTPHeaders`), kept on every
+   * request. `setExtraHTTPHeaders` replaces the whole set, so the offset is sent beside them.
    */
-  static async install(context: BrowserContext): Promise<TimeControl> {
+  static async install(
+    context: BrowserContext,
+    baseHeaders: Record<string, string> = {},
+  ): Promise<TimeControl> {
     await context.clock.install();
-    return new TimeControl(context);
+    return new TimeControl(context, baseHeaders);
   }
 
   /** How far the server's clock has been moved for this context, in whole seconds. */
@@ -91,7 +101,7 @@ export class TimeControl {
       throw new Error(`The server clock moves forward in whole seconds; got ${ms} ms.`);
     }
     this.serverOffsetMs += ms;
-    await this.context.setExtraHTTPHeaders(this.headers());
+    await this.context.setExtraHTTPHeaders({ ...this.baseHeaders, ...this.headers() });
   }
 
   /**

@@ -19,18 +19,32 @@
  *               test in this worker. Nothing else uses this file meanwhile: one worker, one test
  *               at a time.
  *
+ * A check-in can also save another account's session (a test that signed in as someone else):
+ * the check-out compares the account the refresh answer names with the worker's, and signs in
+ * again when they differ.
+ *
  * A check-in can still save a token that is one generation old (the context closed while a
  * refresh answer was in flight). The next check-out then lands in the server's grace window, or
  * is refused and signs in again: slower, never wrong.
  *
  * The setup project (e2e/auth.setup.ts) writes these files before the tests start, signing in
  * through the real login page; without it the first check-out of each worker creates them.
+ *
+ * IMPORTANT: the files belong to one run against one database. Two runs at once sharing a
+ * directory would present each other's spent tokens and trip reuse detection; give each run its
+ * own `workerSessionDir` (this project: beside the run's fresh database).
  */
-import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { APIRequestContext, BrowserContext, PlaywrightWorkerArgs } from "@playwright/test";
-import { type Credentials, REFRESH_PATH, registerAccount, signInAccount } from "./app";
+import {
+  type Credentials,
+  refreshSession,
+  registerAccount,
+  signInAccount,
+  signedInEmail,
+  uniqueCredentials,
+} from "./app";
 
 export type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
@@ -48,15 +62,10 @@ type Playwright = PlaywrightWorkerArgs["playwright"];
  * Fresh credentials for worker slot `parallelIndex`, unique across runs.
  *
  * @example
- * workerCredentials(1); // { email: "worker1-3f2a9c1e@example.test", password: "…", name: "Worker 1" }
+ * workerCredentials(1); // { email: "worker1-3f2a9c1e-0b1d@example.test", password: "…", name: "Worker 1" }
  */
 export function workerCredentials(parallelIndex: number): Credentials {
-  const id = `${parallelIndex}-${randomUUID().slice(0, 8)}`;
-  return {
-    email: `worker${id}@example.test`,
-    password: `worker password ${id}`,
-    name: `Worker ${parallelIndex}`,
-  };
+  return uniqueCredentials(`worker${parallelIndex}`, `Worker ${parallelIndex}`);
 }
 
 /** The file of worker slot `parallelIndex` in `directory`. */
@@ -64,17 +73,21 @@ export function workerSessionFile(directory: string, parallelIndex: number): str
   return path.join(directory, `worker-${parallelIndex}.json`);
 }
 
+/** Writes the file whole or not at all (a worker killed mid-write leaves the old one). */
 export async function writeSavedSession(file: string, session: SavedSession): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, JSON.stringify(session, null, 2));
+  const partial = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(partial, JSON.stringify(session, null, 2));
+  await fs.rename(partial, file);
 }
 
+/** The saved session, or `null` when there is none or it cannot be read (then: start over). */
 async function readSavedSession(file: string): Promise<SavedSession | null> {
   try {
-    return JSON.parse(await fs.readFile(file, "utf8")) as SavedSession;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
+    const saved = JSON.parse(await fs.readFile(file, "utf8")) as Partial<SavedSession>;
+    return saved.user && saved.storageState ? (saved as SavedSession) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -109,8 +122,10 @@ export class WorkerSessionStore {
 
   private async renew(saved: SavedSession): Promise<SavedSession | null> {
     return this.withApi(saved.storageState, async (api) => {
-      const response = await api.post(REFRESH_PATH);
-      if (!response.ok()) return null;
+      const response = await refreshSession(api);
+      // A test may have signed in as someone else in this context before its check-in: that
+      // session is not the worker's, whatever the file says.
+      if (!response.ok() || (await signedInEmail(response)) !== saved.user.email) return null;
       return { user: saved.user, storageState: await api.storageState(), via: "renewed" };
     });
   }

@@ -62,6 +62,16 @@ describe("TimeControl", () => {
     expect(time.headers()).toEqual({ "x-test-clock-offset": "450" });
   });
 
+  it("keeps the context's own extra headers beside the offset (setExtraHTTPHeaders replaces)", async () => {
+    const { context, calls } = recordingContext();
+    const time = await TimeControl.install(context, { "x-team-header": "kept" });
+
+    await time.advanceServer("1m");
+
+    expect(calls.at(-1)).toBe('headers {"x-team-header":"kept","x-test-clock-offset":"60"}');
+    expect(time.headers()).toEqual({ "x-test-clock-offset": "60" });
+  });
+
   it("sends no header until the server has moved", async () => {
     const { context } = recordingContext();
     const time = await TimeControl.install(context);
