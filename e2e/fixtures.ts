@@ -3,7 +3,7 @@
  * e2e/README.md) and its helpers, in one place.
  */
 export { expect, test } from "./kit/fixtures";
-export type { Credentials as NewUser } from "./kit/app";
+export type { Credentials } from "./kit/app";
 export { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "./kit/app";
 export { AuthNetwork } from "./kit/auth-network";
 export * from "./kit/helpers";

@@ -16,11 +16,12 @@
  */
 import fs from "node:fs/promises";
 import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
+import { readJwtClaims } from "./kit/time-control";
 import { RegisterPage } from "./pages/register-page";
 import {
   expect,
   expectSignedOut,
-  type NewUser,
+  type Credentials,
   presentRefreshToken,
   readRefreshCookie,
   test,
@@ -91,7 +92,7 @@ class InspectorPage {
   }
 }
 
-async function signUpAndOpenInspector(page: Page, user: NewUser): Promise<InspectorPage> {
+async function signUpAndOpenInspector(page: Page, user: Credentials): Promise<InspectorPage> {
   const register = new RegisterPage(page);
   await register.goto();
   await register.register(user);
@@ -108,8 +109,7 @@ async function signUpAndOpenInspector(page: Page, user: NewUser): Promise<Inspec
 
 /** The `sid` claim of an access token: the session it belongs to. */
 function sessionIdOf(accessToken: string): string {
-  const payload = accessToken.split(".")[1] ?? "";
-  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sid: string }).sid;
+  return String(readJwtClaims(accessToken).sid);
 }
 
 /**
@@ -118,7 +118,7 @@ function sessionIdOf(accessToken: string): string {
  */
 async function serverSession(
   request: APIRequestContext,
-  user: NewUser,
+  user: Credentials,
   sessionId: string,
 ): Promise<ServerSession> {
   const login = await request.post("/api/auth/login", {

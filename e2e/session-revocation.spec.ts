@@ -13,9 +13,9 @@ import type { BrowserContext, Page } from "@playwright/test";
 import { DashboardPage } from "./pages/dashboard-page";
 import { LoginPage } from "./pages/login-page";
 import { SessionsPage } from "./pages/sessions-page";
-import { type NewUser, expect, expectSignedOut, test } from "./fixtures";
+import { type Credentials, expect, expectSignedOut, test } from "./fixtures";
 
-async function signIn(page: Page, user: NewUser): Promise<void> {
+async function signIn(page: Page, user: Credentials): Promise<void> {
   const login = new LoginPage(page);
   await login.goto();
   await login.login(user);
@@ -25,7 +25,7 @@ async function signIn(page: Page, user: NewUser): Promise<void> {
 async function signInOnTwoDevices(
   page: Page,
   anotherDevice: BrowserContext,
-  user: NewUser,
+  user: Credentials,
 ): Promise<Page> {
   await signIn(page, user);
   const laptop = await anotherDevice.newPage();
