@@ -1,0 +1,41 @@
+/**
+ * The layer rules in eslint.config.mjs are only worth something if a violation
+ * fails `npm run lint`. Each case lints a planted import under a real path of
+ * the layer it belongs to, with the project's own config.
+ */
+import { ESLint } from "eslint";
+import { describe, expect, it } from "vitest";
+
+const eslint = new ESLint();
+
+async function restrictedImportErrors(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === "no-restricted-imports")
+    .map((m) => m.message);
+}
+
+describe("layer rules (npm run lint)", () => {
+  it.each([
+    ["components/notes/planted.tsx", `import { getDb } from "@/lib/db/client";`],
+    ["components/notes/planted.tsx", `import { Prisma } from "@/lib/db/generated/client";`],
+    ["lib/client/planted.ts", `import { verifyAccessToken } from "@/lib/auth/tokens";`],
+    ["lib/client/planted.ts", `import { getEnv } from "@/lib/env";`],
+    ["components/ui/planted.tsx", `import { withErrorHandling } from "@/lib/http/respond";`],
+    ["lib/auth/planted.ts", `import { Button } from "@/components/ui/button";`],
+    ["lib/auth/planted.ts", `import { getAuthClient } from "@/lib/client/auth-client";`],
+    ["lib/db/planted.ts", `import { currentTime } from "@/lib/auth/clock";`],
+    ["app/api/planted/route.ts", `import { getDb } from "@/lib/db/client";`],
+    ["lib/auth/planted.ts", `import { getDb } from "../db/client";`],
+  ])("refuses %s: %s", async (filePath, code) => {
+    expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).not.toEqual([]);
+  });
+
+  it.each([
+    ["app/api/planted/route.ts", `import { listNotes } from "@/lib/notes";`],
+    ["components/notes/planted.tsx", `import { createNoteSchema } from "@/lib/validation/notes";`],
+    ["lib/auth/planted.ts", `import { getDb } from "@/lib/db/client";`],
+  ])("allows %s: %s", async (filePath, code) => {
+    expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).toEqual([]);
+  });
+});
