@@ -75,13 +75,11 @@ export function sessionPolicyOverrides(session: PolicyColumns): SessionPolicyOve
 }
 
 /**
- * Whether the policy panel may change sessions: in development (`npm run dev`) or with
- * AUTH_DEV_SCENARIOS=1, and never on a public deployment.
+ * Whether the policy panel may change sessions: exactly when the inspector's scenarios are on
+ * (a local server by default, see AUTH_DEV_SCENARIOS in lib/env.ts), never on a public deployment.
  */
 export function isSessionPolicyPanelEnabled(env: Env = getEnv()): boolean {
-  return (
-    (env.NODE_ENV === "development" || env.AUTH_DEV_SCENARIOS === "1") && !env.isPublicDeployment
-  );
+  return env.devScenariosEnabled && !env.isPublicDeployment;
 }
 
 /**
