@@ -62,7 +62,5 @@ export const config = {
   // load. Exclusions end at a path-segment boundary, so `/apidocs` or `/favicon.ico.html` are
   // pages like any other. API routes answer JSON and set their own headers (next.config.js);
   // `/api` itself and unknown `/api/*` paths answer 404 JSON (app/api/[[...path]]/route.ts).
-  matcher: [
-    "/((?!(?:api|_next/static|_next/image|\\.well-known)(?:/|$)|favicon\\.ico$).*)",
-  ],
+  matcher: ["/((?!(?:api|_next/static|_next/image|\\.well-known)(?:/|$)|favicon\\.ico$).*)"],
 };

@@ -140,7 +140,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new ConfigError(
       "AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused unless the server is local: " +
         "APP_URL a loopback origin (http://localhost:<port>, 127.0.0.1, [::1]). " +
-        (productionWithoutAppUrl ? "NODE_ENV=production and APP_URL is not set." : `APP_URL is ${host}.`),
+        (productionWithoutAppUrl
+          ? "NODE_ENV=production and APP_URL is not set."
+          : `APP_URL is ${host}.`),
     );
   }
   if (env.AUTH_DEV_SCENARIOS === "1" && (!isLocal || productionWithoutAppUrl)) {

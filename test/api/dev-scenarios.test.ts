@@ -102,9 +102,9 @@ describe("by default (AUTH_DEV_SCENARIOS=auto)", () => {
     expect(parseEnv({ APP_URL: "http://127.0.0.1:3000" }).devScenariosEnabled).toBe(true);
     expect(parseEnv({ HOST: "0.0.0.0" }).devScenariosEnabled).toBe(false);
     expect(parseEnv({ APP_URL: "http://staging.example.com" }).devScenariosEnabled).toBe(false);
-    expect(
-      parseEnv({ NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}" }).devScenariosEnabled,
-    ).toBe(false);
+    expect(parseEnv({ NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}" }).devScenariosEnabled).toBe(
+      false,
+    );
     expect(parseEnv({ AUTH_DEV_SCENARIOS: "0" }).devScenariosEnabled).toBe(false);
   });
 });
