@@ -82,7 +82,12 @@ test("no HTML answer without the page CSP, even for requests labelled as prefetc
 test("a signed-out visitor is redirected to /login from a protected page, prefetch label or not", async ({
   api,
 }) => {
-  for (const headers of [{}, { "next-router-prefetch": "1" }, { purpose: "prefetch" }]) {
+  const labels: Record<string, string>[] = [
+    {},
+    { "next-router-prefetch": "1" },
+    { purpose: "prefetch" },
+  ];
+  for (const headers of labels) {
     for (const path of ["/dashboard", "/sessions", "/inspector"]) {
       const answer = await api.get(path, { headers, maxRedirects: 0 });
       const label = `${path} ${JSON.stringify(headers)}`;
