@@ -56,11 +56,11 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Pages only: API routes answer JSON and set their own headers (next.config.js).
-  matcher: [
-    {
-      source: "/((?!api|_next/static|_next/image|favicon.ico|\\.well-known).*)",
-      missing: [{ type: "header", key: "next-router-prefetch" }],
-    },
-  ],
+  // Every page, prefetches included. IMPORTANT: no `missing` condition for prefetch headers
+  // (`next-router-prefetch`, `purpose: prefetch`): a request that skips this proxy gets neither
+  // the CSP nor the signed-out redirect, and any client can send those headers on a full page
+  // load. Exclusions end at a path-segment boundary, so `/apidocs` or `/favicon.ico.html` are
+  // pages like any other. API routes answer JSON and set their own headers (next.config.js);
+  // `/api` itself and unknown `/api/*` paths answer 404 JSON (app/api/[[...path]]/route.ts).
+  matcher: ["/((?!(?:api|_next/static|_next/image|\\.well-known)(?:/|$)|favicon\\.ico$).*)"],
 };

@@ -51,6 +51,69 @@ test("every auth and API answer is no-store and cannot be rendered as a document
   }
 });
 
+test("no HTML answer without the page CSP, even for requests labelled as prefetches", async ({
+  api,
+}) => {
+  // Any client can send these headers on a full page load; a proxy matcher that skips them
+  // would serve the page with no CSP (and skip the signed-out redirect).
+  const prefetchLabels: Record<string, string>[] = [
+    {},
+    { "next-router-prefetch": "1" },
+    { "next-router-prefetch": "1", rsc: "1" },
+    { purpose: "prefetch" },
+    { "sec-purpose": "prefetch" },
+  ];
+  // Pages, a page that does not exist, and paths that only start like an excluded one.
+  const paths = ["/login", "/register", "/no-such-page", "/apidocs", "/favicon.ico.html"];
+  for (const headers of prefetchLabels) {
+    for (const path of paths) {
+      const answer = await api.get(path, { headers, maxRedirects: 0 });
+      const label = `${path} ${JSON.stringify(headers)}`;
+      const csp = answer.headers()["content-security-policy"] ?? "";
+      if ((answer.headers()["content-type"] ?? "").includes("text/html")) {
+        expect(csp, label).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+      } else {
+        expect(csp, label).not.toBe("");
+      }
+    }
+  }
+});
+
+test("a signed-out visitor is redirected to /login from a protected page, prefetch label or not", async ({
+  api,
+}) => {
+  const labels: Record<string, string>[] = [
+    {},
+    { "next-router-prefetch": "1" },
+    { purpose: "prefetch" },
+  ];
+  for (const headers of labels) {
+    for (const path of ["/dashboard", "/sessions", "/inspector"]) {
+      const answer = await api.get(path, { headers, maxRedirects: 0 });
+      const label = `${path} ${JSON.stringify(headers)}`;
+      expect(answer.status(), label).toBe(307);
+      expect(answer.headers()["location"], label).toContain(
+        `/login?next=${encodeURIComponent(path)}`,
+      );
+    }
+  }
+});
+
+test("unknown /api paths answer 404 JSON in the API's error shape, for every method", async ({
+  api,
+}) => {
+  for (const path of ["/api", "/api/nope", "/api/auth/nope", "/api/auth/sessions/x/y/z"]) {
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
+      const answer = await api.fetch(path, { method, maxRedirects: 0 });
+      const label = `${method} ${path}`;
+      expect(answer.status(), label).toBe(404);
+      expect(answer.headers()["content-type"], label).toContain("application/json");
+      expect(answer.headers()["content-security-policy"], label).toContain("default-src 'none'");
+      expect((await answer.json()).error.code, label).toBe("not_found");
+    }
+  }
+});
+
 test("a page that loaded under the CSP still signs in (the nonce reaches Next's scripts)", async ({
   page,
   registeredUser,

@@ -11,7 +11,11 @@ describe("parseEnv", () => {
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: 2_592_000,
       PORT: 3000,
       appUrl: "http://localhost:3000",
+      HOST: "127.0.0.1",
       isPublicDeployment: false,
+      isLocal: true,
+      AUTH_DEV_SCENARIOS: "auto",
+      devScenariosEnabled: true,
     });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.dataDir).toMatch(/\.data$/);
@@ -51,5 +55,20 @@ describe("parseEnv", () => {
     expect(() =>
       parseEnv({ SESSION_IDLE_TIMEOUT_SECONDS: "100", SESSION_ABSOLUTE_TIMEOUT_SECONDS: "50" }),
     ).toThrow(/must not exceed/);
+  });
+
+  it.each([
+    [{}, true],
+    [{ HOST: "localhost" }, true],
+    [{ HOST: "::1" }, true],
+    [{ HOST: "127.0.0.2" }, true],
+    [{ HOST: "0.0.0.0" }, false],
+    [{ HOST: "192.168.1.20" }, false],
+    [{ APP_URL: "http://localhost:3000", HOST: "0.0.0.0" }, true],
+    [{ APP_URL: "http://[::1]:3000" }, true],
+    [{ APP_URL: "http://app:3000" }, false],
+    [{ APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" }, false],
+  ])("isLocal for %j is %s (APP_URL decides when set, otherwise HOST)", (source, expected) => {
+    expect(parseEnv(source).isLocal).toBe(expected);
   });
 });

@@ -19,6 +19,14 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    /**
+     * The address `npm start` / `npm run dev` listen on (`next start -H`). Loopback by default:
+     * the server is reachable only from this machine until you choose otherwise.
+     */
+    HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, "must be a host name or an IP address")
+      .default("127.0.0.1"),
     /** Public origin of the app. An https origin that is not loopback declares a public deployment. */
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Unset: embedded PGlite under DATA_DIR. Set: a PostgreSQL connection string. */
@@ -42,13 +50,18 @@ const envSchema = z
     AUTH_SIGNING_KEYS: z.string().min(1).optional(),
     /** "1" when a reverse proxy you control sets X-Forwarded-For / X-Forwarded-Proto. */
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
-    /** "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset). */
+    /**
+     * "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset).
+     * Opt-in, and only for a local server (`isLocal`).
+     */
     AUTH_TEST_CLOCK: z.enum(["0", "1"]).default("0"),
     /**
-     * "1" turns on the inspector's scenario endpoints (/api/auth/dev/*): a genuinely expired
-     * access token, a captured refresh token replayed as a thief would, a lost refresh answer.
+     * The inspector's scenario endpoints (/api/auth/dev/*: a genuinely expired access token, a
+     * captured refresh token replayed as a thief would, a lost refresh answer) and its policy
+     * panel. "auto": on exactly when the server is local; "1" insists (refused when not local);
+     * "0" turns them off.
      */
-    AUTH_DEV_SCENARIOS: z.enum(["0", "1"]).default("0"),
+    AUTH_DEV_SCENARIOS: z.enum(["auto", "0", "1"]).default("auto"),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
@@ -62,9 +75,23 @@ export type Env = z.infer<typeof envSchema> & {
   appUrl: string;
   /** True when APP_URL is an https origin on a non-loopback host. */
   isPublicDeployment: boolean;
+  /**
+   * True when only this machine can reach the app: APP_URL is a loopback origin, or APP_URL is
+   * unset and the server listens on a loopback HOST. The one switch for everything that must
+   * never be offered to other machines (the test clock, the inspector's scenarios).
+   */
+  isLocal: boolean;
+  /** Whether the inspector's scenarios and policy panel are on (AUTH_DEV_SCENARIOS resolved). */
+  devScenariosEnabled: boolean;
 };
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Loopback spellings a HOST may take: localhost, 127.0.0.0/8, ::1. */
+function isLoopbackAddress(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
+}
 
 /** Thrown at start when configuration is invalid; the message says what to fix. */
 export class ConfigError extends Error {
@@ -90,6 +117,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const appUrl = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
   const { protocol, host, hostname } = new URL(appUrl);
   const isPublicDeployment = protocol === "https:" && !LOOPBACK_HOSTS.has(hostname);
+  const isLocal = env.APP_URL ? LOOPBACK_HOSTS.has(hostname) : isLoopbackAddress(env.HOST);
+  // IMPORTANT: `next start` always runs with NODE_ENV=production. Without APP_URL such a server
+  // cannot know who reaches it (a container's port mapping, a proxy in front), so it gets no
+  // development conveniences: no generated key, no test clock, no scenarios.
+  const productionWithoutAppUrl = env.NODE_ENV === "production" && !env.APP_URL;
   if (isPublicDeployment && !env.AUTH_SIGNING_KEYS) {
     throw new ConfigError(
       `APP_URL (${host}) declares a public deployment, but AUTH_SIGNING_KEYS is not set.\n` +
@@ -97,23 +129,45 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         "  (Keys are generated automatically only for local runs.)",
     );
   }
-  // Stricter than the other test switches: not only public deployments but any APP_URL a
-  // machine other than this one could reach (an http staging host, a container name).
-  if (env.AUTH_TEST_CLOCK === "1" && !LOOPBACK_HOSTS.has(hostname)) {
+  if (productionWithoutAppUrl && !env.AUTH_SIGNING_KEYS) {
     throw new ConfigError(
-      `AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused unless APP_URL is a loopback address (localhost, 127.0.0.1, [::1]), and APP_URL is ${host}.`,
+      "NODE_ENV=production without APP_URL: this server will not sign tokens with a generated key.\n" +
+        "  Set APP_URL to the origin browsers use (for a local run: APP_URL=http://localhost:3000),\n" +
+        "  or set AUTH_SIGNING_KEYS to the output of `npm run keys:generate`.",
     );
   }
-  if (isPublicDeployment && env.AUTH_DEV_SCENARIOS === "1") {
+  if (env.AUTH_TEST_CLOCK === "1" && (!isLocal || productionWithoutAppUrl)) {
     throw new ConfigError(
-      `AUTH_DEV_SCENARIOS=1 lets a signed-in user replay refresh tokens and mint expired access tokens; it is refused for a public deployment (APP_URL ${host}).`,
+      "AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused unless the server is local: " +
+        "APP_URL a loopback origin (http://localhost:<port>, 127.0.0.1, [::1]). " +
+        (productionWithoutAppUrl
+          ? "NODE_ENV=production and APP_URL is not set."
+          : `APP_URL is ${host}.`),
     );
   }
+  if (env.AUTH_DEV_SCENARIOS === "1" && (!isLocal || productionWithoutAppUrl)) {
+    throw new ConfigError(
+      "AUTH_DEV_SCENARIOS=1 lets a signed-in user replay refresh tokens and mint expired access tokens; " +
+        "it is refused unless the server is local: APP_URL a loopback origin (http://localhost:<port>), " +
+        "or, outside production, APP_URL unset and HOST a loopback address. " +
+        (productionWithoutAppUrl
+          ? "NODE_ENV=production and APP_URL is not set."
+          : env.APP_URL
+            ? `APP_URL is ${host}.`
+            : `HOST is ${env.HOST}.`) +
+        " Unset it (the default, auto, turns the scenarios on for local servers only).",
+    );
+  }
+  const devScenariosEnabled =
+    env.AUTH_DEV_SCENARIOS === "1" ||
+    (env.AUTH_DEV_SCENARIOS === "auto" && isLocal && !productionWithoutAppUrl);
   return {
     ...env,
     dataDir: path.resolve(env.DATA_DIR),
     appUrl,
     isPublicDeployment,
+    isLocal,
+    devScenariosEnabled,
   };
 }
 

@@ -4,7 +4,9 @@ import "server-only";
  * The demo's protected data: a user's notes. Route handlers call these after
  * authenticating; nothing here knows about tokens.
  */
+import { AccessTokenInvalid } from "@/lib/auth/errors";
 import { getDb } from "@/lib/db/client";
+import { Prisma } from "@/lib/db/generated/client";
 
 export const NOTES_PAGE_SIZE = 100;
 
@@ -36,5 +38,14 @@ export async function listNotes(userId: string): Promise<PublicNote[]> {
  */
 export async function createNote(userId: string, body: string): Promise<PublicNote> {
   const db = await getDb();
-  return toPublicNote(await db.note.create({ data: { userId, body } }));
+  try {
+    return toPublicNote(await db.note.create({ data: { userId, body } }));
+  } catch (error) {
+    // A validly signed token for a user deleted since (the foreign key names no user): the same
+    // answer as /api/me gives, not a 500.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003") {
+      throw new AccessTokenInvalid();
+    }
+    throw error;
+  }
 }

@@ -13,6 +13,16 @@ import "server-only";
  *   development) gets a non-Secure cookie, or the browser would drop it.
  * - Max-Age: until the session's absolute expiry, never longer.
  *
+ * Which cookie counts (`readRefreshCookie`). Cookies carry no origin: a sibling subdomain
+ * (`Domain=` the parent), or anyone who can answer a plain-http request for our host, can plant a
+ * `refresh_token` the browser then sends to us, and a planted cookie with a longer Path is sent
+ * first. So on an origin that uses the `__Secure-` name, the unprefixed name never counts (plain
+ * http cannot set a `__Secure-` cookie), and a request that carries two refresh-cookie values
+ * (two of one name, or both names) is refused with 400 `refresh_cookie_ambiguous` and changes
+ * nothing: guessing which one is ours would let a planted cookie sign the victim into the
+ * attacker's account, or let logout revoke the attacker's session while the victim's stays live.
+ * SECURITY.md says why the prefix is `__Secure-` and not `__Host-` (that one requires Path=/).
+ *
  * Because of that Path, page requests never carry the refresh cookie, so a
  * second cookie, SESSION_HINT_COOKIE_NAME (value "1", no secret in it), travels
  * with page requests and lets proxy.ts send signed-out visitors to /login
@@ -26,6 +36,14 @@ import {
   SESSION_HINT_COOKIE_NAME,
 } from "@/lib/auth/cookie-names";
 import { getEnv } from "@/lib/env";
+import { defineAppError } from "@/lib/errors";
+
+/** Two refresh-cookie values in one request: one of them was planted, and we cannot tell which. */
+export class RefreshCookieAmbiguous extends defineAppError(
+  "refresh_cookie_ambiguous",
+  400,
+  "This browser sent two refresh cookies, so neither is trusted. Clear this site's cookies, then sign in again.",
+) {}
 
 export const REFRESH_COOKIE_PATH = "/api/auth";
 
@@ -42,23 +60,43 @@ export function acceptsSecureCookies(request: Request): boolean {
   return LOOPBACK_HOSTNAMES.has(hostname);
 }
 
-function parseCookies(header: string | null): Map<string, string> {
-  const cookies = new Map<string, string>();
+/**
+ * Every value of each cookie name, in header order. Unlike a Map-based parser (Next's
+ * `request.cookies` keeps only the last value of a name), duplicates survive, because two
+ * values of the refresh cookie is exactly what this module must see.
+ */
+function parseCookieValues(header: string | null): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");
     if (eq < 1) continue;
     const name = part.slice(0, eq).trim();
-    if (!cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
+    const values = cookies.get(name) ?? [];
+    values.push(part.slice(eq + 1).trim());
+    cookies.set(name, values);
   }
   return cookies;
 }
 
-/** The raw refresh token the browser sent, if any. */
+/**
+ * The raw refresh token the browser sent, if any. On an origin where we set the `__Secure-`
+ * name only that name counts; elsewhere only the plain one.
+ * Throws RefreshCookieAmbiguous (400) when the request carries two refresh-cookie values.
+ *
+ * @example
+ * const token = readRefreshCookie(request); // undefined when none was sent
+ */
 export function readRefreshCookie(request: Request): string | undefined {
-  const cookies = parseCookies(request.headers.get("cookie"));
-  return (
-    cookies.get(SECURE_REFRESH_COOKIE_NAME) || cookies.get(PLAIN_REFRESH_COOKIE_NAME) || undefined
-  );
+  const cookies = parseCookieValues(request.headers.get("cookie"));
+  const secureValues = cookies.get(SECURE_REFRESH_COOKIE_NAME) ?? [];
+  const plainValues = cookies.get(PLAIN_REFRESH_COOKIE_NAME) ?? [];
+  if (acceptsSecureCookies(request)) {
+    if (secureValues.length + plainValues.length > 1) throw new RefreshCookieAmbiguous();
+    return secureValues[0] || undefined;
+  }
+  // Over plain http to a non-loopback host the browser never sends a Secure cookie.
+  if (plainValues.length > 1) throw new RefreshCookieAmbiguous();
+  return plainValues[0] || undefined;
 }
 
 /**

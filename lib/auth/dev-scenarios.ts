@@ -2,9 +2,9 @@ import "server-only";
 
 /**
  * The inspector's scenarios that need the server's help: each one runs the real auth code and
- * only supplies the situation that is hard to arrange from a browser. Off unless
- * AUTH_DEV_SCENARIOS=1, and lib/env.ts refuses that flag on a public deployment; the routes
- * also check `isPublicDeployment` themselves (`assertDevScenariosEnabled`).
+ * only supplies the situation that is hard to arrange from a browser. On only for a local server
+ * (AUTH_DEV_SCENARIOS defaults to "auto"; lib/env.ts refuses an explicit "1" for a server that is
+ * not local); the routes also check `isPublicDeployment` themselves (`assertDevScenariosEnabled`).
  *
  * - An expired access token. The client decides "expired" by its own clock, the server by its
  *   own, so no browser-side trick makes the server refuse a token it issued a minute ago.
@@ -47,7 +47,7 @@ export const EXPIRED_TOKEN_AGE_SECONDS = 5;
 export class DevScenariosDisabled extends defineAppError(
   "not_found",
   404,
-  "This development scenario is not enabled on this server (AUTH_DEV_SCENARIOS=1 turns it on, never on a public deployment).",
+  "This development scenario is not enabled on this server (it is on by default for a local server; AUTH_DEV_SCENARIOS=0 turns it off, and it is never on for a public deployment).",
 ) {}
 /** The browser's refresh cookie belongs to another session than its access token. */
 export class RefreshCookieMismatch extends defineAppError(
@@ -81,7 +81,8 @@ function captures(): Map<string, Capture> {
 }
 
 /**
- * Refuses (404 `not_found`) unless AUTH_DEV_SCENARIOS=1 on a deployment that is not public.
+ * Refuses (404 `not_found`) unless the scenarios are on: AUTH_DEV_SCENARIOS resolved by lib/env.ts
+ * (default: on exactly when the server is local), and never on a public deployment.
  *
  * @example
  * export const POST = withErrorHandling(async (request) => {
@@ -93,9 +94,9 @@ export function assertDevScenariosEnabled(env: Env = getEnv()): void {
   if (!areDevScenariosEnabled(env)) throw new DevScenariosDisabled();
 }
 
-/** AUTH_DEV_SCENARIOS=1 on a deployment that is not public (the inspector page asks this too). */
+/** The scenarios are on, on a deployment that is not public (the inspector page asks this too). */
 export function areDevScenariosEnabled(env: Env = getEnv()): boolean {
-  return env.AUTH_DEV_SCENARIOS === "1" && !env.isPublicDeployment;
+  return env.devScenariosEnabled && !env.isPublicDeployment;
 }
 
 /**

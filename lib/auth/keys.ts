@@ -70,7 +70,7 @@ async function readOrCreateDevKeys(dataDir: string): Promise<string> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  await fs.mkdir(dataDir, { recursive: true });
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const contents = JSON.stringify({ keys: [await generateSigningJwk()] }, null, 2);
   try {
     // `wx`: if another process (a second instance, a test worker) won the

@@ -129,12 +129,17 @@ describe("signAccessTokenForSession", () => {
 });
 
 describe("isSessionPolicyPanelEnabled", () => {
-  it("is on in development or with AUTH_DEV_SCENARIOS=1, off otherwise", () => {
-    expect(isSessionPolicyPanelEnabled(getEnv())).toBe(false); // NODE_ENV=test
+  it("is on exactly when the inspector's scenarios are (a local server by default)", () => {
+    expect(isSessionPolicyPanelEnabled(getEnv())).toBe(true); // APP_URL http://localhost:3000
     expect(isSessionPolicyPanelEnabled(parseEnv({ NODE_ENV: "development" }))).toBe(true);
-    expect(isSessionPolicyPanelEnabled(parseEnv({ NODE_ENV: "production" }))).toBe(false);
+    expect(isSessionPolicyPanelEnabled(parseEnv({ AUTH_DEV_SCENARIOS: "0" }))).toBe(false);
     expect(
-      isSessionPolicyPanelEnabled(parseEnv({ NODE_ENV: "production", AUTH_DEV_SCENARIOS: "1" })),
+      isSessionPolicyPanelEnabled(parseEnv({ NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}" })),
+    ).toBe(false);
+    expect(
+      isSessionPolicyPanelEnabled(
+        parseEnv({ NODE_ENV: "production", APP_URL: "http://localhost:3000" }),
+      ),
     ).toBe(true);
   });
 

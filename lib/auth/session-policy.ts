@@ -20,7 +20,7 @@ import "server-only";
  *   `setSessionPolicy`, which re-times the idle expiry from now.
  */
 import { currentTime } from "@/lib/auth/clock";
-import { SessionNotFound } from "@/lib/auth/errors";
+import { SessionExpired, SessionNotFound } from "@/lib/auth/errors";
 import { type SignedAccessToken, signAccessToken } from "@/lib/auth/tokens";
 import { getDb } from "@/lib/db/client";
 import type { Session } from "@/lib/db/generated/client";
@@ -75,19 +75,21 @@ export function sessionPolicyOverrides(session: PolicyColumns): SessionPolicyOve
 }
 
 /**
- * Whether the policy panel may change sessions: in development (`npm run dev`) or with
- * AUTH_DEV_SCENARIOS=1, and never on a public deployment.
+ * Whether the policy panel may change sessions: exactly when the inspector's scenarios are on
+ * (a local server by default, see AUTH_DEV_SCENARIOS in lib/env.ts), never on a public deployment.
  */
 export function isSessionPolicyPanelEnabled(env: Env = getEnv()): boolean {
-  return (
-    (env.NODE_ENV === "development" || env.AUTH_DEV_SCENARIOS === "1") && !env.isPublicDeployment
-  );
+  return env.devScenariosEnabled && !env.isPublicDeployment;
 }
 
 /**
  * Stores a live session's overrides (validate them first with `buildSessionPolicySchema`) and
  * re-times its idle expiry from now with the new idle timeout, capped by the absolute expiry.
- * Throws SessionNotFound when the session is not the user's or has been revoked.
+ * Throws SessionNotFound when the session is not the user's or has been revoked, and
+ * SessionExpired when it is already past its idle or absolute expiry.
+ *
+ * IMPORTANT: only a live session may be re-timed. Moving the idle expiry of an expired session
+ * forward would bring it back to life: its refresh token would work again.
  *
  * @example
  * await setSessionPolicy(userId, sid, { accessTokenTtlSeconds: 20, refreshGraceSeconds: 0, idleTimeoutSeconds: null });
@@ -103,16 +105,25 @@ export async function setSessionPolicy(
     where: { id: sessionId, userId, revokedAt: null },
   });
   if (!session) throw new SessionNotFound();
+  if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) throw new SessionExpired();
   const { idleTimeoutSeconds } = effectiveSessionPolicy(overrides);
   const idle = new Date(now.getTime() + idleTimeoutSeconds * 1000);
+  // The same conditions in the write, so a session that expires between the read and the
+  // write is not revived either.
   const updated = await db.session.updateMany({
-    where: { id: sessionId, userId, revokedAt: null },
+    where: {
+      id: sessionId,
+      userId,
+      revokedAt: null,
+      idleExpiresAt: { gt: now },
+      absoluteExpiresAt: { gt: now },
+    },
     data: {
       ...overrides,
       idleExpiresAt: idle < session.absoluteExpiresAt ? idle : session.absoluteExpiresAt,
     },
   });
-  if (updated.count !== 1) throw new SessionNotFound();
+  if (updated.count !== 1) throw new SessionExpired();
   return db.session.findUniqueOrThrow({ where: { id: sessionId } });
 }
 

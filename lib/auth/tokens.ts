@@ -51,6 +51,8 @@ export const MAX_ACCESS_TOKEN_LENGTH = 4096;
  * one string (and one cache key).
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** The largest time a JavaScript Date can represent, in seconds (ECMA-262 §21.4.1.22). */
+const MAX_EPOCH_SECONDS = 8.64e12;
 /** Tolerated drift between our own instances' clocks (NTP keeps them within milliseconds). */
 const CLOCK_TOLERANCE_SECONDS = 1;
 
@@ -160,6 +162,21 @@ function assertCurrentlyValid(claims: AccessTokenClaims, nowSeconds: number): vo
 }
 
 /**
+ * The time claims' shape, checked once at full verification: whole seconds that a Date can hold,
+ * and a lifetime no longer than we ever issue. A token signed with our key but carrying
+ * `exp: 1e300` (or `iat: -1e20`) would otherwise pass the comparisons above and break whatever
+ * turns the claim into a Date later; it is refused like any other invalid token.
+ */
+function assertTimeClaimsInRange(claims: AccessTokenClaims, env: Env): void {
+  const inRange = (value: unknown) =>
+    Number.isSafeInteger(value) && Math.abs(value as number) <= MAX_EPOCH_SECONDS;
+  if (!inRange(claims.iat) || !inRange(claims.exp)) throw new AccessTokenInvalid();
+  if (claims.nbf !== undefined && !inRange(claims.nbf)) throw new AccessTokenInvalid();
+  const lifetime = claims.exp - claims.iat;
+  if (lifetime <= 0 || lifetime > env.ACCESS_TOKEN_TTL_SECONDS) throw new AccessTokenInvalid();
+}
+
+/**
  * Verifies an access token and returns its claims.
  *
  * Throws `AccessTokenExpired` for a token that was valid but is past `exp`,
@@ -230,6 +247,7 @@ async function verifyAccessTokenFully(
       throw new AccessTokenInvalid();
     }
     const claims = payload as AccessTokenClaims;
+    assertTimeClaimsInRange(claims, env);
     assertCurrentlyValid(claims, toEpochSeconds(currentTime()));
     if (Array.isArray(claims.aud)) Object.freeze(claims.aud);
     return Object.freeze(claims);

@@ -34,6 +34,41 @@ export function describeDatabase(target: DatabaseTarget): string {
   return `PostgreSQL at ${url.host}${url.pathname}`;
 }
 
+/**
+ * Makes a folder and everything in it private to this process's user: folders 0700, files 0600.
+ * Symbolic links are left alone (chmod would follow them out of the folder).
+ *
+ * @example
+ * await makePrivate("/app/.data"); // the embedded database holds password hashes
+ */
+export async function makePrivate(folder: string): Promise<void> {
+  await fs.chmod(folder, 0o700);
+  const entries = await fs.readdir(folder, { recursive: true, withFileTypes: true });
+  await Promise.all(
+    entries.map((entry) => {
+      if (entry.isSymbolicLink()) return undefined;
+      const mode = entry.isDirectory() ? 0o700 : 0o600;
+      return fs.chmod(path.join(entry.parentPath, entry.name), mode);
+    }),
+  );
+}
+
+/**
+ * From now on, files this process creates are private to its user (umask 077).
+ *
+ * IMPORTANT: PGlite writes its files through Emscripten's NODEFS, which creates them 0666 and
+ * leaves the rest to the umask: with the usual 022 the database (password hashes, refresh-token
+ * hashes, its WAL) is readable by every local user. Not available in worker threads, where the
+ * chmod in `openPglite` still covers every file that exists when the database opens.
+ */
+function restrictNewFilesToOwner(): void {
+  try {
+    process.umask(0o077);
+  } catch {
+    // Worker threads cannot change the process umask.
+  }
+}
+
 type PgliteCache = Map<string, Promise<PGlite>>;
 const globalForPglite = globalThis as typeof globalThis & { __pglite?: PgliteCache };
 
@@ -43,16 +78,25 @@ const globalForPglite = globalThis as typeof globalThis & { __pglite?: PgliteCac
  * IMPORTANT: PGlite allows one open instance per data folder, and its first
  * open takes seconds. The promise is cached on globalThis so hot reload and
  * parallel requests share it; a failed open is evicted so the next call retries.
+ *
+ * The database folder and everything in it are made private to this user before the database
+ * opens and again once it has created its files, and so is DATA_DIR itself (the folder only: it
+ * is a setting, and a DATA_DIR of `.` must not chmod the whole project).
  */
 export function openPglite(dataDir: string): Promise<PGlite> {
   const cache = (globalForPglite.__pglite ??= new Map());
   let opening = cache.get(dataDir);
   if (!opening) {
     opening = (async () => {
+      restrictNewFilesToOwner();
       // PGlite creates its own folder but not the parent.
-      await fs.mkdir(path.dirname(dataDir), { recursive: true });
+      await fs.mkdir(path.dirname(dataDir), { recursive: true, mode: 0o700 });
+      await fs.chmod(path.dirname(dataDir), 0o700);
+      await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+      await makePrivate(dataDir);
       const pglite = new PGlite(dataDir);
       await pglite.waitReady;
+      await makePrivate(dataDir);
       return pglite;
     })();
     opening.catch(() => cache.delete(dataDir));

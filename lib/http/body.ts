@@ -49,6 +49,26 @@ export async function readJsonBody<S extends z.ZodType>(
   return result.data;
 }
 
+/**
+ * For routes that read no body (refresh, logout): refuses form, multipart and text bodies with
+ * 415, the bodies a cross-site HTML form can send without a CORS preflight. A request with no
+ * body, or a JSON one (ignored), passes.
+ *
+ * @example
+ * refuseNonJsonBody(request); // throws UnsupportedMediaType for text/plain
+ */
+export function refuseNonJsonBody(request: Request): void {
+  const contentType = request.headers.get("content-type");
+  if (contentType !== null) {
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaType();
+    return;
+  }
+  const length = request.headers.get("content-length");
+  const hasBody =
+    (length !== null && length.trim() !== "0") || request.headers.has("transfer-encoding");
+  if (hasBody) throw new UnsupportedMediaType();
+}
+
 async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();

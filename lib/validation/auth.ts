@@ -22,17 +22,28 @@ export function normalizeEmail(email: string): string {
   return email.normalize("NFKC").trim().toLowerCase();
 }
 
-// No control characters (NUL and friends) and no lone UTF-16 surrogates
-// anywhere in user-supplied text.
-const noControlChars = (value: string) =>
-  !/[\u0000-\u001f\u007f]/.test(value) && value.isWellFormed();
+// No control characters (C0, DEL, C1) and no lone UTF-16 surrogates anywhere in
+// user-supplied text.
+const noControlChars = (value: string) => !/\p{Cc}/u.test(value) && value.isWellFormed();
+
+// Bidirectional formatting characters (LRM/RLM, ALM, the embeddings and overrides U+202A–U+202E,
+// the isolates U+2066–U+2069) reorder the text around them when it is shown: a display name
+// with U+202E can make a session list or a greeting read differently from what it holds.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const noBidiControls = (value: string) => !BIDI_CONTROLS.test(value);
 
 export const emailSchema = z
   .string({ error: "Email is required." })
   .max(EMAIL_MAX_LENGTH, `Email must be at most ${EMAIL_MAX_LENGTH} characters.`)
   .refine(noControlChars, "Email contains characters that are not allowed.")
   .transform(normalizeEmail)
-  .pipe(z.email("Enter a valid email address."));
+  // Again after normalising: NFKC can lengthen ("ﬃ" becomes "ffi"), and the stored form is what
+  // must fit.
+  .pipe(
+    z
+      .email("Enter a valid email address.")
+      .max(EMAIL_MAX_LENGTH, `Email must be at most ${EMAIL_MAX_LENGTH} characters.`),
+  );
 
 export const passwordSchema = z
   .string({ error: "Password is required." })
@@ -47,6 +58,7 @@ export const registerSchema = z.object({
     .trim()
     .max(NAME_MAX_LENGTH, `Name must be at most ${NAME_MAX_LENGTH} characters.`)
     .refine(noControlChars, "Name contains characters that are not allowed.")
+    .refine(noBidiControls, "Name contains text-direction characters that are not allowed.")
     .optional()
     .transform((name) => (name ? name : undefined)),
 });

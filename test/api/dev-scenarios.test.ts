@@ -1,6 +1,6 @@
 /**
- * The inspector's scenario endpoints (/api/auth/dev/*): absent unless AUTH_DEV_SCENARIOS=1,
- * refused on a public deployment even then, and, when on, running the real auth code: a token
+ * The inspector's scenario endpoints (/api/auth/dev/*): on by default only for a local server,
+ * absent with AUTH_DEV_SCENARIOS=0, refused for a server that is not local even with "1", and, when on, running the real auth code: a token
  * the real verifier refuses as expired, a replay judged by the real rotation state machine, a
  * real rotation whose answer is dropped.
  */
@@ -61,8 +61,9 @@ function advanceClock(seconds: number) {
   vi.setSystemTime(Date.now() + seconds * 1000);
 }
 
-describe("when AUTH_DEV_SCENARIOS is not set", () => {
+describe("when AUTH_DEV_SCENARIOS=0", () => {
   it("every scenario route answers 404 not_found and changes nothing", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "0" });
     const { client, accessToken } = await signUp();
     const cookieBefore = client.refreshToken!;
     const before = await sessionRowOf(cookieBefore);
@@ -83,6 +84,7 @@ describe("when AUTH_DEV_SCENARIOS is not set", () => {
   });
 
   it("answers 404 before looking at credentials, so the routes cannot be probed", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "0" });
     const res = await new TestClient().call(
       expiredTokenRoute,
       "/api/auth/dev/expired-access-token",
@@ -94,18 +96,35 @@ describe("when AUTH_DEV_SCENARIOS is not set", () => {
   });
 });
 
-describe("on a public deployment", () => {
-  it("AUTH_DEV_SCENARIOS=1 is refused at start", () => {
-    const publicEnv = { APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" };
-    expect(() => parseEnv({ ...publicEnv, AUTH_DEV_SCENARIOS: "1" })).toThrow(ConfigError);
-    expect(() => parseEnv({ ...publicEnv, AUTH_DEV_SCENARIOS: "1" })).toThrow(
-      /refused for a public deployment/,
+describe("by default (AUTH_DEV_SCENARIOS=auto)", () => {
+  it("is on for a local server, off for any other", () => {
+    expect(parseEnv({}).devScenariosEnabled).toBe(true);
+    expect(parseEnv({ APP_URL: "http://127.0.0.1:3000" }).devScenariosEnabled).toBe(true);
+    expect(parseEnv({ HOST: "0.0.0.0" }).devScenariosEnabled).toBe(false);
+    expect(parseEnv({ APP_URL: "http://staging.example.com" }).devScenariosEnabled).toBe(false);
+    expect(parseEnv({ NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}" }).devScenariosEnabled).toBe(
+      false,
     );
-    expect(parseEnv(publicEnv).AUTH_DEV_SCENARIOS).toBe("0");
+    expect(parseEnv({ AUTH_DEV_SCENARIOS: "0" }).devScenariosEnabled).toBe(false);
+  });
+});
+
+describe("on a server that is not local", () => {
+  it.each([
+    ["a public deployment", { APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" }],
+    ["an http staging host", { APP_URL: "http://staging.example.com:3000" }],
+    ["HOST on every interface, no APP_URL", { HOST: "0.0.0.0" }],
+    ["NODE_ENV=production, no APP_URL", { NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}" }],
+  ])("AUTH_DEV_SCENARIOS=1 is refused at start: %s", (_label, env) => {
+    expect(() => parseEnv({ ...env, AUTH_DEV_SCENARIOS: "1" })).toThrow(ConfigError);
+    expect(() => parseEnv({ ...env, AUTH_DEV_SCENARIOS: "1" })).toThrow(
+      /refused unless the server is local/,
+    );
+    expect(parseEnv(env).devScenariosEnabled).toBe(false);
   });
 
   it("and the routes' own guard refuses too, should such a configuration ever get through", () => {
-    const env = { ...parseEnv({}), AUTH_DEV_SCENARIOS: "1" as const, isPublicDeployment: true };
+    const env = { ...parseEnv({}), devScenariosEnabled: true, isPublicDeployment: true };
     expect(() => assertDevScenariosEnabled(env)).toThrow(/not enabled/);
     expect(() => assertDevScenariosEnabled({ ...env, isPublicDeployment: false })).not.toThrow();
   });

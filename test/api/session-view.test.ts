@@ -228,7 +228,8 @@ describe("PUT /api/auth/sessions/current/policy", () => {
     });
   }
 
-  it("is not there outside development without AUTH_DEV_SCENARIOS=1 (404, nothing changes)", async () => {
+  it("is not there with AUTH_DEV_SCENARIOS=0 (404, nothing changes)", async () => {
+    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "0" });
     const { client, accessToken } = await signUp();
     const res = await setPolicy(client, accessToken, shorter);
     expect(res.status).toBe(404);
@@ -237,7 +238,7 @@ describe("PUT /api/auth/sessions/current/policy", () => {
   });
 
   it.each([
-    ["NODE_ENV=development", { NODE_ENV: "development" }],
+    ["a local server by default", {}],
     ["AUTH_DEV_SCENARIOS=1", { AUTH_DEV_SCENARIOS: "1" }],
   ])("with %s, stores the overrides and the rotation code obeys them", async (_label, env) => {
     restoreEnv = setEnv(env);

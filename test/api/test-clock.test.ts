@@ -71,7 +71,13 @@ describe("X-Test-Clock-Offset", () => {
   ])("cannot be enabled for an APP_URL other machines reach: %s", (appUrl) => {
     expect(() =>
       parseEnv({ APP_URL: appUrl, AUTH_SIGNING_KEYS: "{}", AUTH_TEST_CLOCK: "1" }),
-    ).toThrow(/refused unless APP_URL is a loopback address/);
+    ).toThrow(/refused unless the server is local/);
+  });
+
+  it("cannot be enabled by NODE_ENV=production without APP_URL, whatever HOST says", () => {
+    expect(() =>
+      parseEnv({ NODE_ENV: "production", AUTH_SIGNING_KEYS: "{}", AUTH_TEST_CLOCK: "1" }),
+    ).toThrow(/refused unless the server is local/);
   });
 
   it.each([

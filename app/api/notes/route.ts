@@ -11,7 +11,7 @@ export const GET = withErrorHandling(async (request) => {
   return NextResponse.json({ notes: await listNotes(userId) });
 });
 
-/** POST /api/notes (Bearer) {body} → 201 { note }. */
+/** POST /api/notes (Bearer) {body} → 201 { note }; 401 `token_invalid` when the user no longer exists. */
 export const POST = withErrorHandling(async (request) => {
   const { sub: userId } = await authenticateRequest(request);
   const { body } = await readJsonBody(request, createNoteSchema);
