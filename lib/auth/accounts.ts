@@ -5,9 +5,11 @@ import {
   AccessTokenInvalid,
   EmailTaken,
   InvalidCredentials,
+  ServerBusy,
   SessionRevoked,
   WrongCurrentPassword,
 } from "@/lib/auth/errors";
+import { getHashPool } from "@/lib/auth/hash-pool";
 import { assertLiveSession, liveSessionWhere } from "@/lib/auth/live-session";
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth/passwords";
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
@@ -15,6 +17,7 @@ import {
   consumeLoginAttempt,
   consumeRegistrationAttempt,
   refundLoginAttempt,
+  releaseLoginAttempt,
 } from "@/lib/auth/throttle";
 import { getDb } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
@@ -40,6 +43,9 @@ export async function registerUser(
   input: RegisterInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
+  // A full hash line answers 503 before the rate limit's database write: a flood's excess
+  // costs no query, and does not use up its address's registrations.
+  getHashPool().assertRoom("sign-up");
   await consumeRegistrationAttempt(client.ip);
   const db = await getDb();
   const passwordHash = await hashPassword(input.password, "sign-up");
@@ -85,12 +91,19 @@ export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
+  getHashPool().assertRoom("sign-in");
   await consumeLoginAttempt(input.email, client.ip);
   const db = await getDb();
   const user = await db.user.findUnique({ where: { email: input.email } });
   let passwordMatches = false;
-  if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
-  else await verifyAgainstDummyHash(input.password);
+  try {
+    if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
+    else await verifyAgainstDummyHash(input.password);
+  } catch (error) {
+    // Refused by a full hash line: nothing was checked, so the attempt gives its point back.
+    if (error instanceof ServerBusy) await releaseLoginAttempt(input.email, client.ip);
+    throw error;
+  }
   if (!user || !passwordMatches) throw new InvalidCredentials();
   await refundLoginAttempt(input.email, client.ip);
   return startSession(user.id, client);
@@ -128,10 +141,16 @@ export async function changePassword(
   const db = await getDb();
   const user = await db.user.findUnique({ where: { id: caller.sub } });
   if (!user) throw new AccessTokenInvalid();
+  getHashPool().assertRoom("sign-in");
   await consumeLoginAttempt(user.email, client.ip);
-  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    throw new WrongCurrentPassword();
+  let passwordMatches: boolean;
+  try {
+    passwordMatches = await verifyPassword(user.passwordHash, input.currentPassword);
+  } catch (error) {
+    if (error instanceof ServerBusy) await releaseLoginAttempt(user.email, client.ip);
+    throw error;
   }
+  if (!passwordMatches) throw new WrongCurrentPassword();
   await refundLoginAttempt(user.email, client.ip);
   const passwordHash = await hashPassword(input.newPassword);
   return db.$transaction(async (tx) => {

@@ -75,6 +75,23 @@ describe("HashPool", () => {
     expect(log).toEqual(["running", "in0", "up0", "up1"]);
   });
 
+  it("assertRoom refuses exactly when run would", async () => {
+    const pool = new HashPool(1, 2);
+    const log: string[] = [];
+    const running = controllableJob(log, "running");
+    const first = pool.run("sign-in", running.job);
+    expect(() => pool.assertRoom("sign-up")).not.toThrow();
+    const waiting = controllableJob(log, "waiting");
+    const second = pool.run("sign-up", waiting.job);
+    expect(() => pool.assertRoom("sign-up")).toThrow(ServerBusy);
+    expect(() => pool.assertRoom("sign-in")).not.toThrow();
+    expect(pool.stats().refused).toBe(1);
+    running.release();
+    waiting.release();
+    await Promise.all([first, second]);
+    expect(() => pool.assertRoom("sign-up")).not.toThrow();
+  });
+
   it("frees the slot when a job throws", async () => {
     const pool = new HashPool(1, 0);
     await expect(pool.run("sign-in", () => Promise.reject(new Error("boom")))).rejects.toThrow(

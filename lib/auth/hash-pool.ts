@@ -68,8 +68,7 @@ export class HashPool {
   run<T>(priority: HashPriority, job: () => Promise<T>): Promise<T> {
     if (this.running < this.concurrency) return this.start(job);
     const waiting = this.waitingCount();
-    const room = priority === "sign-in" ? this.queueLimit : Math.floor(this.queueLimit / 2);
-    if (waiting >= room) {
+    if (!this.hasRoom(priority)) {
       this.counts.refused += 1;
       return Promise.reject(new ServerBusy());
     }
@@ -79,8 +78,27 @@ export class HashPool {
     }).then(() => this.start(job, true));
   }
 
+  /**
+   * Throws ServerBusy now when a job of this priority would be refused now. Lets a request
+   * give up before the database work that precedes its hash (a flood's excess then costs
+   * nothing but its body); `run` still decides, since the line may fill in between.
+   *
+   * @example
+   * getHashPool().assertRoom("sign-up");
+   */
+  assertRoom(priority: HashPriority): void {
+    if (this.running < this.concurrency || this.hasRoom(priority)) return;
+    this.counts.refused += 1;
+    throw new ServerBusy();
+  }
+
   stats(): HashPoolStats {
     return { running: this.running, waiting: this.waitingCount(), ...this.counts };
+  }
+
+  private hasRoom(priority: HashPriority): boolean {
+    const room = priority === "sign-in" ? this.queueLimit : Math.floor(this.queueLimit / 2);
+    return this.waitingCount() < room;
   }
 
   private waitingCount(): number {

@@ -132,17 +132,24 @@ export async function consumeLoginAttempt(email: string, ip: string | null): Pro
  * for the account. Only for attempts that consumeLoginAttempt let through.
  */
 export async function refundLoginAttempt(email: string, ip: string | null): Promise<void> {
+  await releaseLoginAttempt(email, ip);
   const db = await getDb();
-  const now = currentTime();
-  const counters = loginCounters(email, ip);
-  const keys = counters.map(rowKey);
-  await db.$executeRaw`
-    UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-    WHERE key IN (${Prisma.join(keys)}) AND expire > ${now}::timestamptz`;
   if (ip) {
     const pair = rowKey({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` });
     await db.rateLimit.deleteMany({ where: { key: pair } });
   }
+}
+
+/**
+ * Gives an attempt's points back without clearing anything: for an attempt that consumed its
+ * point but was refused before any password work (503 `server_busy`).
+ */
+export async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
+  const db = await getDb();
+  const keys = loginCounters(email, ip).map(rowKey);
+  await db.$executeRaw`
+    UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+    WHERE key IN (${Prisma.join(keys)}) AND expire > ${currentTime()}::timestamptz`;
 }
 
 const globalForRegistrations = globalThis as typeof globalThis & {

@@ -53,7 +53,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   return { result, ms: performance.now() - started };
 }
 
-function expectBusy(res: CallResult) {
+function expectBusy(res: CallResult<any>) {
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe("server_busy");
   expect(res.headers.get("retry-after")).toBe("1");
@@ -72,40 +72,47 @@ describe("a registration flood", () => {
 
     const pool = getHashPool();
     expect(pool.concurrency).toBe(CONCURRENCY);
-    const before = pool.stats();
-    const usersBefore = await db.user.count();
-    const flood = Array.from({ length: 40 }, (_, i) =>
-      signUp(uniqueEmail("flood"), `198.51.100.${i + 1}`, `flood password ${i}`),
-    );
-    // The login is sent once the flood has filled the sign-up half of the line.
-    await vi.waitFor(
-      () => {
-        const { waiting, refused } = pool.stats();
-        if (waiting < QUEUE_LIMIT / 2 && refused === before.refused) throw new Error("not yet");
-      },
-      { timeout: 60_000, interval: 2 },
-    );
-    const during = await timed(() => signIn(email, "192.0.2.2"));
-    const results = await Promise.all(flood);
+    const during: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const before = pool.stats();
+      const usersBefore = await db.user.count();
+      const flood = Array.from({ length: 40 }, (_, i) =>
+        signUp(uniqueEmail("flood"), `198.51.${100 + round}.${i + 1}`, `flood password ${i}`),
+      );
+      // The login is sent once the flood has filled the sign-up half of the line.
+      await vi.waitFor(
+        () => {
+          const { waiting, refused } = pool.stats();
+          if (waiting < QUEUE_LIMIT / 2 && refused === before.refused) throw new Error("not yet");
+        },
+        { timeout: 60_000, interval: 2 },
+      );
+      const { result, ms } = await timed(() => signIn(email, "192.0.2.2"));
+      const results = await Promise.all(flood);
 
-    // Not starved: the login is answered, and not with a 503, while the line is full of sign-ups.
-    expect(during.result.status).toBe(200);
-    const created = results.filter((r) => r.status === 201);
-    const busy = results.filter((r) => r.status !== 201);
-    for (const res of busy) expectBusy(res);
-    expect(busy.length).toBeGreaterThan(0);
-    const after = pool.stats();
-    expect(after.refused - before.refused).toBe(busy.length);
-    // The bounds held all along.
-    expect(after.maxRunning).toBeLessThanOrEqual(CONCURRENCY);
-    expect(after.maxWaiting).toBeLessThanOrEqual(QUEUE_LIMIT);
-    // A refused registration wrote nothing.
-    expect(await db.user.count()).toBe(usersBefore + created.length);
+      // Not starved: the login is answered, and not with a 503, while the line is full of sign-ups.
+      expect(result.status).toBe(200);
+      during.push(ms);
+      const created = results.filter((r) => r.status === 201);
+      const busy = results.filter((r) => r.status !== 201);
+      for (const res of busy) expectBusy(res);
+      expect(busy.length).toBeGreaterThan(0);
+      const after = pool.stats();
+      expect(after.refused - before.refused).toBe(busy.length);
+      // The bounds held all along.
+      expect(after.maxRunning).toBeLessThanOrEqual(CONCURRENCY);
+      expect(after.maxWaiting).toBeLessThanOrEqual(QUEUE_LIMIT);
+      // A refused registration wrote nothing.
+      expect(await db.user.count()).toBe(usersBefore + created.length);
+      console.log(
+        `[hash-flood] round ${round + 1}: ${created.length} created, ${busy.length} × 503`,
+      );
+    }
 
-    const quietMs = [...quiet].sort((a, b) => a - b)[1]!;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
     console.log(
-      `[hash-flood] login quiet ${quietMs.toFixed(0)} ms, during 40 registrations ${during.ms.toFixed(0)} ms: ` +
-        `${(during.ms / quietMs).toFixed(1)}× (target ≤ 4×; ${created.length} created, ${busy.length} × 503)`,
+      `[hash-flood] login median quiet ${median(quiet).toFixed(0)} ms, during a flood of 40 registrations ` +
+        `${median(during).toFixed(0)} ms: ${(median(during) / median(quiet)).toFixed(1)}× (target ≤ 4×)`,
     );
   });
 });

@@ -63,7 +63,7 @@ function tally(results: CallResult[]) {
   return byStatus;
 }
 
-function expectThrottled(res: CallResult) {
+function expectThrottled(res: CallResult<any>) {
   expect(res.status).toBe(429);
   expect(res.body.error.code).toBe("too_many_attempts");
   expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
