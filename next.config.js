@@ -28,7 +28,7 @@ const nextConfig = {
   // Native addon and WASM packages: load them from node_modules at run time
   // instead of bundling them.
   serverExternalPackages: [
-    "argon2",
+    "@node-rs/argon2",
     "@electric-sql/pglite",
     "pglite-prisma-adapter",
     "@prisma/adapter-pg",

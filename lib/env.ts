@@ -48,6 +48,12 @@ const envSchema = z
     SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(30 * 24 * 60 * 60),
     /** A JWKS of private keys, `{"keys":[...]}`; the first key signs, all of them verify. */
     AUTH_SIGNING_KEYS: z.string().min(1).optional(),
+    /** Password hashes (argon2id) run at once per process; unset: the number of cores. */
+    HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+    /** Hashes that may wait for a slot; beyond it 503 `server_busy`. Unset: 4 × HASH_CONCURRENCY. */
+    HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).optional(),
+    /** New accounts per minute per app instance, when addresses are unknown (no TRUST_PROXY). */
+    REGISTRATION_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
     /** "1" when a reverse proxy you control sets X-Forwarded-For / X-Forwarded-Proto. */
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
     /**

@@ -5,11 +5,20 @@ import {
   AccessTokenInvalid,
   EmailTaken,
   InvalidCredentials,
+  ServerBusy,
+  SessionRevoked,
   WrongCurrentPassword,
 } from "@/lib/auth/errors";
+import { getHashPool } from "@/lib/auth/hash-pool";
+import { assertLiveSession, liveSessionWhere } from "@/lib/auth/live-session";
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth/passwords";
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
-import { assertLoginAllowed, clearLoginFailures, recordLoginFailure } from "@/lib/auth/throttle";
+import {
+  consumeLoginAttempt,
+  consumeRegistrationAttempt,
+  refundLoginAttempt,
+  releaseLoginAttempt,
+} from "@/lib/auth/throttle";
 import { getDb } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
@@ -24,6 +33,8 @@ const WELCOME_NOTES = [
 /**
  * Creates an account, its welcome notes and its first session in one
  * transaction. Input must already be validated (email normalised).
+ * Rate-limited (TooManyRegistrations, 429) before the hash; the hash itself
+ * waits in the pool's sign-up line (ServerBusy, 503, when it is full).
  *
  * @example
  * const { user, refreshToken, session } = await registerUser(input, { userAgent, ip });
@@ -32,8 +43,12 @@ export async function registerUser(
   input: RegisterInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
+  // A full hash line answers 503 before the rate limit's database write: a flood's excess
+  // costs no query, and does not use up its address's registrations.
+  getHashPool().assertRoom("sign-up");
+  await consumeRegistrationAttempt(client.ip);
   const db = await getDb();
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(input.password, "sign-up");
   const now = currentTime();
   try {
     return await db.$transaction(async (tx) => {
@@ -63,9 +78,11 @@ export async function registerUser(
 }
 
 /**
- * Checks credentials and starts a session. Unknown email and wrong password
- * throw the same InvalidCredentials after the same amount of hashing work,
- * and both count against the login throttle (lib/auth/throttle.ts).
+ * Checks credentials and starts a session. Every attempt first takes its point
+ * from the login throttle (lib/auth/throttle.ts: 429 before any hashing when a
+ * limit is used up); a correct password gives it back. Unknown email and wrong
+ * password throw the same InvalidCredentials after the same amount of hashing
+ * work.
  *
  * @example
  * const { user, refreshToken } = await loginUser({ email, password }, { userAgent, ip });
@@ -74,48 +91,84 @@ export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
-  await assertLoginAllowed(input.email, client.ip);
+  getHashPool().assertRoom("sign-in");
+  await consumeLoginAttempt(input.email, client.ip);
   const db = await getDb();
   const user = await db.user.findUnique({ where: { email: input.email } });
   let passwordMatches = false;
-  if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
-  else await verifyAgainstDummyHash(input.password);
-  if (!user || !passwordMatches) {
-    await recordLoginFailure(input.email, client.ip);
-    throw new InvalidCredentials();
+  try {
+    if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
+    else await verifyAgainstDummyHash(input.password);
+  } catch (error) {
+    // Refused by a full hash line: nothing was checked, so the attempt gives its point back.
+    if (error instanceof ServerBusy) await releaseLoginAttempt(input.email, client.ip);
+    throw error;
   }
-  await clearLoginFailures(input.email, client.ip);
+  if (!user || !passwordMatches) throw new InvalidCredentials();
+  await refundLoginAttempt(input.email, client.ip);
   return startSession(user.id, client);
 }
 
+export type PasswordChanged = IssuedRefreshToken & {
+  /** The user's other sessions that ended (the caller's own is replaced, not counted). */
+  revokedSessions: number;
+};
+
 /**
- * Changes a signed-in user's password and revokes every other session of
- * theirs (reason `password_changed`); the session making the change stays.
+ * Changes a signed-in user's password. Sensitive: the caller's session must be
+ * live in the database (401 `session_revoked` otherwise), and the current
+ * password is checked only after taking a point from the login throttle, with
+ * the same keys as a login to this account (429 before any hashing when used
+ * up), so a stolen access token is no better an oracle than the login form.
+ *
+ * Success, in one transaction: the new hash; every session of the user
+ * revoked (reason `password_changed`), the caller's included, so a thief who
+ * shares the caller's session (a copied cookie) loses it too; and a new
+ * session for the caller, whose refresh token the route sets as the cookie.
+ * The caller's session is revoked by a compare-and-set on "still live", so a
+ * revocation or a second password change that commits first wins and this one
+ * answers `session_revoked` with nothing written.
  *
  * @example
- * await changePassword(userId, sessionId, { currentPassword, newPassword });
+ * const changed = await changePassword({ sub, sid }, { currentPassword, newPassword }, client);
  */
 export async function changePassword(
-  userId: string,
-  currentSessionId: string,
+  caller: { sub: string; sid: string },
   input: { currentPassword: string; newPassword: string },
-): Promise<{ revokedSessions: number }> {
+  client: ClientInfo,
+): Promise<PasswordChanged> {
+  await assertLiveSession(caller);
   const db = await getDb();
-  const user = await db.user.findUnique({ where: { id: userId } });
+  const user = await db.user.findUnique({ where: { id: caller.sub } });
   if (!user) throw new AccessTokenInvalid();
-  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    throw new WrongCurrentPassword();
+  getHashPool().assertRoom("sign-in");
+  await consumeLoginAttempt(user.email, client.ip);
+  let passwordMatches: boolean;
+  try {
+    passwordMatches = await verifyPassword(user.passwordHash, input.currentPassword);
+  } catch (error) {
+    if (error instanceof ServerBusy) await releaseLoginAttempt(user.email, client.ip);
+    throw error;
   }
+  if (!passwordMatches) throw new WrongCurrentPassword();
+  await refundLoginAttempt(user.email, client.ip);
   const passwordHash = await hashPassword(input.newPassword);
-  const now = currentTime();
-  const [, revoked] = await db.$transaction([
-    db.user.update({ where: { id: userId }, data: { passwordHash } }),
-    db.session.updateMany({
-      where: { userId, revokedAt: null, NOT: { id: currentSessionId } },
+  return db.$transaction(async (tx) => {
+    const now = currentTime();
+    const own = await tx.session.updateMany({
+      where: liveSessionWhere(caller.sub, caller.sid, now),
       data: { revokedAt: now, revokeReason: "password_changed" },
-    }),
-  ]);
-  return { revokedSessions: revoked.count };
+    });
+    // Throwing rolls the transaction back: nothing of this change is written.
+    if (own.count !== 1) throw new SessionRevoked();
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    const others = await tx.session.updateMany({
+      where: { userId: user.id, revokedAt: null },
+      data: { revokedAt: now, revokeReason: "password_changed" },
+    });
+    const issued = await startSession(user.id, client, tx);
+    return { ...issued, revokedSessions: others.count };
+  });
 }
 
 /** The public view of a user: what the API returns. */

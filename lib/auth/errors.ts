@@ -74,13 +74,41 @@ export class SessionNotFound extends defineError(
   "No such session among yours.",
 ) {}
 
-/** Too many failed logins for this account or address; `Retry-After` says when to try again. */
+/**
+ * Too many sign-in attempts (logins and wrong current passwords) for this account or address;
+ * `Retry-After` says when to try again.
+ */
 export class TooManyLoginAttempts extends defineError(
   "too_many_attempts",
   429,
-  "Too many failed sign-in attempts. Wait a little, then try again.",
+  "Too many sign-in attempts. Wait a little, then try again.",
 ) {
   constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}
+/** Too many new accounts from this address (or, without a trusted proxy, this instance). */
+export class TooManyRegistrations extends defineError(
+  "too_many_attempts",
+  429,
+  "Too many new accounts from here. Wait a little, then try again.",
+) {
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}
+/**
+ * The password-hashing queue of this process is full (lib/auth/hash-pool.ts): answered at
+ * once, before any hashing, instead of queueing the request for seconds.
+ */
+export class ServerBusy extends defineError(
+  "server_busy",
+  503,
+  "The server is busy. Try again in a moment.",
+) {
+  constructor(readonly retryAfterSeconds = 1) {
     super();
     this.headers["Retry-After"] = String(retryAfterSeconds);
   }

@@ -1,28 +1,63 @@
 import "server-only";
 
 /**
- * Login throttling, shared by every app instance: the counters live in the
- * database (rate-limiter-flexible's Prisma store, table `rate_limits`), never
- * in one process's memory.
+ * Throttling of password guesses and of registrations, shared by every app instance: the
+ * counters live in the database (table `rate_limits`), never in one process's memory (the one
+ * exception, registrations without a known address, is per instance on purpose; see below).
  *
- * Only failures count. Three limits, each with its own window:
- * - per account and address: 5 failures / 15 min. Stops guessing one
+ * CONSUME FIRST. Every attempt takes its point before any password work, in one atomic
+ * statement, and only attempts whose point is within every limit go on to the hash. The race
+ * this prevents: the old "read the counters, check the password, count the failure" let every
+ * guess that arrived within one hash time pass the read (150 parallel guesses against a
+ * 20/hour account were all checked). Now N parallel guesses get N distinct counter values from
+ * the database, and only those numbered ≤ the limit are checked; the rest get 429 + Retry-After.
+ *
+ * The statement, per attempt, for all its limits at once:
+ *   INSERT … VALUES (key, 1, now + window), … ON CONFLICT (key) DO UPDATE
+ *     SET points = live window ? points + 1 : 1, expire = live window ? expire : new end
+ *   RETURNING points, expire
+ * The row lock of ON CONFLICT DO UPDATE serialises concurrent attempts on one key on
+ * PostgreSQL (each sees the previous one's committed count), and PGlite runs one statement at
+ * a time. An expired window restarts in the same statement, so there is no "delete the old
+ * row, then insert" gap for two attempts to both start a fresh window in.
+ *
+ * Why not rate-limiter-flexible's Prisma store (used here before): its consume is a
+ * `deleteMany` of the expired row followed by Prisma's `upsert` with `increment`, i.e. two
+ * statements per limit (six round trips for three limits), atomic only as long as Prisma
+ * chooses to send that upsert as a native INSERT … ON CONFLICT (it falls back to read-then-
+ * write when a query leaves its narrow criteria), and timed by each instance's `Date.now()`,
+ * which ignores the app's clock (lib/auth/clock.ts). One hand-written statement states the
+ * atomicity where it can be read and costs one round trip.
+ *
+ * Points come back on success: a correct password gives every counter its point back, and
+ * clears this address's count for the account (a user who signs in often is never throttled
+ * by their own logins; an attacker gains nothing, since only the right password refunds).
+ *
+ * Limits, each with its own fixed window:
+ * - per account and address: 5 attempts / 15 min. Stops guessing one
  *   password from one place, without letting that place lock the owner out
  *   elsewhere.
- * - per account: 20 failures / hour. Caps guessing spread over many
+ * - per account: 20 attempts / hour. Caps guessing spread over many
  *   addresses. Trade-off: someone who knows an email can keep that account
  *   throttled (never disabled: the window always ends). See SECURITY.md.
- * - per address: 50 failures / hour. Slows credential stuffing across many
+ * - per address: 50 attempts / hour. Slows credential stuffing across many
  *   accounts from one address.
  * The address is known only behind a trusted proxy (TRUST_PROXY=1); without
- * one, only the per-account limit applies.
+ * one, only the per-account limit applies. Unknown emails are counted like
+ * real ones, so the 429 reveals nothing about which emails have accounts.
+ * Wrong current passwords at POST /api/auth/password count against the same
+ * keys: a stolen access token is no better an oracle than the login form.
  *
- * Unknown emails are counted like wrong passwords, so the 429 reveals nothing
- * about which emails have accounts.
+ * Registrations: 20 per address per hour behind a trusted proxy (in the database, like the
+ * login counters). Without one, no address is known, so the only honest limit is global: per
+ * instance, REGISTRATION_LIMIT_PER_MINUTE in this process's memory, because what it protects
+ * is this instance's CPU (every registration is a hash; see lib/auth/hash-pool.ts).
  */
-import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
-import { TooManyLoginAttempts } from "@/lib/auth/errors";
-import { type Db, getDb } from "@/lib/db/client";
+import { currentTime } from "@/lib/auth/clock";
+import { TooManyLoginAttempts, TooManyRegistrations } from "@/lib/auth/errors";
+import { getDb } from "@/lib/db/client";
+import { Prisma } from "@/lib/db/generated/client";
+import { getEnv } from "@/lib/env";
 
 type Limit = { name: string; points: number; durationSeconds: number };
 
@@ -32,69 +67,119 @@ export const LOGIN_LIMITS = {
   address: { name: "login:ip", points: 50, durationSeconds: 60 * 60 },
 } as const satisfies Record<string, Limit>;
 
-const globalForLimiters = globalThis as typeof globalThis & {
-  __loginLimiters?: { db: Db; limiters: Map<string, RateLimiterPrisma> };
-};
+export const REGISTRATION_LIMITS = {
+  address: { name: "register:ip", points: 20, durationSeconds: 60 * 60 },
+} as const satisfies Record<string, Limit>;
 
-async function limiterFor(limit: Limit): Promise<RateLimiterPrisma> {
-  const db = await getDb();
-  let cache = globalForLimiters.__loginLimiters;
-  if (cache?.db !== db) cache = globalForLimiters.__loginLimiters = { db, limiters: new Map() };
-  let limiter = cache.limiters.get(limit.name);
-  if (!limiter) {
-    limiter = new RateLimiterPrisma({
-      storeClient: db,
-      tableName: "rateLimit",
-      keyPrefix: limit.name,
-      points: limit.points,
-      duration: limit.durationSeconds,
-    });
-    cache.limiters.set(limit.name, limiter);
+type Counter = { limit: Limit; key: string };
+
+function loginCounters(email: string, ip: string | null): Counter[] {
+  const counters: Counter[] = [{ limit: LOGIN_LIMITS.account, key: email }];
+  if (ip) {
+    counters.push({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` });
+    counters.push({ limit: LOGIN_LIMITS.address, key: ip });
   }
-  return limiter;
+  return counters;
 }
 
-function keysFor(email: string, ip: string | null): Array<[Limit, string]> {
-  const keys: Array<[Limit, string]> = [[LOGIN_LIMITS.account, email]];
-  if (ip) {
-    keys.push([LOGIN_LIMITS.accountAndAddress, `${email}|${ip}`]);
-    keys.push([LOGIN_LIMITS.address, ip]);
+const rowKey = ({ limit, key }: Counter) => `${limit.name}:${key}`;
+
+/**
+ * Takes one point from every counter in one statement. Returns the seconds to wait when any
+ * counter is now past its limit (this attempt must not go on), else 0.
+ */
+async function consumePoints(counters: Counter[]): Promise<number> {
+  const db = await getDb();
+  const now = currentTime();
+  const rows = counters.map((counter) => {
+    const windowEnd = new Date(now.getTime() + counter.limit.durationSeconds * 1000);
+    return Prisma.sql`(${rowKey(counter)}, 1, ${windowEnd}::timestamptz)`;
+  });
+  const counted = await db.$queryRaw<Array<{ key: string; points: number; expire: Date }>>`
+    INSERT INTO rate_limits AS r (key, points, expire)
+    VALUES ${Prisma.join(rows)}
+    ON CONFLICT (key) DO UPDATE SET
+      points = CASE WHEN r.expire > ${now}::timestamptz THEN r.points + 1 ELSE 1 END,
+      expire = CASE WHEN r.expire > ${now}::timestamptz THEN r.expire ELSE EXCLUDED.expire END
+    RETURNING key, points, expire`;
+  let waitMs = 0;
+  for (const counter of counters) {
+    const row = counted.find((r) => r.key === rowKey(counter));
+    if (row && row.points > counter.limit.points) {
+      waitMs = Math.max(waitMs, new Date(row.expire).getTime() - now.getTime());
+    }
   }
-  return keys;
+  return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
 }
 
 /**
- * Throws TooManyLoginAttempts (429, Retry-After) when any limit is used up.
- * Call before checking the password, so a throttled guess costs no hash.
+ * Takes this attempt's point from every login limit that applies, BEFORE the password is
+ * checked; throws TooManyLoginAttempts (429, Retry-After) when any is used up, and then no
+ * password work may follow. Used by login and by password change (wrong current password).
  *
  * @example
- * await assertLoginAllowed(input.email, client.ip);
+ * await consumeLoginAttempt(input.email, client.ip);
+ * const ok = await verifyPassword(user.passwordHash, input.password);
+ * if (ok) await refundLoginAttempt(input.email, client.ip);
  */
-export async function assertLoginAllowed(email: string, ip: string | null): Promise<void> {
-  let waitMs = 0;
-  for (const [limit, key] of keysFor(email, ip)) {
-    const state = await (await limiterFor(limit)).get(key);
-    if (state && state.consumedPoints >= limit.points)
-      waitMs = Math.max(waitMs, state.msBeforeNext);
-  }
-  if (waitMs > 0) throw new TooManyLoginAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
+export async function consumeLoginAttempt(email: string, ip: string | null): Promise<void> {
+  const retryAfterSeconds = await consumePoints(loginCounters(email, ip));
+  if (retryAfterSeconds > 0) throw new TooManyLoginAttempts(retryAfterSeconds);
 }
 
-/** Counts one failed login against every limit that applies. */
-export async function recordLoginFailure(email: string, ip: string | null): Promise<void> {
-  for (const [limit, key] of keysFor(email, ip)) {
-    try {
-      await (await limiterFor(limit)).consume(key);
-    } catch (error) {
-      // consume() rejects with a RateLimiterRes once the limit is exceeded:
-      // that is the expected outcome here, not a failure.
-      if (!(error instanceof RateLimiterRes)) throw error;
-    }
+/**
+ * After a correct password: gives every counter its point back and clears this address's count
+ * for the account. Only for attempts that consumeLoginAttempt let through.
+ */
+export async function refundLoginAttempt(email: string, ip: string | null): Promise<void> {
+  await releaseLoginAttempt(email, ip);
+  const db = await getDb();
+  if (ip) {
+    const pair = rowKey({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` });
+    await db.rateLimit.deleteMany({ where: { key: pair } });
   }
 }
 
-/** After a successful login: forget this address's failures for the account. */
-export async function clearLoginFailures(email: string, ip: string | null): Promise<void> {
-  if (!ip) return;
-  await (await limiterFor(LOGIN_LIMITS.accountAndAddress)).delete(`${email}|${ip}`);
+/**
+ * Gives an attempt's points back without clearing anything: for an attempt that consumed its
+ * point but was refused before any password work (503 `server_busy`).
+ */
+export async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
+  const db = await getDb();
+  const keys = loginCounters(email, ip).map(rowKey);
+  await db.$executeRaw`
+    UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+    WHERE key IN (${Prisma.join(keys)}) AND expire > ${currentTime()}::timestamptz`;
+}
+
+const globalForRegistrations = globalThis as typeof globalThis & {
+  __registrationWindow?: { startsAt: number; count: number };
+};
+
+/**
+ * Takes a registration's point before its password is hashed: per address in the database
+ * behind a trusted proxy, else per instance in memory. Throws TooManyRegistrations (429).
+ *
+ * @example
+ * await consumeRegistrationAttempt(client.ip);
+ */
+export async function consumeRegistrationAttempt(ip: string | null): Promise<void> {
+  if (ip) {
+    const retryAfterSeconds = await consumePoints([
+      { limit: REGISTRATION_LIMITS.address, key: ip },
+    ]);
+    if (retryAfterSeconds > 0) throw new TooManyRegistrations(retryAfterSeconds);
+    return;
+  }
+  // One process, one event loop: the read and the increment below cannot interleave.
+  const limit = getEnv().REGISTRATION_LIMIT_PER_MINUTE;
+  const now = currentTime().getTime();
+  let window = globalForRegistrations.__registrationWindow;
+  if (!window || now >= window.startsAt + 60_000 || now < window.startsAt) {
+    window = globalForRegistrations.__registrationWindow = { startsAt: now, count: 0 };
+  }
+  window.count += 1;
+  if (window.count > limit) {
+    throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
+  }
 }

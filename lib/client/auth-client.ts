@@ -58,6 +58,7 @@ export const REFRESH_PATH = "/api/auth/refresh";
 export const LOGIN_API_PATH = "/api/auth/login";
 export const REGISTER_API_PATH = "/api/auth/register";
 export const LOGOUT_API_PATH = "/api/auth/logout";
+export const PASSWORD_API_PATH = "/api/auth/password";
 
 export const REFRESH_LOCK_NAME = "auth:refresh";
 export const AUTH_CHANNEL_NAME = "auth";
@@ -157,6 +158,11 @@ export interface Registration extends Credentials {
   name?: string;
 }
 
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
 export interface AuthClient {
   readonly store: AuthStore;
   apiFetch(path: string, init?: RequestInit): Promise<Response>;
@@ -166,6 +172,13 @@ export interface AuthClient {
   login(credentials: Credentials): Promise<AuthUser>;
   register(registration: Registration): Promise<AuthUser>;
   logout(): Promise<void>;
+  /**
+   * POST /api/auth/password. The server ends every session of the user, this one included, and
+   * answers with a new session (body + refresh cookie) that this tab adopts and tells the other
+   * tabs about, as a refresh does. Resolves how many other sessions ended; throws `ApiError`
+   * (`invalid_current_password`, `too_many_attempts`, `server_busy`, …) otherwise.
+   */
+  changePassword(change: PasswordChange): Promise<{ revokedSessions: number }>;
   /**
    * Inspector only: holds `accessToken` instead of the current one, keeping the local expiry
    * estimate, epoch and timers. The next request therefore sends it as if it were fresh, and
@@ -524,6 +537,58 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     return session.user;
   }
 
+  async function changePassword(change: PasswordChange): Promise<{ revokedSessions: number }> {
+    await settlePendingRefresh();
+    const { epoch } = store.getState();
+    const init: RequestInit = {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(change),
+    };
+    // IMPORTANT: sent while holding the refresh lock. The change revokes the session whose cookie
+    // every tab shares; a refresh sent meanwhile with that cookie would meet a revoked session
+    // and sign all tabs out. After the answer the cookie already names the new session.
+    const send = async (): Promise<{
+      response: Response;
+      sentAt: number;
+      token: string | null;
+    }> => {
+      const token = store.getState().accessToken;
+      const work = async () => ({
+        response: await sendWithToken(PASSWORD_API_PATH, init, token),
+        sentAt: now(),
+        token,
+      });
+      return locks ? locks.request(REFRESH_LOCK_NAME, {}, work) : work();
+    };
+    let { response, sentAt, token } = await send();
+    if (response.status === 401) {
+      const code = await readErrorCode(response);
+      // Outside the lock: the refresh takes it itself.
+      if (code !== null && (REFRESHABLE_401_CODES.has(code) || code === "session_revoked")) {
+        if ((await obtainTokenReplacing(token)) !== null)
+          ({ response, sentAt, token } = await send());
+      }
+    }
+    if (!response.ok) throw await readApiError(response);
+    const body: unknown = await response.json().catch(() => null);
+    const session = readSessionResponse(body, sentAt);
+    if (!session || !isRecord(body) || typeof body.revokedSessions !== "number") {
+      throw new ApiError({
+        status: response.status,
+        code: "malformed_response",
+        message: "Unexpected server answer.",
+      });
+    }
+    if (updateSession(store, session, epoch)) {
+      record("rotation", `password changed; new session ${fingerprint(session.accessToken)}`);
+      broadcast({ type: "session", session });
+      scheduleProactiveRefresh();
+    }
+    return { revokedSessions: body.revokedSessions };
+  }
+
   async function logout(): Promise<void> {
     const token = store.getState().accessToken;
     record("logout");
@@ -636,6 +701,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     login: (credentials) => postCredentials(LOGIN_API_PATH, credentials),
     register: (registration) => postCredentials(REGISTER_API_PATH, registration),
     logout,
+    changePassword,
     replaceAccessToken,
     annotate: (detail) => record("scenario", detail),
     start,

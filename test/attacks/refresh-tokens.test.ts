@@ -185,8 +185,9 @@ describe("refresh after the session ended", () => {
     expect((await doRefresh(laptop)).body.error.code).toBe("session_revoked");
   });
 
-  it("after a password change: other sessions end, this one stays", async () => {
+  it("after a password change: every session ends, the caller continues in a new one", async () => {
     const { client, email, accessToken } = await signedIn();
+    const token = client.refreshToken!;
     const laptop = new TestClient("laptop");
     await laptop.call(login, "/api/auth/login", { json: { email, password: PASSWORD } });
     const changed = await client.call(changePassword, "/api/auth/password", {
@@ -195,7 +196,10 @@ describe("refresh after the session ended", () => {
     });
     expect(changed.status).toBe(200);
     expect(changed.body.revokedSessions).toBe(1);
+    expect(changed.body.accessToken).toEqual(expect.any(String));
     expect((await doRefresh(laptop)).body.error.code).toBe("session_revoked");
+    // The caller's old refresh token (a copy of the cookie) is revoked too; the new cookie works.
+    expect((await doRefresh(new TestClient(), token)).body.error.code).toBe("session_revoked");
     expect((await doRefresh(client)).status).toBe(200);
     const oldPassword = await new TestClient().call(login, "/api/auth/login", {
       json: { email, password: PASSWORD },
@@ -207,8 +211,8 @@ describe("refresh after the session ended", () => {
     expect(newPassword.status).toBe(200);
   });
 
-  it("a password change with the wrong current password changes nothing", async () => {
-    const { client, accessToken } = await signedIn();
+  it("a password change with the wrong current password changes nothing but the throttle's count", async () => {
+    const { client, email, accessToken } = await signedIn();
     const before = await snapshotDatabase(db);
     const res = await client.call(changePassword, "/api/auth/password", {
       json: { currentPassword: "not my password", newPassword: "a brand new passphrase" },
@@ -216,6 +220,11 @@ describe("refresh after the session ended", () => {
     });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("invalid_current_password");
-    expect(await snapshotDatabase(db)).toEqual(before);
+    // The guess counts against the login limits (lib/auth/throttle.ts), like a failed login.
+    expect(await snapshotDatabase(db)).toEqual({ ...before, rateLimits: before.rateLimits + 1 });
+    const counter = await db.rateLimit.findUniqueOrThrow({
+      where: { key: `login:account:${email}` },
+    });
+    expect(counter.points).toBe(1);
   });
 });

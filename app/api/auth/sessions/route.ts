@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { authenticateRequest } from "@/lib/auth/authenticate";
+import { assertLiveSession } from "@/lib/auth/live-session";
 import { listLiveSessions, revokeAllUserSessions } from "@/lib/auth/sessions";
 import { withErrorHandling } from "@/lib/http/respond";
 
@@ -21,9 +22,14 @@ export const GET = withErrorHandling(async (request) => {
   });
 });
 
-/** DELETE /api/auth/sessions (Bearer) → "log out everywhere": revokes every session of the caller. */
+/**
+ * DELETE /api/auth/sessions (Bearer) → "log out everywhere": revokes every session of the caller.
+ * Sensitive: 401 `session_revoked` unless the caller's own session is live (lib/auth/live-session.ts).
+ */
 export const DELETE = withErrorHandling(async (request) => {
-  const { sub: userId } = await authenticateRequest(request);
+  const claims = await authenticateRequest(request);
+  await assertLiveSession(claims);
+  const userId = claims.sub;
   const revoked = await revokeAllUserSessions(userId);
   return NextResponse.json({ revoked });
 });

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { authenticateRequest } from "@/lib/auth/authenticate";
+import { assertLiveSession } from "@/lib/auth/live-session";
 import { describeSession } from "@/lib/auth/session-family";
 import { revokeUserSession } from "@/lib/auth/sessions";
 import { InvalidRequest } from "@/lib/http/errors";
@@ -24,9 +25,14 @@ export const GET = withErrorHandling<Context>(async (request, { params }) => {
   return NextResponse.json({ session: await describeSession(userId, await readSessionId(params)) });
 });
 
-/** DELETE /api/auth/sessions/{id} (Bearer) → 204; revokes one of the caller's sessions. */
+/**
+ * DELETE /api/auth/sessions/{id} (Bearer) → 204; revokes one of the caller's sessions.
+ * Sensitive: 401 `session_revoked` unless the caller's own session is live (lib/auth/live-session.ts).
+ */
 export const DELETE = withErrorHandling<Context>(async (request, { params }) => {
-  const { sub: userId } = await authenticateRequest(request);
-  await revokeUserSession(userId, await readSessionId(params));
+  const claims = await authenticateRequest(request);
+  const sessionId = await readSessionId(params);
+  await assertLiveSession(claims);
+  await revokeUserSession(claims.sub, sessionId);
   return new NextResponse(null, { status: 204 });
 });
