@@ -8,15 +8,16 @@
 -- the revoking transaction commits, and never for one that rolls back.
 --
 -- Not in schema.prisma (Prisma models no triggers), so `npm run db:migration` never generates or
--- drops it; the migration history is its only home.
+-- drops it: the migration history is its only home.
 
+-- IMPORTANT: no semicolon may appear in this file except between statements. The offline
+-- migration path (lib/db/migrate.ts through @prisma/adapter-pg) splits a script on every
+-- semicolon, so the function body below writes each one as \073 (octal for a semicolon) inside an
+-- E'' string. PostgreSQL reads the body as
+--   BEGIN PERFORM pg_notify('session_revoked', COALESCE(NEW.id, OLD.id)::text)  RETURN NULL  END
+-- with semicolons where the \073 are.
 CREATE FUNCTION notify_session_revoked() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('session_revoked', COALESCE(NEW.id, OLD.id)::text);
-  RETURN NULL;
-END;
-$$;
+LANGUAGE plpgsql AS E'BEGIN PERFORM pg_notify(''session_revoked'', COALESCE(NEW.id, OLD.id)::text)\073 RETURN NULL\073 END\073';
 
 -- revoked_at goes from NULL to a time: the session just ended.
 CREATE TRIGGER sessions_notify_revoked
