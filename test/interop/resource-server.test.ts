@@ -52,13 +52,15 @@ async function serveJwks(): Promise<string> {
 async function startExample(jwksUrl: string): Promise<string> {
   example = spawn(process.execPath, ["server.mjs"], {
     cwd: EXAMPLE_DIR,
+    // Only what the example reads: nothing of the app's configuration leaks into it.
     env: {
+      NODE_ENV: "production",
       PATH: process.env.PATH,
       JWKS_URL: jwksUrl,
       TOKEN_ISSUER: APP_ORIGIN,
       TOKEN_AUDIENCE: APP_ORIGIN,
       PORT: "0",
-    } as NodeJS.ProcessEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   example.stderr!.on("data", (chunk: Buffer) => (exampleLog += chunk.toString()));
