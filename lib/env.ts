@@ -46,6 +46,11 @@ const envSchema = z
     REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
     SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(7 * 24 * 60 * 60),
     SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(30 * 24 * 60 * 60),
+    /**
+     * Access-token signature algorithm (lib/auth/keys.ts). Unset: ES256 for generated keys, and
+     * whatever the first key of AUTH_SIGNING_KEYS is; set: that key must be of this algorithm.
+     */
+    ACCESS_TOKEN_ALG: z.enum(["ES256", "Ed25519", "RS256"]).optional(),
     /** A JWKS of private keys, `{"keys":[...]}`; the first key signs, all of them verify. */
     AUTH_SIGNING_KEYS: z.string().min(1).optional(),
     /** Password hashes (argon2id) run at once per process; unset: the number of cores. */

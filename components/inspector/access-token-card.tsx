@@ -17,7 +17,7 @@ const JWKS_PATH = "/.well-known/jwks.json";
 
 /** What each header parameter and claim is for: shown beside it, not only in a tooltip. */
 const HEADER_NOTES: Record<string, string> = {
-  alg: "The signature algorithm. The server accepts Ed25519 only; it never lets the token choose.",
+  alg: "The signature algorithm (ES256 by default; ACCESS_TOKEN_ALG). Each server key verifies only its own algorithm; the token never chooses.",
   kid: "Key id: which of the server's keys signed this. Looked up among the server's own keys, never fetched from anywhere the token names.",
   typ: "at+jwt (RFC 9068) marks an access token, so no other kind of JWT can pass as one.",
 };
@@ -130,7 +130,7 @@ export function AccessTokenCard() {
           <p
             className="font-mono text-xs break-all text-sky-800"
             data-testid="token-signature"
-            title="Ed25519 signature over the first two segments (header.payload)"
+            title="Signature (the header's alg) over the first two segments (header.payload)"
           >
             {decoded.signature}
           </p>
@@ -292,7 +292,8 @@ function SigningKey({
         )}
         {verification === "unsupported" && (
           <span className="text-slate-500">
-            This browser&apos;s Web Crypto cannot check Ed25519 signatures; the server does.
+            This browser&apos;s Web Crypto cannot check this algorithm&apos;s signatures; the server
+            does.
           </span>
         )}
       </p>

@@ -4,14 +4,16 @@ import "server-only";
  * Access tokens: short-lived JWTs (RFC 9068 profile) that protected routes
  * verify without touching the database.
  *
- * Verification pins everything an attacker might try to choose: the algorithm
- * (only Ed25519), the key (looked up by `kid` among our own keys, never taken
- * from the token: `jwk`/`jku`/`x5u` headers are ignored), `typ: at+jwt` (so no
+ * Verification pins everything an attacker might try to choose: the key
+ * (looked up by `kid` among our own keys, never taken from the token:
+ * `jwk`/`jku`/`x5u` headers are ignored), the algorithm (the one that key was
+ * configured with; a token naming any other is refused before its signature
+ * is looked at, see lib/auth/keys.ts), `typ: at+jwt` (so no
  * other JWT of ours passes as an access token), issuer, audience, and the
  * presence of exp/iat/sub/sid/jti.
  *
  * The verified-token cache. A client sends the same access token with every
- * request for its whole lifetime, and checking the same Ed25519 signature over
+ * request for its whole lifetime, and checking the same signature over
  * the same bytes again can only give the same answer. So after a token passes
  * full verification, its claims are remembered under the exact token string:
  *
@@ -39,7 +41,7 @@ import { randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import { currentTime, toEpochSeconds } from "@/lib/auth/clock";
 import { AccessTokenExpired, AccessTokenInvalid } from "@/lib/auth/errors";
-import { ACCESS_TOKEN_ALG, type SigningKeySet, getSigningKeys } from "@/lib/auth/keys";
+import { type SigningKeySet, getSigningKeys } from "@/lib/auth/keys";
 import { type Env, getEnv } from "@/lib/env";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -92,7 +94,7 @@ export async function signAccessToken(subject: {
   const issuedAt = toEpochSeconds(currentTime());
   const expiresIn = Math.min(subject.ttlSeconds ?? Infinity, env.ACCESS_TOKEN_TTL_SECONDS);
   const accessToken = await new SignJWT({ sid: subject.sessionId })
-    .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(env.appUrl)
     .setAudience(env.appUrl)
     .setSubject(subject.userId)
@@ -216,19 +218,22 @@ export async function verifyAccessToken(token: string): Promise<AccessTokenClaim
 
 async function verifyAccessTokenFully(
   token: string,
-  { verifiers }: SigningKeySet,
+  { verifiers, algorithms }: SigningKeySet,
   env: Env,
 ): Promise<AccessTokenClaims> {
   try {
     const { payload } = await jwtVerify(
       token,
       (header) => {
-        const key = typeof header.kid === "string" ? verifiers.get(header.kid) : undefined;
-        if (!key) throw new AccessTokenInvalid();
-        return key;
+        const entry = typeof header.kid === "string" ? verifiers.get(header.kid) : undefined;
+        // IMPORTANT: the key decides the algorithm, never the token. Without this
+        // check a set holding an ES256 and an Ed25519 key would let a token
+        // pick either algorithm for either key's kid.
+        if (!entry || header.alg !== entry.alg) throw new AccessTokenInvalid();
+        return entry.key;
       },
       {
-        algorithms: [ACCESS_TOKEN_ALG],
+        algorithms,
         issuer: env.appUrl,
         audience: env.appUrl,
         typ: ACCESS_TOKEN_TYPE,

@@ -90,7 +90,7 @@ describe("apiFetch", () => {
     expect(store.getState().status).toBe("authenticated");
   });
 
-  it.each(["forbidden", "refresh_token_reused", "session_revoked"])(
+  it.each(["forbidden", "refresh_token_reused"])(
     "passes a 401 with code %s through without refreshing",
     async (code) => {
       const { client } = openTab();
@@ -105,6 +105,42 @@ describe("apiFetch", () => {
       expect(server.callsTo("/api/notes")).toHaveLength(1);
     },
   );
+
+  it("session_revoked from a protected route: one refresh; a newer session in the cookie retries", async () => {
+    const { client, store } = openTab();
+    await client.login(CREDENTIALS);
+    let first = true;
+    server.routes.set("/api/notes", () => {
+      if (!first) return new Response("[]", { status: 200 });
+      first = false;
+      return errorResponse(401, "session_revoked");
+    });
+
+    const response = await client.apiFetch("/api/notes");
+
+    expect(response.status).toBe(200);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(1);
+    expect(server.callsTo("/api/notes").map((c) => c.authorization)).toEqual([
+      "Bearer token-1",
+      "Bearer token-2",
+    ]);
+    expect(store.getState().status).toBe("authenticated");
+  });
+
+  it("session_revoked from a protected route, and the refresh fails: signs out with the refresh's reason", async () => {
+    const { client, store, navigate } = openTab();
+    await client.login(CREDENTIALS);
+    server.routes.set("/api/notes", () => errorResponse(401, "session_revoked"));
+    server.refreshAnswers.push(() => errorResponse(401, "session_revoked"));
+
+    const response = await client.apiFetch("/api/notes");
+
+    expect(response.status).toBe(401);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(1);
+    expect(server.callsTo("/api/notes")).toHaveLength(1);
+    expect(store.getState().status).toBe("signed_out");
+    expect(navigate).toHaveBeenCalledWith(expect.stringContaining("reason=session_revoked"));
+  });
 
   it("refreshes before sending when the token has already expired by the local clock", async () => {
     vi.useFakeTimers();

@@ -85,11 +85,17 @@ export const MIN_PROACTIVE_REFRESH_DELAY_MS = 5_000;
 /** A token this close to expiry is treated as expired: it could die on the way to the server. */
 export const TOKEN_EXPIRY_MARGIN_MS = 2_000;
 
-/** The only 401 codes that mean "your access token is missing or stale; refresh and retry". */
+/**
+ * The 401 codes a protected route answers that mean "refresh once, then retry". `session_revoked`
+ * is one of them: the access token's session was revoked (instant revocation), but the refresh
+ * cookie may already belong to a newer session (a password change starts one), so one refresh
+ * decides; if it fails, the tab signs out with the refresh's reason.
+ */
 const REFRESHABLE_401_CODES: ReadonlySet<string> = new Set([
   "token_missing",
   "token_expired",
   "token_invalid",
+  "session_revoked",
 ]);
 
 /** What the refresh endpoint may answer with a 401; anything else counts as `refresh_token_invalid`. */

@@ -1,17 +1,17 @@
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { decodeJwt, findJwk, verifyJwtSignature } from "./jwt-inspect";
+import { type PublicJwk, decodeJwt, findJwk, verifyJwtSignature } from "./jwt-inspect";
 
-async function makeToken() {
-  const { privateKey, publicKey } = await generateKeyPair("Ed25519", { extractable: true });
+async function makeToken(alg = "Ed25519") {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const token = await new SignJWT({ sid: "session-1", name: "Ada Lovelace ✓" })
-    .setProtectedHeader({ alg: "Ed25519", kid: "key-1", typ: "at+jwt" })
+    .setProtectedHeader({ alg, kid: "key-1", typ: "at+jwt" })
     .setSubject("user-1")
     .setIssuedAt(1_700_000_000)
     .setExpirationTime(1_700_000_300)
     .sign(privateKey);
-  const { x } = await exportJWK(publicKey);
-  const jwk = { kty: "OKP", crv: "Ed25519", x, kid: "key-1" };
+  // The public JWK as the server's JWKS publishes it: key members plus kid, alg and use.
+  const jwk = { ...(await exportJWK(publicKey)), kid: "key-1", alg, use: "sig" } as PublicJwk;
   return { token, jwk };
 }
 
@@ -55,17 +55,39 @@ describe("findJwk", () => {
 });
 
 describe("verifyJwtSignature", () => {
-  it("accepts the signature with the signer's public key", async () => {
+  it.each(["ES256", "Ed25519", "RS256"])(
+    "accepts an %s signature with the signer's public key",
+    async (alg) => {
+      const { token, jwk } = await makeToken(alg);
+      expect(await verifyJwtSignature(decodeJwt(token)!, jwk)).toBe(true);
+    },
+  );
+
+  it("accepts a key published without alg (older Ed25519 JWKS)", async () => {
     const { token, jwk } = await makeToken();
-    expect(await verifyJwtSignature(decodeJwt(token)!, jwk)).toBe(true);
+    const { alg: _alg, ...withoutAlg } = jwk;
+    expect(await verifyJwtSignature(decodeJwt(token)!, withoutAlg)).toBe(true);
   });
 
-  it("rejects a tampered payload and another key", async () => {
-    const { token, jwk } = await makeToken();
+  it("refuses a token whose header names another algorithm than the key's", async () => {
+    const { token, jwk } = await makeToken("ES256");
+    const [, payload, signature] = token.split(".");
+    const header = Buffer.from('{"alg":"ES384","kid":"key-1"}').toString("base64url");
+    expect(await verifyJwtSignature(decodeJwt(`${header}.${payload}.${signature}`)!, jwk)).toBe(
+      false,
+    );
+    const es = await makeToken("ES256");
+    expect(await verifyJwtSignature(decodeJwt(es.token)!, { ...es.jwk, alg: "Ed25519" })).toBe(
+      false,
+    );
+  });
+
+  it.each(["ES256", "Ed25519"])("rejects a tampered %s payload and another key", async (alg) => {
+    const { token, jwk } = await makeToken(alg);
     const [header, , signature] = token.split(".");
     const forged = `${header}.${Buffer.from('{"sub":"mallory"}').toString("base64url")}.${signature}`;
     expect(await verifyJwtSignature(decodeJwt(forged)!, jwk)).toBe(false);
-    const other = await makeToken();
+    const other = await makeToken(alg);
     expect(await verifyJwtSignature(decodeJwt(token)!, other.jwk)).toBe(false);
     expect(await verifyJwtSignature(decodeJwt(token)!, { kty: "RSA" })).toBe(false);
   });

@@ -4,8 +4,8 @@
  *
  * Decoding needs no key (a JWS is base64url JSON plus a signature). Verifying needs the public
  * key, which the server publishes at /.well-known/jwks.json; the browser's Web Crypto can check
- * an Ed25519 signature itself, which shows that anyone holding only the public key can verify a
- * token but never mint one.
+ * an ES256, Ed25519 or RS256 signature itself, which shows that anyone holding only the public key
+ * can verify a token but never mint one.
  */
 import { isRecord } from "./api-error";
 
@@ -25,6 +25,9 @@ export interface PublicJwk {
   kty: string;
   crv?: string;
   x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
   kid?: string;
   alg?: string;
   use?: string;
@@ -69,9 +72,42 @@ export function findJwk(
   return key ? { key, index, total: keys.length } : null;
 }
 
+/** Web Crypto's import and verify parameters for each algorithm the server signs with. */
+const WEB_CRYPTO: Record<
+  string,
+  {
+    matches: (jwk: PublicJwk) => boolean;
+    publicJwk: (jwk: PublicJwk) => JsonWebKey;
+    importParams: AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams;
+    verifyParams: AlgorithmIdentifier | EcdsaParams;
+  }
+> = {
+  ES256: {
+    matches: (jwk) => jwk.kty === "EC" && jwk.crv === "P-256" && !!jwk.x && !!jwk.y,
+    publicJwk: ({ x, y }) => ({ kty: "EC", crv: "P-256", x, y }),
+    importParams: { name: "ECDSA", namedCurve: "P-256" },
+    // A JWS ES256 signature is the raw r‖s pair, which is also what Web Crypto expects.
+    verifyParams: { name: "ECDSA", hash: "SHA-256" },
+  },
+  Ed25519: {
+    matches: (jwk) => jwk.kty === "OKP" && jwk.crv === "Ed25519" && !!jwk.x,
+    publicJwk: ({ x }) => ({ kty: "OKP", crv: "Ed25519", x }),
+    importParams: { name: "Ed25519" },
+    verifyParams: { name: "Ed25519" },
+  },
+  RS256: {
+    matches: (jwk) => jwk.kty === "RSA" && !!jwk.n && !!jwk.e,
+    publicJwk: ({ n, e }) => ({ kty: "RSA", n, e }),
+    importParams: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    verifyParams: { name: "RSASSA-PKCS1-v1_5" },
+  },
+};
+
 /**
- * Checks the token's Ed25519 signature with a public JWK in this browser. Resolves `true`/`false`,
- * or `"unsupported"` where Web Crypto has no Ed25519.
+ * Checks the token's signature with a public JWK in this browser, by the key's own algorithm
+ * (the JWK's `alg`; a token whose header names another is `false`, as on the server). Resolves
+ * `true`/`false`, or `"unsupported"` where Web Crypto lacks the algorithm (older browsers and
+ * Ed25519).
  *
  * @example
  * await verifyJwtSignature(decoded, key); // true
@@ -81,23 +117,21 @@ export async function verifyJwtSignature(
   jwk: PublicJwk,
   subtle: SubtleCrypto = globalThis.crypto.subtle,
 ): Promise<boolean | "unsupported"> {
-  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.x) return false;
+  const alg = jwk.alg ?? (jwk.kty === "OKP" ? "Ed25519" : undefined);
+  const scheme = alg === undefined ? undefined : WEB_CRYPTO[alg];
+  if (!scheme || !scheme.matches(jwk) || decoded.header.alg !== alg) return false;
   let key: CryptoKey;
   try {
-    key = await subtle.importKey(
-      "jwk",
-      { kty: "OKP", crv: "Ed25519", x: jwk.x },
-      { name: "Ed25519" },
-      false,
-      ["verify"],
-    );
+    key = await subtle.importKey("jwk", scheme.publicJwk(jwk), scheme.importParams, false, [
+      "verify",
+    ]);
   } catch {
     return "unsupported";
   }
   const signature = base64UrlToBytes(decoded.signature);
   if (!signature) return false;
   return subtle.verify(
-    { name: "Ed25519" },
+    scheme.verifyParams,
     key,
     signature,
     new TextEncoder().encode(decoded.signingInput),

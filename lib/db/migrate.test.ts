@@ -3,10 +3,17 @@
  * adapter) on a throwaway PGlite: it applies the committed history once, and
  * the history matches schema.prisma (so nobody forgot `npm run db:migration`).
  */
+import fs from "node:fs/promises";
+import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyMigrations, diffMigrationsToSchema, readMigrationsList } from "@/lib/db/migrate";
+import {
+  MIGRATIONS_DIR,
+  applyMigrations,
+  diffMigrationsToSchema,
+  readMigrationsList,
+} from "@/lib/db/migrate";
 
 describe("migrations", () => {
   const pglite = new PGlite();
@@ -29,5 +36,17 @@ describe("migrations", () => {
     const sql = await diffMigrationsToSchema(new PrismaPGlite(scratch));
     await scratch.close();
     expect(sql.trim()).toMatch(/^(-- This is an empty migration\.)?$/);
+  });
+
+  // @prisma/adapter-pg runs a migration script by splitting it on every ";" (PGlite's adapter
+  // does not), so a semicolon inside a function body or a comment breaks PostgreSQL only.
+  it("has no semicolon the PostgreSQL adapter would split wrongly (bodies, comments)", async () => {
+    const { migrationDirectories } = await readMigrationsList();
+    for (const { path: name } of migrationDirectories) {
+      const sql = await fs.readFile(path.join(MIGRATIONS_DIR, name, "migration.sql"), "utf8");
+      expect(sql, name).not.toContain("$$");
+      const commentsWithSemicolon = sql.split("\n").filter((line) => /--.*;/.test(line));
+      expect(commentsWithSemicolon, name).toEqual([]);
+    }
   });
 });

@@ -48,7 +48,8 @@ describe("access token verification", () => {
     const header = JSON.parse(Buffer.from(headerPart!, "base64url").toString());
     const payload = JSON.parse(Buffer.from(payloadPart!, "base64url").toString());
     const { signer } = await getSigningKeys();
-    expect(header).toEqual({ alg: "Ed25519", kid: signer.kid, typ: "at+jwt" });
+    expect(header).toEqual({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" });
+    expect(signer.alg).toBe(process.env.ACCESS_TOKEN_ALG || "ES256");
     expect(payload).toMatchObject({
       iss: APP_ORIGIN,
       aud: APP_ORIGIN,
@@ -80,10 +81,10 @@ describe("access token verification", () => {
 
   it("answers a token signed with another key (same kid) with token_invalid", async () => {
     const { signer } = await getSigningKeys();
-    const { privateKey } = await generateKeyPair("Ed25519");
+    const { privateKey } = await generateKeyPair(signer.alg);
     const now = Math.floor(Date.now() / 1000);
     const forged = await new SignJWT({ sid: sessionId })
-      .setProtectedHeader({ alg: "Ed25519", kid: signer.kid, typ: "at+jwt" })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
       .setIssuer(APP_ORIGIN)
       .setAudience(APP_ORIGIN)
       .setSubject(userId)
@@ -113,12 +114,17 @@ describe("JWKS", () => {
     expect(res.status).toBe(200);
     const { signer } = await getSigningKeys();
     expect(res.body.keys).toHaveLength(1);
-    expect(res.body.keys[0]).toMatchObject({
-      kty: "OKP",
-      crv: "Ed25519",
+    expect(signer.alg).toBe("ES256"); // the default
+    // Exactly the public members, with kid and alg: what jwks-rsa, PyJWT's PyJWKClient,
+    // golang-jwt's keyfunc and nimbus pick a key by.
+    expect(res.body.keys[0]).toEqual({
+      kty: "EC",
+      crv: "P-256",
+      x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      y: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       kid: signer.kid,
+      alg: "ES256",
       use: "sig",
     });
-    expect(res.body.keys[0]).not.toHaveProperty("d");
   });
 });

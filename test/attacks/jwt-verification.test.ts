@@ -9,7 +9,7 @@ import { type CryptoKey, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
-import { getSigningKeys } from "@/lib/auth/keys";
+import { DEFAULT_ACCESS_TOKEN_ALG, getSigningKeys } from "@/lib/auth/keys";
 import { APP_ORIGIN, TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const b64url = (value: unknown) =>
@@ -17,6 +17,13 @@ const b64url = (value: unknown) =>
 
 let ourKey: CryptoKey;
 let ourKid: string;
+/** The algorithm our signing key is configured with (ES256 by default; see lib/auth/keys.ts). */
+let ourAlg: string;
+/**
+ * The suite runs with whatever ACCESS_TOKEN_ALG the environment names, so
+ * `ACCESS_TOKEN_ALG=Ed25519 npx vitest run test/attacks` attacks that algorithm.
+ */
+const CONFIGURED_ALG = process.env.ACCESS_TOKEN_ALG || DEFAULT_ACCESS_TOKEN_ALG;
 let attackerKey: CryptoKey;
 let attackerPublicJwk: Record<string, unknown>;
 let validToken: string;
@@ -36,7 +43,9 @@ beforeAll(async () => {
   const { signer } = await getSigningKeys();
   ourKey = signer.key;
   ourKid = signer.kid;
-  const attacker = await generateKeyPair("Ed25519", { extractable: true });
+  ourAlg = signer.alg;
+  expect(ourAlg).toBe(CONFIGURED_ALG);
+  const attacker = await generateKeyPair(ourAlg, { extractable: true });
   attackerKey = attacker.privateKey;
   attackerPublicJwk = { ...(await exportJWK(attacker.publicKey)) };
   fetchSpy.mockClear();
@@ -48,14 +57,29 @@ afterAll(() => {
   fetchSpy.mockRestore();
 });
 
-/** A compact JWS signed by hand, so any header (crit, jku, alg none…) can be sent. */
-async function signEd25519(key: CryptoKey, header: object, payload: object): Promise<string> {
+/** Web Crypto's name for our algorithm (ECDSA's output is already JWS's raw r‖s form). */
+const webCryptoParams = () =>
+  ({
+    ES256: { name: "ECDSA", hash: "SHA-256" },
+    Ed25519: { name: "Ed25519" },
+    RS256: { name: "RSASSA-PKCS1-v1_5" },
+  })[ourAlg]!;
+
+/**
+ * A compact JWS signed by hand with the key's own algorithm, whatever the
+ * header claims, so any header (crit, jku, alg none, another alg…) can be sent.
+ */
+async function signRaw(key: CryptoKey, header: object, payload: object): Promise<string> {
   const input = `${b64url(header)}.${b64url(payload)}`;
-  const signature = await crypto.subtle.sign("Ed25519", key, new TextEncoder().encode(input));
+  const signature = await crypto.subtle.sign(
+    webCryptoParams(),
+    key,
+    new TextEncoder().encode(input),
+  );
   return `${input}.${Buffer.from(signature).toString("base64url")}`;
 }
 
-const header = (extra: object = {}) => ({ alg: "Ed25519", kid: ourKid, typ: "at+jwt", ...extra });
+const header = (extra: object = {}) => ({ alg: ourAlg, kid: ourKid, typ: "at+jwt", ...extra });
 const payload = (extra: object = {}) => {
   const now = Math.floor(Date.now() / 1000);
   return { ...claims, iat: now, exp: now + 300, jti: crypto.randomUUID(), ...extra };
@@ -74,7 +98,7 @@ async function expectRejected(token: string, code = "token_invalid") {
 
 describe("control: the suite's forging helper makes tokens the server accepts", () => {
   it("accepts a hand-signed token with our key and correct claims", async () => {
-    const token = await signEd25519(ourKey, header(), payload());
+    const token = await signRaw(ourKey, header(), payload());
     const res = await new TestClient().call(me, "/api/me", { bearer: token });
     expect(res.status).toBe(200);
   });
@@ -110,7 +134,7 @@ describe("signatures", () => {
     await expectRejected(`${h}.${b64url(payload({ sub: crypto.randomUUID() }))}.${s}`);
   });
   it("refuses a token signed by a key that is not ours, under our kid", async () => {
-    await expectRejected(await signEd25519(attackerKey, header(), payload()));
+    await expectRejected(await signRaw(attackerKey, header(), payload()));
   });
 });
 
@@ -134,11 +158,12 @@ describe("algorithm confusion", () => {
       hmac("HS256", JSON.stringify(publicJwks.keys[0]), header({ alg: "HS256" }), payload()),
     );
   });
-  for (const alg of ["HS384", "HS512", "RS256", "ES256", "EdDSA", "PS256"]) {
+  const allAlgs = ["HS384", "HS512", "RS256", "ES256", "ES384", "Ed25519", "EdDSA", "PS256"];
+  for (const alg of allAlgs.filter((a) => a !== CONFIGURED_ALG)) {
     it(`refuses alg ${alg} even with a plausible signature`, async () => {
       const forged = alg.startsWith("HS")
         ? hmac(alg, "secret", header({ alg }), payload())
-        : await signEd25519(ourKey, header({ alg }), payload());
+        : await signRaw(ourKey, header({ alg }), payload());
       await expectRejected(forged);
     });
   }
@@ -146,42 +171,40 @@ describe("algorithm confusion", () => {
 
 describe("key injection through the header", () => {
   it("ignores an embedded jwk (the attacker's key)", async () => {
-    await expectRejected(
-      await signEd25519(attackerKey, header({ jwk: attackerPublicJwk }), payload()),
-    );
+    await expectRejected(await signRaw(attackerKey, header({ jwk: attackerPublicJwk }), payload()));
   });
   it("ignores a jku pointing to the attacker's JWKS, and never fetches it", async () => {
     await expectRejected(
-      await signEd25519(attackerKey, header({ jku: "http://127.0.0.1:9/jwks.json" }), payload()),
+      await signRaw(attackerKey, header({ jku: "http://127.0.0.1:9/jwks.json" }), payload()),
     );
   });
   it("ignores an x5u pointing to the attacker's certificate", async () => {
     await expectRejected(
-      await signEd25519(attackerKey, header({ x5u: "http://127.0.0.1:9/cert.pem" }), payload()),
+      await signRaw(attackerKey, header({ x5u: "http://127.0.0.1:9/cert.pem" }), payload()),
     );
   });
   for (const kid of ["../../../../../dev/null", "' OR '1'='1", `${"k".repeat(2000)}`, "", "null"]) {
     it(`refuses kid injection ${JSON.stringify(kid.slice(0, 24))}`, async () => {
-      await expectRejected(await signEd25519(attackerKey, header({ kid }), payload()));
+      await expectRejected(await signRaw(attackerKey, header({ kid }), payload()));
     });
   }
   it("refuses a token with no kid", async () => {
     const { kid: _kid, ...noKid } = header();
-    await expectRejected(await signEd25519(ourKey, noKid, payload()));
+    await expectRejected(await signRaw(ourKey, noKid, payload()));
   });
 });
 
 describe("critical headers", () => {
   it("refuses an unknown crit extension, even when signed by our key", async () => {
     await expectRejected(
-      await signEd25519(ourKey, header({ crit: ["exp-ext"], "exp-ext": 1 }), payload()),
+      await signRaw(ourKey, header({ crit: ["exp-ext"], "exp-ext": 1 }), payload()),
     );
   });
   it("refuses an unencoded payload (RFC 7797 b64: false), even when signed by our key", async () => {
     const h = b64url(header({ b64: false, crit: ["b64"] }));
     const raw = JSON.stringify(payload());
     const signature = await crypto.subtle.sign(
-      "Ed25519",
+      webCryptoParams(),
       ourKey,
       new TextEncoder().encode(`${h}.${raw}`),
     );
@@ -193,58 +216,54 @@ describe("time claims (signed by our key)", () => {
   const now = () => Math.floor(Date.now() / 1000);
   it("answers an expired token with token_expired", async () => {
     await expectRejected(
-      await signEd25519(ourKey, header(), payload({ iat: now() - 600, exp: now() - 300 })),
+      await signRaw(ourKey, header(), payload({ iat: now() - 600, exp: now() - 300 })),
       "token_expired",
     );
   });
   it("refuses a token that is not valid yet (nbf in the future)", async () => {
-    await expectRejected(await signEd25519(ourKey, header(), payload({ nbf: now() + 600 })));
+    await expectRejected(await signRaw(ourKey, header(), payload({ nbf: now() + 600 })));
   });
   it("refuses a token issued in the future (iat ahead of the clock)", async () => {
     await expectRejected(
-      await signEd25519(ourKey, header(), payload({ iat: now() + 600, exp: now() + 900 })),
+      await signRaw(ourKey, header(), payload({ iat: now() + 600, exp: now() + 900 })),
     );
   });
   it("refuses a token without exp", async () => {
     const { exp: _exp, ...noExp } = payload();
-    await expectRejected(await signEd25519(ourKey, header(), noExp));
+    await expectRejected(await signRaw(ourKey, header(), noExp));
   });
   it("refuses a token without iat, sub, sid or jti", async () => {
     for (const claim of ["iat", "sub", "sid", "jti"]) {
       const incomplete: Record<string, unknown> = payload();
       delete incomplete[claim];
-      await expectRejected(await signEd25519(ourKey, header(), incomplete));
+      await expectRejected(await signRaw(ourKey, header(), incomplete));
     }
   });
   it("refuses exp given as a string", async () => {
-    await expectRejected(
-      await signEd25519(ourKey, header(), payload({ exp: String(now() + 300) })),
-    );
+    await expectRejected(await signRaw(ourKey, header(), payload({ exp: String(now() + 300) })));
   });
 });
 
 describe("issuer, audience and type (signed by our key)", () => {
   it("refuses a wrong issuer", async () => {
-    await expectRejected(
-      await signEd25519(ourKey, header(), payload({ iss: "https://evil.example" })),
-    );
+    await expectRejected(await signRaw(ourKey, header(), payload({ iss: "https://evil.example" })));
   });
   it("refuses a wrong audience, and an audience list without ours", async () => {
     await expectRejected(
-      await signEd25519(ourKey, header(), payload({ aud: "https://other.example" })),
+      await signRaw(ourKey, header(), payload({ aud: "https://other.example" })),
     );
     await expectRejected(
-      await signEd25519(ourKey, header(), payload({ aud: ["https://other.example"] })),
+      await signRaw(ourKey, header(), payload({ aud: ["https://other.example"] })),
     );
   });
   for (const typ of ["JWT", "jwt", "refresh+jwt", "id_token"]) {
     it(`refuses typ ${typ}: other tokens of ours never pass as access tokens`, async () => {
-      await expectRejected(await signEd25519(ourKey, header({ typ }), payload()));
+      await expectRejected(await signRaw(ourKey, header({ typ }), payload()));
     });
   }
   it("refuses a token without typ", async () => {
     const { typ: _typ, ...noTyp } = header();
-    await expectRejected(await signEd25519(ourKey, noTyp, payload()));
+    await expectRejected(await signRaw(ourKey, noTyp, payload()));
   });
   it("refuses a refresh token presented as an access token", async () => {
     await expectRejected(refreshToken);
