@@ -59,8 +59,10 @@ export const config = {
   // Every page, prefetches included. IMPORTANT: no `missing` condition for prefetch headers
   // (`next-router-prefetch`, `purpose: prefetch`): a request that skips this proxy gets neither
   // the CSP nor the signed-out redirect, and any client can send those headers on a full page
-  // load. Exclusions end at a path-segment boundary, so `/apidocs` or `/favicon.ico.html` are
-  // pages like any other. API routes answer JSON and set their own headers (next.config.js);
-  // `/api` itself and unknown `/api/*` paths answer 404 JSON (app/api/[[...path]]/route.ts).
-  matcher: ["/((?!(?:api|_next/static|_next/image|\\.well-known)(?:/|$)|favicon\\.ico$).*)"],
+  // load. Only what never answers HTML is excluded, up to a path-segment boundary (so `/apidocs`
+  // is a page like any other): API routes answer JSON and set their own headers (next.config.js;
+  // `/api` itself and unknown `/api/*` paths answer 404 JSON, app/api/[[...path]]/route.ts), and
+  // `_next/static` and `_next/image` answer files or plain text. A missing `/favicon.ico` or
+  // `/.well-known/…` renders the HTML not-found page, so those go through the proxy too.
+  matcher: ["/((?!(?:api|_next/static|_next/image)(?:/|$)).*)"],
 };

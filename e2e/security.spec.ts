@@ -64,7 +64,15 @@ test("no HTML answer without the page CSP, even for requests labelled as prefetc
     { "sec-purpose": "prefetch" },
   ];
   // Pages, a page that does not exist, and paths that only start like an excluded one.
-  const paths = ["/login", "/register", "/no-such-page", "/apidocs", "/favicon.ico.html"];
+  const paths = [
+    "/login",
+    "/register",
+    "/no-such-page",
+    "/apidocs",
+    "/favicon.ico",
+    "/.well-known/nope",
+    "/_next/nope",
+  ];
   for (const headers of prefetchLabels) {
     for (const path of paths) {
       const answer = await api.get(path, { headers, maxRedirects: 0 });

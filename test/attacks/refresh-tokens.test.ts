@@ -156,7 +156,7 @@ describe("hostile cookie values", () => {
       expect(await snapshotDatabase(db)).toEqual(before);
     });
   }
-  it("uses the first of duplicate cookies and still refuses a forged one", async () => {
+  it("refuses duplicate cookies as ambiguous, without trying either (planted-cookies.test.ts)", async () => {
     const res = await new TestClient().call(refresh, "/api/auth/refresh", {
       method: "POST",
       refreshToken: null,
@@ -164,7 +164,8 @@ describe("hostile cookie values", () => {
         cookie: `__Secure-refresh_token=${"A".repeat(43)}; __Secure-refresh_token=${"B".repeat(43)}`,
       },
     });
-    expect(res.body.error.code).toBe("refresh_token_invalid");
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("refresh_cookie_ambiguous");
   });
 });
 

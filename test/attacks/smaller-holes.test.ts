@@ -154,7 +154,16 @@ describe("the page proxy runs for every page request, prefetch-labelled or not",
     (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage ??= AsyncLocalStorage;
     const { unstable_doesMiddlewareMatch: matches } =
       await import("next/experimental/testing/server");
-    const pages = ["/", "/login", "/dashboard", "/inspector/x", "/apidocs", "/favicon.ico.html"];
+    const pages = [
+      "/",
+      "/login",
+      "/dashboard",
+      "/inspector/x",
+      "/apidocs",
+      "/favicon.ico",
+      "/.well-known/nope",
+      "/_next/nope",
+    ];
     const labels = [
       {},
       { "next-router-prefetch": "1" },
@@ -169,7 +178,7 @@ describe("the page proxy runs for every page request, prefetch-labelled or not",
         ).toBe(true);
       }
     }
-    for (const url of ["/api", "/api/me", "/_next/static/chunks/a.js", "/favicon.ico"]) {
+    for (const url of ["/api", "/api/me", "/_next/static/chunks/a.js", "/_next/image"]) {
       expect(matches({ config: proxyConfig, url }), url).toBe(false);
     }
   });
