@@ -18,6 +18,7 @@ import {
   consumeRegistrationAttempt,
   refundLoginAttempt,
   releaseLoginAttempt,
+  releaseRegistrationAttempt,
 } from "@/lib/auth/throttle";
 import { getDb } from "@/lib/db/client";
 import { Prisma } from "@/lib/db/generated/client";
@@ -48,7 +49,14 @@ export async function registerUser(
   getHashPool().assertRoom("sign-up");
   await consumeRegistrationAttempt(client.ip);
   const db = await getDb();
-  const passwordHash = await hashPassword(input.password, "sign-up");
+  let passwordHash: string;
+  try {
+    passwordHash = await hashPassword(input.password, "sign-up");
+  } catch (error) {
+    // The line filled up since the check above: nothing was hashed, the point goes back.
+    if (error instanceof ServerBusy) await releaseRegistrationAttempt(client.ip);
+    throw error;
+  }
   const now = currentTime();
   try {
     return await db.$transaction(async (tx) => {

@@ -199,3 +199,17 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
     throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
   }
 }
+
+/** Gives a registration's point back when it was refused (503) before its password was hashed. */
+export async function releaseRegistrationAttempt(ip: string | null): Promise<void> {
+  if (ip) {
+    const db = await getDb();
+    const key = rowKey({ limit: REGISTRATION_LIMITS.address, key: ip });
+    await db.$executeRaw`
+      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+      WHERE key = ${key} AND expire > ${currentTime()}::timestamptz`;
+    return;
+  }
+  const window = globalForRegistrations.__registrationWindow;
+  if (window && window.count > 0) window.count -= 1;
+}

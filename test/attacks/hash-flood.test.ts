@@ -102,8 +102,13 @@ describe("a registration flood", () => {
       // The bounds held all along.
       expect(after.maxRunning).toBeLessThanOrEqual(CONCURRENCY);
       expect(after.maxWaiting).toBeLessThanOrEqual(QUEUE_LIMIT);
-      // A refused registration wrote nothing.
+      // A refused registration wrote nothing, and did not use up its address's registrations.
       expect(await db.user.count()).toBe(usersBefore + created.length);
+      const refusedAddresses = results.flatMap((r, i) =>
+        r.status === 503 ? [`register:ip:198.51.${100 + round}.${i + 1}`] : [],
+      );
+      const counted = await db.rateLimit.findMany({ where: { key: { in: refusedAddresses } } });
+      expect(counted.filter((row) => row.points > 0)).toEqual([]);
       console.log(
         `[hash-flood] round ${round + 1}: ${created.length} created, ${busy.length} × 503`,
       );
