@@ -156,11 +156,8 @@ export async function refundLoginAttempt(email: string, ip: string | null): Prom
   }
 }
 
-/**
- * Gives an attempt's points back without clearing anything: for an attempt that consumed its
- * point but was refused before any password work (503 `server_busy`).
- */
-export async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
+/** Gives an attempt's points back without clearing anything (the first half of a refund). */
+async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
   const db = await getDb();
   const keys = loginCounters(email, ip).map(rowKey);
   await db.$executeRaw`
@@ -198,18 +195,4 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
   if (window.count > limit) {
     throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
   }
-}
-
-/** Gives a registration's point back when it was refused (503) before its password was hashed. */
-export async function releaseRegistrationAttempt(ip: string | null): Promise<void> {
-  if (ip) {
-    const db = await getDb();
-    const key = rowKey({ limit: REGISTRATION_LIMITS.address, key: ip });
-    await db.$executeRaw`
-      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-      WHERE key = ${key} AND expire > ${currentTime()}::timestamptz`;
-    return;
-  }
-  const window = globalForRegistrations.__registrationWindow;
-  if (window && window.count > 0) window.count -= 1;
 }
