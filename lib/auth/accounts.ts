@@ -5,7 +5,6 @@ import {
   AccessTokenInvalid,
   EmailTaken,
   InvalidCredentials,
-  ServerBusy,
   SessionRevoked,
   WrongCurrentPassword,
 } from "@/lib/auth/errors";
@@ -17,10 +16,9 @@ import {
   consumeLoginAttempt,
   consumeRegistrationAttempt,
   refundLoginAttempt,
-  releaseLoginAttempt,
 } from "@/lib/auth/throttle";
 import { getDb } from "@/lib/db/client";
-import { Prisma } from "@/lib/db/generated/client";
+import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
 /** Notes every new account starts with, so the dashboard shows real protected data. */
@@ -33,8 +31,9 @@ const WELCOME_NOTES = [
 /**
  * Creates an account, its welcome notes and its first session in one
  * transaction. Input must already be validated (email normalised).
- * Rate-limited (TooManyRegistrations, 429) before the hash; the hash itself
- * waits in the pool's sign-up line (ServerBusy, 503, when it is full).
+ * Takes a sign-up place in the hash pool first (ServerBusy, 503, at once when
+ * there is none), then the registration limit's point (TooManyRegistrations,
+ * 429), then hashes.
  *
  * @example
  * const { user, refreshToken, session } = await registerUser(input, { userAgent, ip });
@@ -43,12 +42,17 @@ export async function registerUser(
   input: RegisterInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
-  // A full hash line answers 503 before the rate limit's database write: a flood's excess
-  // costs no query, and does not use up its address's registrations.
-  getHashPool().assertRoom("sign-up");
-  await consumeRegistrationAttempt(client.ip);
+  // A full pool answers 503 before the rate limit's database write: a flood's excess costs no
+  // query, and does not use up its address's registrations.
+  const ticket = getHashPool().admit("sign-up");
+  let passwordHash: string;
+  try {
+    await consumeRegistrationAttempt(client.ip);
+    passwordHash = await hashPassword(input.password, ticket);
+  } finally {
+    ticket.release();
+  }
   const db = await getDb();
-  const passwordHash = await hashPassword(input.password, "sign-up");
   const now = currentTime();
   try {
     return await db.$transaction(async (tx) => {
@@ -91,18 +95,18 @@ export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
-  getHashPool().assertRoom("sign-in");
-  await consumeLoginAttempt(input.email, client.ip);
-  const db = await getDb();
-  const user = await db.user.findUnique({ where: { email: input.email } });
+  // The hash pool's place first (503 at once, before any write), then the throttle's point.
+  const ticket = getHashPool().admit("sign-in");
+  let user: User | null;
   let passwordMatches = false;
   try {
-    if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password);
-    else await verifyAgainstDummyHash(input.password);
-  } catch (error) {
-    // Refused by a full hash line: nothing was checked, so the attempt gives its point back.
-    if (error instanceof ServerBusy) await releaseLoginAttempt(input.email, client.ip);
-    throw error;
+    await consumeLoginAttempt(input.email, client.ip);
+    const db = await getDb();
+    user = await db.user.findUnique({ where: { email: input.email } });
+    if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password, ticket);
+    else await verifyAgainstDummyHash(input.password, ticket);
+  } finally {
+    ticket.release();
   }
   if (!user || !passwordMatches) throw new InvalidCredentials();
   await refundLoginAttempt(input.email, client.ip);
@@ -141,14 +145,13 @@ export async function changePassword(
   const db = await getDb();
   const user = await db.user.findUnique({ where: { id: caller.sub } });
   if (!user) throw new AccessTokenInvalid();
-  getHashPool().assertRoom("sign-in");
-  await consumeLoginAttempt(user.email, client.ip);
+  const ticket = getHashPool().admit("sign-in");
   let passwordMatches: boolean;
   try {
-    passwordMatches = await verifyPassword(user.passwordHash, input.currentPassword);
-  } catch (error) {
-    if (error instanceof ServerBusy) await releaseLoginAttempt(user.email, client.ip);
-    throw error;
+    await consumeLoginAttempt(user.email, client.ip);
+    passwordMatches = await verifyPassword(user.passwordHash, input.currentPassword, ticket);
+  } finally {
+    ticket.release();
   }
   if (!passwordMatches) throw new WrongCurrentPassword();
   await refundLoginAttempt(user.email, client.ip);

@@ -75,21 +75,30 @@ describe("HashPool", () => {
     expect(log).toEqual(["running", "in0", "up0", "up1"]);
   });
 
-  it("assertRoom refuses exactly when run would", async () => {
-    const pool = new HashPool(1, 2);
+  it("a ticket holds its place from the request's start, and a released one frees it", async () => {
+    const pool = new HashPool(1, 1);
     const log: string[] = [];
-    const running = controllableJob(log, "running");
-    const first = pool.run("sign-in", running.job);
-    expect(() => pool.assertRoom("sign-up")).not.toThrow();
-    const waiting = controllableJob(log, "waiting");
-    const second = pool.run("sign-up", waiting.job);
-    expect(() => pool.assertRoom("sign-up")).toThrow(ServerBusy);
-    expect(() => pool.assertRoom("sign-in")).not.toThrow();
-    expect(pool.stats().refused).toBe(1);
-    running.release();
-    waiting.release();
-    await Promise.all([first, second]);
-    expect(() => pool.assertRoom("sign-up")).not.toThrow();
+    const first = pool.admit("sign-in");
+    const second = pool.admit("sign-in");
+    // Both places are taken although nothing runs yet (their requests are doing database work).
+    expect(() => pool.admit("sign-in")).toThrow(ServerBusy);
+    expect(pool.stats()).toMatchObject({ running: 0, pending: 2, refused: 1 });
+    second.release();
+    second.release(); // idempotent
+    const third = pool.admit("sign-in");
+    expect(pool.stats()).toMatchObject({ pending: 2, maxAdmitted: 2 });
+
+    const a = controllableJob(log, "a");
+    const b = controllableJob(log, "b");
+    const ran = first.run(a.job);
+    const queued = third.run(b.job);
+    first.release(); // after run: no effect
+    expect(pool.stats()).toMatchObject({ running: 1, pending: 1, waiting: 1 });
+    await expect(first.run(async () => "again")).rejects.toThrow(/one job/);
+    a.release();
+    b.release();
+    expect(await Promise.all([ran, queued])).toEqual(["a", "b"]);
+    expect(pool.stats()).toMatchObject({ running: 0, pending: 0, waiting: 0, completed: 2 });
   });
 
   it("frees the slot when a job throws", async () => {

@@ -9,13 +9,16 @@ import "server-only";
  * registrations makes each of them, and every real user's login, wait seconds.
  *
  * States of a job:
+ *   ADMITTED  its request holds a place (a ticket) while it does its database work (the
+ *             throttle's write, the user lookup); released unused on a 429 or any other error.
+ *   WAITING   in line for a slot (only while every slot is busy). Sign-in work (login, the
+ *             dummy verification, password change) is taken from the line before sign-up work.
  *   RUNNING   at most `concurrency` at a time (default: the number of cores).
- *   WAITING   in line for a slot, at most `queueLimit` in all. Sign-in work (login, the dummy
- *             verification, password change) is taken from the line before sign-up work
- *             (registration), and sign-up work may fill only half of the line.
- *   REFUSED   the line has no room for this job: `run` rejects with ServerBusy (503 +
- *             Retry-After) at once, before any hashing, so the client learns it now instead of
- *             after waiting for a queue it would never get through in time.
+ *   REFUSED   no room: `admit`, called when the request starts, throws ServerBusy (503 +
+ *             Retry-After) at once, before any database work or hashing, so the client learns
+ *             it now instead of after waiting for a line it would never get through in time.
+ * Places in all (admitted + waiting + running): `concurrency + queueLimit`; sign-up work is
+ * admitted only while fewer than `concurrency + queueLimit / 2` are taken.
  *
  * The race it prevents: forty registrations arriving together ahead of one login. They would
  * otherwise all hash at once (the login shares the cores with forty hashes), or, with a plain
@@ -24,7 +27,7 @@ import "server-only";
  *
  * Why not p-limit/p-queue: neither refuses work when the line is full (p-queue can be asked
  * for its size, but then the check and the add are ours anyway), and the two-class line is the
- * point. The whole mechanism is the forty lines below.
+ * point. The whole mechanism is the class below.
  */
 import os from "node:os";
 import { ServerBusy } from "@/lib/auth/errors";
@@ -35,21 +38,34 @@ export type HashPriority = "sign-in" | "sign-up";
 
 export type HashPoolStats = {
   running: number;
+  /** Admitted jobs not yet running (still doing their database work, or in line for a slot). */
+  pending: number;
+  /** Of those, the ones in line for a slot. */
   waiting: number;
   completed: number;
   refused: number;
   /** High-water marks since the pool was created: what a test checks the bounds against. */
   maxRunning: number;
   maxWaiting: number;
+  maxAdmitted: number;
 };
+
+/** A place in the pool, taken when a request starts; it runs one job, or is released unused. */
+export interface HashTicket {
+  /** Runs `job` in a slot, waiting in line (sign-in first) while every slot is busy. */
+  run<T>(job: () => Promise<T>): Promise<T>;
+  /** Gives the place back if `run` was never called. Idempotent: call it in a `finally`. */
+  release(): void;
+}
 
 export class HashPool {
   private running = 0;
+  private pending = 0;
   private readonly lines: Record<HashPriority, Array<() => void>> = {
     "sign-in": [],
     "sign-up": [],
   };
-  private counts = { completed: 0, refused: 0, maxRunning: 0, maxWaiting: 0 };
+  private counts = { completed: 0, refused: 0, maxRunning: 0, maxWaiting: 0, maxAdmitted: 0 };
 
   constructor(
     readonly concurrency: number,
@@ -60,63 +76,93 @@ export class HashPool {
   }
 
   /**
-   * Runs `job` when a slot is free; rejects with ServerBusy at once when the line is full.
+   * Takes a place now, at the start of a request, or throws ServerBusy (503) at once: before
+   * any database work, so a flood's excess costs nothing but its body. At most `concurrency +
+   * queueLimit` places exist (sign-up work may take only half of the line's).
+   *
+   * @example
+   * const ticket = getHashPool().admit("sign-in");
+   * try {
+   *   await consumeLoginAttempt(email, ip);
+   *   ok = await ticket.run(() => verify(hash, password));
+   * } finally {
+   *   ticket.release();
+   * }
+   */
+  admit(priority: HashPriority): HashTicket {
+    const room = priority === "sign-in" ? this.queueLimit : Math.floor(this.queueLimit / 2);
+    if (this.running + this.pending >= this.concurrency + room) {
+      this.counts.refused += 1;
+      throw new ServerBusy();
+    }
+    this.pending += 1;
+    this.counts.maxAdmitted = Math.max(this.counts.maxAdmitted, this.running + this.pending);
+    let state: "admitted" | "used" | "released" = "admitted";
+    return {
+      run: <T>(job: () => Promise<T>) => {
+        if (state !== "admitted") return Promise.reject(new Error("a hash ticket runs one job"));
+        state = "used";
+        return this.runAdmitted(priority, job);
+      },
+      release: () => {
+        if (state !== "admitted") return;
+        state = "released";
+        this.pending -= 1;
+      },
+    };
+  }
+
+  /**
+   * `admit` and `run` in one step, for work with nothing to do before its hash.
    *
    * @example
    * const hash = await pool.run("sign-up", () => argon2.hash(password));
    */
   run<T>(priority: HashPriority, job: () => Promise<T>): Promise<T> {
-    if (this.running < this.concurrency) return this.start(job);
-    const waiting = this.waitingCount();
-    if (!this.hasRoom(priority)) {
-      this.counts.refused += 1;
-      return Promise.reject(new ServerBusy());
+    try {
+      return this.admit(priority).run(job);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return new Promise<void>((resolve) => {
-      this.lines[priority].push(resolve);
-      this.counts.maxWaiting = Math.max(this.counts.maxWaiting, waiting + 1);
-    }).then(() => this.start(job, true));
-  }
-
-  /**
-   * Throws ServerBusy now when a job of this priority would be refused now. Lets a request
-   * give up before the database work that precedes its hash (a flood's excess then costs
-   * nothing but its body); `run` still decides, since the line may fill in between.
-   *
-   * @example
-   * getHashPool().assertRoom("sign-up");
-   */
-  assertRoom(priority: HashPriority): void {
-    if (this.running < this.concurrency || this.hasRoom(priority)) return;
-    this.counts.refused += 1;
-    throw new ServerBusy();
   }
 
   stats(): HashPoolStats {
-    return { running: this.running, waiting: this.waitingCount(), ...this.counts };
+    return {
+      running: this.running,
+      pending: this.pending,
+      waiting: this.lines["sign-in"].length + this.lines["sign-up"].length,
+      ...this.counts,
+    };
   }
 
-  private hasRoom(priority: HashPriority): boolean {
-    const room = priority === "sign-in" ? this.queueLimit : Math.floor(this.queueLimit / 2);
-    return this.waitingCount() < room;
+  private runAdmitted<T>(priority: HashPriority, job: () => Promise<T>): Promise<T> {
+    if (this.running < this.concurrency) {
+      this.pending -= 1;
+      this.running += 1;
+      return this.start(job);
+    }
+    // Every slot is busy, so whoever finishes next hands its slot to the front of the line.
+    return new Promise<void>((resolve) => {
+      this.lines[priority].push(resolve);
+      const waiting = this.lines["sign-in"].length + this.lines["sign-up"].length;
+      this.counts.maxWaiting = Math.max(this.counts.maxWaiting, waiting);
+    }).then(() => this.start(job));
   }
 
-  private waitingCount(): number {
-    return this.lines["sign-in"].length + this.lines["sign-up"].length;
-  }
-
-  /** `handedOver`: the slot was passed on by a finishing job, which did not release it. */
-  private async start<T>(job: () => Promise<T>, handedOver = false): Promise<T> {
-    if (!handedOver) this.running += 1;
+  private async start<T>(job: () => Promise<T>): Promise<T> {
     this.counts.maxRunning = Math.max(this.counts.maxRunning, this.running);
     try {
       return await job();
     } finally {
       this.counts.completed += 1;
       const next = this.lines["sign-in"].shift() ?? this.lines["sign-up"].shift();
-      // Hand the slot straight to the next job, so a newcomer cannot take it in between.
-      if (next) next();
-      else this.running -= 1;
+      if (next) {
+        // Hand the slot straight over (running stays), so a newcomer cannot take it in between.
+        this.pending -= 1;
+        next();
+      } else {
+        this.running -= 1;
+      }
     }
   }
 }

@@ -12,10 +12,11 @@ import "server-only";
  *
  * Every hash and verification runs through this process's hash pool
  * (lib/auth/hash-pool.ts): at most a few at once, a short line, and ServerBusy
- * (503) at once when the line is full.
+ * (503) at once when it is full. Request code takes its place (a ticket) when the
+ * request starts and passes it here; without one, a sign-in place is taken now.
  */
 import { hash, verify } from "@node-rs/argon2";
-import { type HashPriority, getHashPool } from "@/lib/auth/hash-pool";
+import { type HashTicket, getHashPool } from "@/lib/auth/hash-pool";
 
 // `algorithm` is left at the library's default, Argon2id (its type is a const enum, which
 // isolated modules cannot import); the test checks the `$argon2id$` prefix.
@@ -25,27 +26,31 @@ const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
-/**
- * Throws ServerBusy when the hash pool is full.
- *
- * @example
- * const passwordHash = await hashPassword("correct horse battery staple", "sign-up");
- */
-export function hashPassword(
-  password: string,
-  priority: HashPriority = "sign-in",
-): Promise<string> {
-  return getHashPool().run(priority, () => hash(password, ARGON2_OPTIONS));
+/** Runs on the caller's ticket, or else takes a sign-in place now (ServerBusy when full). */
+function inPool<T>(ticket: HashTicket | undefined, job: () => Promise<T>): Promise<T> {
+  return ticket ? ticket.run(job) : getHashPool().run("sign-in", job);
 }
 
 /**
- * False for a wrong password or a malformed hash; throws ServerBusy when the hash pool is full.
+ * @example
+ * const passwordHash = await hashPassword("correct horse battery staple", ticket);
+ */
+export function hashPassword(password: string, ticket?: HashTicket): Promise<string> {
+  return inPool(ticket, () => hash(password, ARGON2_OPTIONS));
+}
+
+/**
+ * False for a wrong password or a malformed hash.
  *
  * @example
- * if (!(await verifyPassword(user.passwordHash, password))) throw new InvalidCredentials();
+ * if (!(await verifyPassword(user.passwordHash, password, ticket))) throw new InvalidCredentials();
  */
-export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return getHashPool().run("sign-in", () => verifyUnpooled(passwordHash, password));
+export function verifyPassword(
+  passwordHash: string,
+  password: string,
+  ticket?: HashTicket,
+): Promise<boolean> {
+  return inPool(ticket, () => verifyUnpooled(passwordHash, password));
 }
 
 async function verifyUnpooled(passwordHash: string, password: string): Promise<boolean> {
@@ -62,8 +67,8 @@ let dummyHash: Promise<string> | undefined;
  * Spends one hash verification for a login whose email matches no account,
  * so "unknown email" and "wrong password" take the same time, and the same place in the pool.
  */
-export async function verifyAgainstDummyHash(password: string): Promise<void> {
-  await getHashPool().run("sign-in", async () => {
+export async function verifyAgainstDummyHash(password: string, ticket?: HashTicket): Promise<void> {
+  await inPool(ticket, async () => {
     // Made once per process, inside the first dummy job's slot.
     dummyHash ??= hash("dummy password that never matches", ARGON2_OPTIONS);
     await verifyUnpooled(await dummyHash, password);

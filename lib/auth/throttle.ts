@@ -84,6 +84,21 @@ function loginCounters(email: string, ip: string | null): Counter[] {
 
 const rowKey = ({ limit, key }: Counter) => `${limit.name}:${key}`;
 
+const CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
+const globalForCleanup = globalThis as typeof globalThis & { __rateLimitCleanupAt?: number };
+
+/**
+ * Every guess at an unknown email adds rows; ended windows are deleted, at most once per five
+ * minutes per process, an hour after they end (a row whose window ended is a fresh start anyway).
+ */
+async function forgetExpiredCounters(now: Date): Promise<void> {
+  const last = globalForCleanup.__rateLimitCleanupAt ?? 0;
+  if (now.getTime() - last < CLEANUP_INTERVAL_MS && now.getTime() >= last) return;
+  globalForCleanup.__rateLimitCleanupAt = now.getTime();
+  const db = await getDb();
+  await db.rateLimit.deleteMany({ where: { expire: { lt: new Date(now.getTime() - 3_600_000) } } });
+}
+
 /**
  * Takes one point from every counter in one statement. Returns the seconds to wait when any
  * counter is now past its limit (this attempt must not go on), else 0.
@@ -91,6 +106,7 @@ const rowKey = ({ limit, key }: Counter) => `${limit.name}:${key}`;
 async function consumePoints(counters: Counter[]): Promise<number> {
   const db = await getDb();
   const now = currentTime();
+  await forgetExpiredCounters(now);
   const rows = counters.map((counter) => {
     const windowEnd = new Date(now.getTime() + counter.limit.durationSeconds * 1000);
     return Prisma.sql`(${rowKey(counter)}, 1, ${windowEnd}::timestamptz)`;
@@ -140,11 +156,8 @@ export async function refundLoginAttempt(email: string, ip: string | null): Prom
   }
 }
 
-/**
- * Gives an attempt's points back without clearing anything: for an attempt that consumed its
- * point but was refused before any password work (503 `server_busy`).
- */
-export async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
+/** Gives an attempt's points back without clearing anything (the first half of a refund). */
+async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
   const db = await getDb();
   const keys = loginCounters(email, ip).map(rowKey);
   await db.$executeRaw`

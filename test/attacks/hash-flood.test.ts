@@ -3,9 +3,9 @@
  *
  * Every registration costs an argon2id hash. Forty of them released together, from forty
  * addresses (a botnet passes any per-address limit), must not starve a real user's login: the
- * hash pool (lib/auth/hash-pool.ts) runs at most HASH_CONCURRENCY hashes, lets sign-ups fill
- * half of a bounded line, serves sign-ins first, and refuses the rest at once with 503
- * `server_busy`. Registration itself is rate-limited: per address behind a trusted proxy, per
+ * hash pool (lib/auth/hash-pool.ts) admits a bounded number of requests when they start (sign-ups
+ * only half of the line), runs at most HASH_CONCURRENCY hashes, serves sign-ins first, and
+ * refuses the rest at once, before any database work, with 503 `server_busy`. Registration itself is rate-limited: per address behind a trusted proxy, per
  * instance without one.
  *
  * Timing is printed, never asserted (the machine is shared): the test prints the login's latency
@@ -102,8 +102,14 @@ describe("a registration flood", () => {
       // The bounds held all along.
       expect(after.maxRunning).toBeLessThanOrEqual(CONCURRENCY);
       expect(after.maxWaiting).toBeLessThanOrEqual(QUEUE_LIMIT);
-      // A refused registration wrote nothing.
+      expect(after.maxAdmitted).toBeLessThanOrEqual(CONCURRENCY + QUEUE_LIMIT);
+      // A refused registration wrote nothing, and did not use up its address's registrations.
       expect(await db.user.count()).toBe(usersBefore + created.length);
+      const refusedAddresses = results.flatMap((r, i) =>
+        r.status === 503 ? [`register:ip:198.51.${100 + round}.${i + 1}`] : [],
+      );
+      const counted = await db.rateLimit.findMany({ where: { key: { in: refusedAddresses } } });
+      expect(counted.filter((row) => row.points > 0)).toEqual([]);
       console.log(
         `[hash-flood] round ${round + 1}: ${created.length} created, ${busy.length} × 503`,
       );

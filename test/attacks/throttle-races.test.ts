@@ -268,3 +268,26 @@ describe("password change is no oracle", () => {
     expect((await guess(email, winnerPassword, "192.0.2.90")).status).toBe(200);
   });
 });
+
+describe("counter rows", () => {
+  it("ended windows are deleted an hour after they end, so guesses at unknown emails do not pile up", async () => {
+    const old = await db.rateLimit.create({
+      data: {
+        key: `login:account:${uniqueEmail("old")}`,
+        points: 3,
+        expire: new Date(Date.now() - 2 * 3_600_000),
+      },
+    });
+    const recent = await db.rateLimit.create({
+      data: {
+        key: `login:account:${uniqueEmail("recent")}`,
+        points: 3,
+        expire: new Date(Date.now() - 60_000),
+      },
+    });
+    (globalThis as { __rateLimitCleanupAt?: number }).__rateLimitCleanupAt = undefined;
+    expect((await guess(uniqueEmail("ghost"), "anything", "192.0.2.200")).status).toBe(401);
+    expect(await db.rateLimit.findUnique({ where: { key: old.key } })).toBeNull();
+    expect(await db.rateLimit.findUnique({ where: { key: recent.key } })).not.toBeNull();
+  });
+});
