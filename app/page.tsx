@@ -5,7 +5,7 @@ import { LandingActions } from "@/components/landing/landing-actions";
 const POINTS = [
   {
     title: "Access token: short-lived, in memory",
-    body: "A JWT signed with Ed25519 that lives five minutes and only in a JavaScript variable. Protected routes verify its signature without a database lookup.",
+    body: "A JWT signed with ES256 that lives five minutes and only in a JavaScript variable. Protected routes verify its signature without a database lookup, and refuse it within a second once its session is revoked.",
   },
   {
     title: "Refresh token: opaque, httpOnly, rotating",

@@ -151,9 +151,11 @@ function EndedSessionBanner({ view }: { view: SessionView }) {
         <span className="flex flex-wrap items-center justify-between gap-3">
           <span>
             The server has {view.status === "revoked" ? "revoked" : "expired"} this session
-            {view.revokeReason ? ` (${view.revokeReason})` : ""}. This tab still holds a working
-            access token, because access tokens are checked without the database, but its next
-            refresh will be refused and the app will sign you out, saying why.
+            {view.revokeReason ? ` (${view.revokeReason})` : ""}.{" "}
+            {view.status === "revoked"
+              ? "This tab still holds its access token, but every instance of the server already refuses it (401 session_revoked: instant revocation), although it has not expired."
+              : "This tab still holds a working access token, because access tokens are checked without the database."}{" "}
+            Its next refresh will be refused and the app will sign you out, saying why.
           </span>
           <Button
             variant="secondary"

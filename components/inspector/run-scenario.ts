@@ -186,7 +186,7 @@ async function replayAsThief(ctx: ScenarioContext): Promise<Verdict> {
     return {
       tone: "error",
       summary: `thief told ${verdict.status} ${verdict.code}; family ${replay.session.status}`,
-      text: `The server saw generation ${replay.capturedGeneration} come back after it had been spent and answered the thief ${verdict.status} ${verdict.code}. It cannot tell the thief from you, so it revoked the whole family: every refresh token of this session is dead, the newest one in your cookie too. Your access token keeps working until it expires, because it is checked without the database; your next refresh will be refused and you will be signed out with the reason.`,
+      text: `The server saw generation ${replay.capturedGeneration} come back after it had been spent and answered the thief ${verdict.status} ${verdict.code}. It cannot tell the thief from you, so it revoked the whole family: every refresh token of this session is dead, the newest one in your cookie too. Your access token is refused too, within about a second, on every instance (instant revocation: 401 session_revoked), although it has not expired; your next call or refresh will be refused and you will be signed out with the reason.`,
     };
   }
   return {

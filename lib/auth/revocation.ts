@@ -350,7 +350,7 @@ export class RevocationListener {
 }
 
 const globalForRevocation = globalThis as typeof globalThis & {
-  __revocationListener?: { key: string; listener: RevocationListener };
+  __revocationListener?: { env: object; key: string; listener: RevocationListener };
 };
 
 /**
@@ -361,10 +361,15 @@ const globalForRevocation = globalThis as typeof globalThis & {
  */
 export function getRevocationListener(): RevocationListener {
   const env = getEnv();
+  const cached = globalForRevocation.__revocationListener;
+  // The hot path: the same configuration object as last time (getEnv caches it).
+  if (cached?.env === env) return cached.listener;
   const target = chooseDatabase(env);
   const key = `${describeDatabase(target)}|${env.ACCESS_TOKEN_TTL_SECONDS}`;
-  const cached = globalForRevocation.__revocationListener;
-  if (cached?.key === key) return cached.listener;
+  if (cached?.key === key) {
+    cached.env = env;
+    return cached.listener;
+  }
   void cached?.listener.stop();
   const source =
     target.kind === "postgres"
@@ -374,6 +379,6 @@ export function getRevocationListener(): RevocationListener {
     tokenLifetimeSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
   });
   listener.start();
-  globalForRevocation.__revocationListener = { key, listener };
+  globalForRevocation.__revocationListener = { env, key, listener };
   return listener;
 }

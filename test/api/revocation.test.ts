@@ -24,6 +24,7 @@ import {
 } from "@/lib/auth/revocation";
 import { revokeSessionFamily } from "@/lib/auth/sessions";
 import { chooseDatabase } from "@/lib/db/adapter";
+import type { Db } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
 
@@ -72,7 +73,6 @@ function countingFallback() {
     calls,
     isSessionLive: async (sessionId: string) => {
       calls.push(sessionId);
-      const db = await useTestDatabase();
       const row = await db.session.findUnique({ where: { id: sessionId } });
       return row !== null && row.revokedAt === null;
     },
@@ -81,12 +81,13 @@ function countingFallback() {
 
 const quietLog = { info: () => {}, warn: () => {} };
 
+let db: Db;
 let databaseUrl: string | null;
 let admin: pg.Client | null = null;
 const listeners: RevocationListener[] = [];
 
 beforeAll(async () => {
-  await useTestDatabase();
+  db = await useTestDatabase();
   databaseUrl = inject("testDatabaseUrl");
   if (databaseUrl) {
     admin = new pg.Client({ connectionString: databaseUrl });

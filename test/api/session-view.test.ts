@@ -4,6 +4,7 @@
  * PUT /api/auth/sessions/current/policy, whose shorter lifetimes the real rotation code obeys.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { POST as login } from "@/app/api/auth/login/route";
 import { POST as logout } from "@/app/api/auth/logout/route";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
@@ -40,11 +41,45 @@ type FamilyNode = {
 
 async function signUp() {
   const client = new TestClient();
+  const email = uniqueEmail("inspector");
   const res = await client.call(register, "/api/auth/register", {
-    json: { email: uniqueEmail("inspector"), password: "correct horse battery" },
+    json: { email, password: "correct horse battery" },
   });
   expect(res.status).toBe(201);
-  return { client, accessToken: res.body.accessToken as string, userId: res.body.user.id };
+  return { client, email, accessToken: res.body.accessToken as string, userId: res.body.user.id };
+}
+
+/**
+ * A revoked session's own access token is refused (instant revocation), so an ended session is
+ * read the way the inspector's tests read it: through another, live login of the same user.
+ */
+async function viewEnded(email: string, sessionId: string) {
+  const other = new TestClient();
+  const signedIn = await other.call(login, "/api/auth/login", {
+    json: { email, password: "correct horse battery" },
+  });
+  expect(signedIn.status).toBe(200);
+  const res = await other.call(sessionById, `/api/auth/sessions/${sessionId}`, {
+    bearer: signedIn.body.accessToken,
+    params: { id: sessionId },
+  });
+  expect(res.status).toBe(200);
+  return res.body.session as Awaited<ReturnType<typeof view>>;
+}
+
+/** Within the one-second bound (polled: on PostgreSQL the notification arrives asynchronously). */
+async function expectRefusedAsRevoked(client: TestClient, accessToken: string) {
+  await expect
+    .poll(
+      async () => {
+        const res = await client.call(currentSession, "/api/auth/sessions/current", {
+          bearer: accessToken,
+        });
+        return `${res.status} ${res.body.error?.code}`;
+      },
+      { timeout: 1000, interval: 20 },
+    )
+    .toBe("401 session_revoked");
 }
 
 async function rotate(client: TestClient, refreshToken?: string) {
@@ -157,15 +192,17 @@ describe("GET /api/auth/sessions/current", () => {
   });
 
   it("after a replay outside the grace window: revoked, with the replayed token marked reused", async () => {
-    const { client, accessToken } = await signUp();
+    const { client, email, accessToken } = await signUp();
+    const { id } = await view(client, accessToken);
     const stolen = client.refreshToken!;
     await rotate(client);
     advanceClock(11);
     const thief = await rotate(new TestClient(), stolen);
     expect(thief.body.error.code).toBe("refresh_token_reused");
 
-    // The access token is stateless: it still reads the (revoked) session.
-    const session = await view(client, accessToken);
+    // The family's access token is refused at once; another login still reads the ended session.
+    await expectRefusedAsRevoked(client, accessToken);
+    const session = await viewEnded(email, id);
     expect(session).toMatchObject({ status: "revoked", revokeReason: "refresh_token_reused" });
     expect(session.tokens.map((t) => [t.generation, t.state])).toEqual([
       [1, "revoked"],
@@ -186,16 +223,17 @@ describe("GET /api/auth/sessions/current", () => {
 
 describe("GET /api/auth/sessions/{id}", () => {
   it("shows one of the caller's sessions, even after it ended; 404 for anyone else's", async () => {
-    const { client, accessToken } = await signUp();
+    const { client, email, accessToken } = await signUp();
     const { id } = await view(client, accessToken);
+    const second = await signUp(); // a session that stays live, for the malformed-id check below
     await client.call(logout, "/api/auth/logout", { method: "POST" });
 
-    const own = await client.call(sessionById, `/api/auth/sessions/${id}`, {
-      bearer: accessToken,
-      params: { id },
+    await expectRefusedAsRevoked(client, accessToken);
+    expect(await viewEnded(email, id)).toMatchObject({
+      id,
+      status: "revoked",
+      revokeReason: "logout",
     });
-    expect(own.status).toBe(200);
-    expect(own.body.session).toMatchObject({ id, status: "revoked", revokeReason: "logout" });
 
     const stranger = await signUp();
     const foreign = await stranger.client.call(sessionById, `/api/auth/sessions/${id}`, {
@@ -204,8 +242,8 @@ describe("GET /api/auth/sessions/{id}", () => {
     });
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe("session_not_found");
-    const malformed = await client.call(sessionById, "/api/auth/sessions/nope", {
-      bearer: accessToken,
+    const malformed = await second.client.call(sessionById, "/api/auth/sessions/nope", {
+      bearer: second.accessToken,
       params: { id: "nope" },
     });
     expect(malformed.status).toBe(400);
@@ -300,8 +338,13 @@ describe("PUT /api/auth/sessions/current/policy", () => {
       where: { id: sessionId },
       data: { revokedAt: new Date(), revokeReason: "logout" },
     });
+    // Refused either way: by the route (the session is not live) or, once the revocation has
+    // arrived (within a second), already by the access-token check.
     const res = await setPolicy(client, accessToken, shorter);
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("session_not_found");
+    expect(["404 session_not_found", "401 session_revoked"]).toContain(
+      `${res.status} ${res.body.error.code}`,
+    );
+    const row = await db.session.findUniqueOrThrow({ where: { id: sessionId } });
+    expect(row.accessTokenTtlSeconds).toBeNull();
   });
 });
