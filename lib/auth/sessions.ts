@@ -37,6 +37,12 @@ import "server-only";
  * - Times are read at the write (after the session's row lock is taken), so a rotation that
  *   waited on the database is stamped when it commits, and waiting never eats a client's grace.
  *
+ * Two paths carry the table out. The normal CURRENT rotation is one SQL statement
+ * (`rotateInOneStatement`: lock, compare-and-set, spend, insert, return session and user, in one
+ * round trip). Whenever that statement writes nothing (grace, reuse, revoked, expired, a lost
+ * race, an unknown token), `decideUnderLock` takes the session's row lock in a transaction and
+ * decides on fresh rows. Both compare-and-set on the same lock, so they never both rotate.
+ *
  * The grace bound and the idle timeout are the session's effective policy: the server defaults,
  * or shorter per-session values from the inspector's policy panel (lib/auth/session-policy.ts).
  *
