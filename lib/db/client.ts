@@ -65,9 +65,11 @@ export function databaseBounds(env: Env) {
 export function getDb(): Promise<PrismaClient> {
   const env = getEnv();
   const target = chooseDatabase(env);
-  const key = describeDatabase(target);
+  const bounds = databaseBounds(env);
+  // The bounds are part of the key, so a test that changes them gets a client that has them.
+  const key = `${describeDatabase(target)} ${JSON.stringify(bounds)}`;
   if (globalForDb.__db?.key === key) return globalForDb.__db.client;
-  const { pool, transactionOptions } = databaseBounds(env);
+  const { pool, transactionOptions } = bounds;
   const client = createAdapterFactory(target, {
     pool,
     // A restarted or killed server drops idle connections; the pool replaces them. Only the

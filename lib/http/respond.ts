@@ -76,7 +76,11 @@ export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
 /** An answer sent during shutdown: its connection closes after it, and Next waits for our closers. */
 function whileDraining(response: Response): Response {
   response.headers.set("Connection", "close");
-  after(() => shutdownFinished());
+  try {
+    after(() => shutdownFinished());
+  } catch {
+    // Outside Next's request scope (route handlers called directly by tests): nothing to hold.
+  }
   return response;
 }
 
