@@ -69,7 +69,7 @@ const envSchema = z
     /** PostgreSQL gives up waiting for a row or table lock after this long. */
     DB_LOCK_TIMEOUT_MS: boundMs(3_000),
     /** PostgreSQL ends a session that sits idle inside an open transaction this long. */
-    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
+    DB_IDLE_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
     /** Prisma: longest wait for a connection (or PGlite's one) to start a transaction. */
     DB_TRANSACTION_MAX_WAIT_MS: boundMs(5_000),
     /** Prisma: longest an interactive transaction may stay open. */

@@ -12,6 +12,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { PoolConfig } from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { boundPgliteStatements } from "./bounded-pglite";
 
 export type DatabaseTarget =
   { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
@@ -86,6 +87,8 @@ export async function createAdapterFactory(
     pool?: Omit<PoolConfig, "connectionString">;
     /** Called with a pool or idle-connection error (a restarted server); the pool replaces the connection. */
     onPoolError?: (error: Error) => void;
+    /** PGlite: how long one statement outside a transaction may wait in its queue and run. */
+    pgliteStatementTimeoutMs?: number;
   } = {},
 ): Promise<SqlMigrationAwareDriverAdapterFactory> {
   if (target.kind === "postgres") {
@@ -94,5 +97,8 @@ export async function createAdapterFactory(
       { onPoolError: options.onPoolError, onConnectionError: options.onPoolError },
     );
   }
-  return new PrismaPGlite(await openPglite(target.dataDir));
+  const factory = new PrismaPGlite(await openPglite(target.dataDir));
+  return options.pgliteStatementTimeoutMs
+    ? boundPgliteStatements(factory, options.pgliteStatementTimeoutMs)
+    : factory;
 }

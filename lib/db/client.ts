@@ -25,6 +25,8 @@ const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
  *   stopped answering altogether;
  * - waiting for a lock: `lock_timeout` (a row or table lock held by someone else);
  * - a connection left idle inside a transaction: `idle_in_transaction_session_timeout`;
+ * - PGlite's queue (one statement or transaction at a time): `DB_STATEMENT_TIMEOUT_MS` for a
+ *   statement outside a transaction (lib/db/bounded-pglite.ts);
  * - an interactive transaction: Prisma's `maxWait` (getting a connection, or PGlite's single
  *   one: PGlite runs one transaction at a time, so this is its queue's bound) and `timeout`
  *   (the whole transaction, rolled back when it passes).
@@ -41,7 +43,7 @@ export function databaseBounds(env: Env) {
       statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
       query_timeout: env.DB_STATEMENT_TIMEOUT_MS + 1_000,
       lock_timeout: env.DB_LOCK_TIMEOUT_MS,
-      idle_in_transaction_session_timeout: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: env.DB_IDLE_TRANSACTION_TIMEOUT_MS,
       keepAlive: true,
     },
     transactionOptions: {
@@ -72,6 +74,7 @@ export function getDb(): Promise<PrismaClient> {
   const { pool, transactionOptions } = bounds;
   const client = createAdapterFactory(target, {
     pool,
+    pgliteStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     // A restarted or killed server drops idle connections; the pool replaces them. Only the
     // error's code is logged (messages can carry connection details).
     onPoolError: (error) =>

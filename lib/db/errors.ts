@@ -10,6 +10,7 @@ import "server-only";
  * log line (they can carry user input such as an email address).
  */
 import { Prisma } from "@/lib/db/generated/client";
+import { DatabaseQueueTimeout } from "@/lib/db/queue-timeout";
 
 /** Prisma codes that name an outage or a timeout, never a bug or bad input. */
 const UNAVAILABLE_PRISMA_CODES = new Set([
@@ -88,6 +89,7 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
   if (error instanceof Prisma.PrismaClientUnknownRequestError) {
     return { unavailable: false, code: "unknown-request" };
   }
+  if (error instanceof DatabaseQueueTimeout) return { unavailable: true, code: error.code };
   if (!(error instanceof Error)) return null;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && UNAVAILABLE_SOCKET_CODES.has(code)) {

@@ -62,9 +62,9 @@ describe("an unavailable database answers 503 service_unavailable", () => {
     expect(client.refreshToken).toBe(before);
 
     const lines = logged.mock.calls.map((args) => args.join(" "));
-    expect(lines.some((l) => /database unavailable \((P1001|ECONNREFUSED|pg-connection)/.test(l))).toBe(
-      true,
-    );
+    expect(
+      lines.some((l) => /database unavailable \((P1001|ECONNREFUSED|pg-connection)/.test(l)),
+    ).toBe(true);
     expect(lines.join("\n")).not.toMatch(/secret-password|nobody|nowhere/);
 
     restore();
@@ -77,7 +77,11 @@ describe("an unavailable database answers 503 service_unavailable", () => {
     const { client } = await signUp();
     const before = client.refreshToken;
     vi.spyOn(console, "warn").mockImplementation(() => {});
-    restore = setEnv({ DB_LOCK_TIMEOUT_MS: "300", DB_TRANSACTION_MAX_WAIT_MS: "300" });
+    restore = setEnv({
+      DB_LOCK_TIMEOUT_MS: "300",
+      DB_TRANSACTION_MAX_WAIT_MS: "300",
+      DB_STATEMENT_TIMEOUT_MS: "1000",
+    });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let holding: Promise<unknown>;
