@@ -22,6 +22,8 @@ const UNAVAILABLE_PRISMA_CODES = new Set([
   "P2028", // transaction API: could not start in maxWait, or ran past its timeout
   "P2034", // write conflict or deadlock: the transaction can simply be tried again
   "P2037", // too many connections
+  // Prisma rethrows our adapter's own error as a known request error carrying its code.
+  new DatabaseQueueTimeout().code,
 ]);
 
 /**
