@@ -3,40 +3,51 @@ import "server-only";
 /**
  * Sessions and refresh-token rotation.
  *
- * A session is one login on one device, and the family of refresh tokens that
- * descend from it. Each token has a `generation`; the session row holds the
- * newest one (`headGeneration`) and when it was issued (`headIssuedAt`).
+ * A session is one login on one device, and the family of refresh tokens that descend from it.
+ * Each token has a `generation` and a `parentId` (the token whose presentation issued it). The
+ * session row holds the newest generation (`headGeneration`), when it was issued
+ * (`headIssuedAt`), and which token's rotation produced it (`headParentId`).
  *
- * States of a presented token T (generation g) in a live session with head H:
+ * States of a presented token T in a live session with head generation H:
  *
- *   CURRENT   g = H, unused  → ROTATE: compare-and-set headGeneration g → g+1
- *                              in one transaction with "mark T used" and
- *                              "insert child (g+1)". Returns the child.
- *   GRACE     g = H-1 and now − headIssuedAt ≤ the grace window
- *                            → issue another token at generation H (a sibling
- *                              of the current one), change nothing else.
- *   REUSED    anything older, or g = H-1 after the window
- *                            → revoke the whole session (reason
- *                              refresh_token_reused) and mark T `reusedAt`
- *                              (so the inspector can show which token came
- *                              back). Every token of the family stops working.
+ *   CURRENT   T.generation = H and T unused
+ *               → ROTATE: compare-and-set headGeneration H → H+1, mark T used, insert its child
+ *                 at H+1 (parent T), headParentId := T, headIssuedAt := now (read at the write).
+ *   GRACE     T.id = headParentId and now ≤ headIssuedAt + the grace bound
+ *               → issue another token at generation H (parent T); the head, its parent and its
+ *                 issue time stay as they are. Presenting any head-generation token rotates it
+ *                 and moves headParentId on, so the parent's grace ends the moment the head is
+ *                 first presented; the bound (REFRESH_GRACE_SECONDS) only caps how long an
+ *                 unpresented head keeps it open.
+ *   REUSED    anything else: an older ancestor; an unused sibling at generation H−1 or below
+ *             after the head moved on; the parent after the head was presented or after the
+ *             bound
+ *               → revoke the whole session (reason refresh_token_reused) and mark T `reusedAt`
+ *                 (the inspector shows which token came back). Every token of the family stops
+ *                 working, the thief's and the victim's alike.
  *
- * The grace window (REFRESH_GRACE_SECONDS) and the idle timeout
- * (SESSION_IDLE_TIMEOUT_SECONDS) are the session's effective policy: the
- * server defaults, or shorter per-session values from the inspector's policy
- * panel (lib/auth/session-policy.ts).
+ * What the rule guarantees:
+ * - A thief with a copy of a cookie is detected at the latest on the victim's second rotation
+ *   after the copy. The copy is CURRENT until the victim's first rotation and the parent until
+ *   the second; whatever the thief is issued meanwhile sits on a branch beside the victim's, and
+ *   two branches cannot both be used: the first to present rotates, and the other's next
+ *   presentation is an unused sibling after the head moved on.
+ * - A client whose answer was lost keeps its session through an outage up to the bound: its
+ *   retry presents the parent while the head it never received stays unpresented.
+ * - Times are read at the write (after the session's row lock is taken), so a rotation that
+ *   waited on the database is stamped when it commits, and waiting never eats a client's grace.
+ *
+ * The grace bound and the idle timeout are the session's effective policy: the server defaults,
+ * or shorter per-session values from the inspector's policy panel (lib/auth/session-policy.ts).
  *
  * Races each rule prevents:
- * - Two requests rotating the same token at once (two tabs, two instances):
- *   the compare-and-set is a single UPDATE … WHERE head_generation = g, so
- *   PostgreSQL lets exactly one commit; the loser re-reads the session, finds
- *   itself in GRACE, and gets a sibling instead of revoking the family.
- * - A response lost on the network: the client retries with the token it
- *   still holds, which is now g = H-1, inside the window → GRACE. Whatever a
- *   caller gets inside the window is a token at the head, so it keeps working.
- * - A thief replaying a stolen, already-rotated token after the window (or any
- *   older ancestor, at any time) → REUSED: both the thief and the victim are
- *   signed out, and the victim's next refresh reports why.
+ * - Many requests presenting one token at once (tabs, instances, a burst of retries): the first
+ *   to take the session's row lock rotates; each later one finds its token is the head's parent
+ *   with the head unpresented, and gets a sibling. Exactly one rotation, nobody signed out.
+ * - A response lost on the network: the retry presents the parent → GRACE, for up to the bound.
+ * - A thief replaying a copy right after each of the victim's rotations: the replay of the
+ *   parent is accepted only until the victim presents its new token; after that the parent and
+ *   every sibling the thief was given are REUSED.
  */
 import { currentTime } from "@/lib/auth/clock";
 import {
@@ -70,7 +81,7 @@ export type IssuedRefreshToken = {
 };
 
 export type RotationOutcome = IssuedRefreshToken & {
-  /** "rotated" for the normal path, "grace" for a sibling issued inside the window. */
+  /** "rotated" for the normal path, "grace" for a sibling issued to the head's parent. */
   via: "rotated" | "grace";
 };
 
@@ -111,6 +122,7 @@ export async function startSession(
       absoluteExpiresAt,
       headGeneration: 0,
       headIssuedAt: now,
+      headParentId: null,
       refreshTokens: {
         create: { tokenHash: hashRefreshToken(refreshToken), generation: 0, issuedAt: now },
       },
@@ -133,11 +145,11 @@ function assertSessionUsable(session: Session, now: Date): void {
 }
 
 /**
- * Spends a refresh token and returns its successor. See the state table at the
- * top of this module.
+ * Spends a refresh token and returns its successor. See the state table at the top of this
+ * module.
  *
- * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused /
- * SessionExpired / SessionRevoked.
+ * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused / SessionExpired /
+ * SessionRevoked.
  *
  * @example
  * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue);
@@ -146,87 +158,105 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const db = await getDb();
-  const now = currentTime();
 
   const token = await db.refreshToken.findUnique({
     where: { tokenHash: hashRefreshToken(raw) },
-    include: { session: { include: { user: true } } },
+    select: { id: true, sessionId: true, session: { include: { user: true } } },
   });
   if (!token) throw new RefreshTokenInvalid();
-  const { user, ...initialSession } = token.session;
-  let session: Session = initialSession;
-  assertSessionUsable(session, now);
-  const policy = effectiveSessionPolicy(session);
+  const { user, ...seen } = token.session;
+  // A revoked or expired session stays so: answer without taking any lock.
+  assertSessionUsable(seen, currentTime());
 
-  if (token.generation === session.headGeneration && token.usedAt === null) {
-    const successor = generateRefreshToken();
-    const rotated = await db.$transaction(async (tx) => {
-      const claimed = await tx.session.updateMany({
-        where: { id: session.id, headGeneration: token.generation, revokedAt: null },
+  const outcome = await decideUnderLock(db, token.id, token.sessionId);
+  if (outcome.via === "reused") throw new RefreshTokenReused();
+  return { ...outcome, user };
+}
+
+/**
+ * A storm of refreshes of one session (many tabs, a burst of retries) queues its careful
+ * transactions on that session's row lock, each holding a pooled connection meanwhile: Prisma's
+ * defaults (2 s to get a connection, 5 s per transaction) would turn a 50-request burst on a busy
+ * machine into errors. The waits stay bounded.
+ */
+const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
+
+type Decision =
+  { via: "rotated" | "grace"; refreshToken: string; session: Session } | { via: "reused" };
+
+/**
+ * The careful path: takes the session's row lock, then reads the session, the token and the
+ * clock, and applies the state table. Holding the lock makes every decision about one session
+ * happen one at a time, on fresh rows, at a time read after any wait for the lock.
+ */
+async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Promise<Decision> {
+  return db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+    const [session, token] = await Promise.all([
+      tx.session.findUniqueOrThrow({ where: { id: sessionId } }),
+      tx.refreshToken.findUniqueOrThrow({
+        where: { id: tokenId },
+        select: { id: true, generation: true, usedAt: true },
+      }),
+    ]);
+    const now = currentTime();
+    // Throwing rolls back, and nothing was written yet.
+    assertSessionUsable(session, now);
+    const policy = effectiveSessionPolicy(session);
+    const idleExpiresAt = idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds);
+    const head = session.headGeneration;
+
+    if (token.generation === head && token.usedAt === null) {
+      const successor = generateRefreshToken();
+      const rotated = await tx.session.update({
+        where: { id: sessionId },
         data: {
-          headGeneration: token.generation + 1,
+          headGeneration: head + 1,
+          headParentId: token.id,
           headIssuedAt: now,
           lastUsedAt: now,
-          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
+          idleExpiresAt,
         },
       });
-      if (claimed.count !== 1) return null;
       await tx.refreshToken.update({ where: { id: token.id }, data: { usedAt: now } });
       await tx.refreshToken.create({
         data: {
-          sessionId: session.id,
+          sessionId,
           tokenHash: hashRefreshToken(successor),
           parentId: token.id,
-          generation: token.generation + 1,
+          generation: head + 1,
           issuedAt: now,
         },
       });
-      return tx.session.findUniqueOrThrow({ where: { id: session.id } });
-    });
-    if (rotated) return { refreshToken: successor, session: rotated, user, via: "rotated" };
-    // Another request rotated this token between our read and our write.
-    session = await db.session.findUniqueOrThrow({ where: { id: session.id } });
-    assertSessionUsable(session, now);
-  }
+      return { via: "rotated", refreshToken: successor, session: rotated };
+    }
 
-  const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
-  if (token.generation === session.headGeneration - 1 && now <= graceEndsAt) {
-    const sibling = generateRefreshToken();
-    const head = session.headGeneration;
-    const reissued = await db.$transaction(async (tx) => {
-      // Re-check under the write: the head must not have moved on, and the
-      // session must not have been revoked, since we read it.
-      const touched = await tx.session.updateMany({
-        where: { id: session.id, headGeneration: head, revokedAt: null },
-        data: {
-          lastUsedAt: now,
-          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
-        },
-      });
-      if (touched.count !== 1) return null;
-      await tx.refreshToken.updateMany({
-        where: { id: token.id, usedAt: null },
-        data: { usedAt: now },
-      });
+    const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
+    if (token.id === session.headParentId && now <= graceEndsAt) {
+      const sibling = generateRefreshToken();
       await tx.refreshToken.create({
         data: {
-          sessionId: session.id,
+          sessionId,
           tokenHash: hashRefreshToken(sibling),
           parentId: token.id,
           generation: head,
           issuedAt: now,
         },
       });
-      return tx.session.findUniqueOrThrow({ where: { id: session.id } });
-    });
-    if (reissued) return { refreshToken: sibling, session: reissued, user, via: "grace" };
-    session = await db.session.findUniqueOrThrow({ where: { id: session.id } });
-    assertSessionUsable(session, now);
-  }
+      const touched = await tx.session.update({
+        where: { id: sessionId },
+        data: { lastUsedAt: now, idleExpiresAt },
+      });
+      return { via: "grace", refreshToken: sibling, session: touched };
+    }
 
-  await revokeSessionFamily(session.id, "refresh_token_reused");
-  await db.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
-  throw new RefreshTokenReused();
+    await tx.session.update({
+      where: { id: sessionId },
+      data: { revokedAt: now, revokeReason: "refresh_token_reused" },
+    });
+    await tx.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
+    return { via: "reused" };
+  }, CAREFUL_TRANSACTION);
 }
 
 /**
