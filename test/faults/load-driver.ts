@@ -246,6 +246,12 @@ export class LoadDriver {
     }
   }
 
+  /** Starts counting afresh (each fault of a shared run gets its own figures). */
+  resetStats(): void {
+    this.stats.requests = 0;
+    this.stats.errors.clear();
+  }
+
   errorTable(): Record<string, number> {
     return Object.fromEntries([...this.stats.errors].sort(([a], [b]) => a.localeCompare(b)));
   }
