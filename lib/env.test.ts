@@ -72,3 +72,30 @@ describe("parseEnv", () => {
     expect(parseEnv(source).isLocal).toBe(expected);
   });
 });
+
+describe("database bounds", () => {
+  it("defaults every wait to a few seconds", () => {
+    expect(parseEnv({})).toMatchObject({
+      DB_POOL_SIZE: 10,
+      DB_CONNECT_TIMEOUT_MS: 5_000,
+      DB_STATEMENT_TIMEOUT_MS: 5_000,
+      DB_LOCK_TIMEOUT_MS: 3_000,
+      DB_IDLE_TRANSACTION_TIMEOUT_MS: 10_000,
+      DB_TRANSACTION_MAX_WAIT_MS: 5_000,
+      DB_TRANSACTION_TIMEOUT_MS: 10_000,
+      SHUTDOWN_TIMEOUT_MS: 8_000,
+    });
+  });
+
+  it("refuses a wait that is not a bound, naming the variable", () => {
+    expect(() => parseEnv({ DB_LOCK_TIMEOUT_MS: "0" })).toThrow(/DB_LOCK_TIMEOUT_MS/);
+    expect(() => parseEnv({ DB_CONNECT_TIMEOUT_MS: "soon" })).toThrow(/DB_CONNECT_TIMEOUT_MS/);
+    expect(() => parseEnv({ SHUTDOWN_TIMEOUT_MS: "99999999" })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+  });
+
+  it("refuses a statement bound longer than the transaction bound", () => {
+    expect(() =>
+      parseEnv({ DB_STATEMENT_TIMEOUT_MS: "20000", DB_TRANSACTION_TIMEOUT_MS: "10000" }),
+    ).toThrow(/DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS/);
+  });
+});

@@ -15,6 +15,15 @@ const positiveSeconds = (fallback: number) =>
     .positive("must be greater than zero")
     .default(fallback);
 
+/** A bound on a database wait, in milliseconds: at least 100 ms, at most 10 minutes. */
+const boundMs = (fallback: number) =>
+  z.coerce
+    .number()
+    .int("must be a whole number of milliseconds")
+    .min(100, "must be at least 100 ms")
+    .max(600_000, "must be at most 600000 ms (10 minutes)")
+    .default(fallback);
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -73,10 +82,32 @@ const envSchema = z
      * "0" turns them off.
      */
     AUTH_DEV_SCENARIOS: z.enum(["auto", "0", "1"]).default("auto"),
+    // Bounded waits (lib/db/client.ts): every wait on the database ends, and a request that
+    // hits one answers 503 service_unavailable with Retry-After instead of hanging or a 500.
+    /** Connections kept by each instance's PostgreSQL pool. */
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** How long opening a PostgreSQL connection may take. */
+    DB_CONNECT_TIMEOUT_MS: boundMs(5_000),
+    /** PostgreSQL cancels any one statement that runs longer (work a client gave up on stops). */
+    DB_STATEMENT_TIMEOUT_MS: boundMs(5_000),
+    /** PostgreSQL gives up waiting for a row or table lock after this long. */
+    DB_LOCK_TIMEOUT_MS: boundMs(3_000),
+    /** PostgreSQL ends a session that sits idle inside an open transaction this long. */
+    DB_IDLE_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
+    /** Prisma: longest wait for a connection (or PGlite's one) to start a transaction. */
+    DB_TRANSACTION_MAX_WAIT_MS: boundMs(5_000),
+    /** Prisma: longest an interactive transaction may stay open. */
+    DB_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
+    /** After SIGTERM: how long in-flight requests may take before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: boundMs(8_000),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
     path: ["SESSION_IDLE_TIMEOUT_SECONDS"],
+  })
+  .refine((env) => env.DB_STATEMENT_TIMEOUT_MS <= env.DB_TRANSACTION_TIMEOUT_MS, {
+    message: "DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS",
+    path: ["DB_STATEMENT_TIMEOUT_MS"],
   });
 
 export type Env = z.infer<typeof envSchema> & {

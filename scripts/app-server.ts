@@ -146,6 +146,8 @@ export type AppServer = {
   pid: number;
   logFile: string;
   stop: () => Promise<void>;
+  /** Settles when the process has exited, with how it ended (fault tests kill and time it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
 /**
@@ -189,6 +191,9 @@ export async function startApp(options: {
   );
   fs.closeSync(log);
   let exited = false;
+  const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve) => child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   child.on("exit", () => (exited = true));
   const url = `http://127.0.0.1:${port}`;
   const stop = () =>
@@ -220,7 +225,7 @@ export async function startApp(options: {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, port, pid: child.pid!, logFile: options.logFile, stop };
+  return { url, port, pid: child.pid!, logFile: options.logFile, stop, exited: exitedPromise };
 }
 
 function readTail(file: string, lines = 30): string {

@@ -7,10 +7,13 @@
  *      (a fresh database is created on that server for the run and dropped after),
  *      then the multi-instance test: a build in .next-multi served by two
  *      `next start` processes sharing another fresh database
- *   4. Playwright end-to-end tests in Chromium against `next build` + `next start`,
+ *   4. the fault suite (test/faults): a build in .next-faults under load while instances are
+ *      killed or stopped and a private PostgreSQL cluster (its own initdb, removed after) is
+ *      restarted, killed and locked; on PGlite and PostgreSQL, whether or not DATABASE_URL is set
+ *   5. Playwright end-to-end tests in Chromium against `next build` + `next start`,
  *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
  *
- * Set SKIP_E2E=1 to stop after step 3.
+ * Set SKIP_E2E=1 to stop after step 4.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -104,6 +107,15 @@ if (postgresUrl) {
     "\n(DATABASE_URL is not set: skipping the PostgreSQL run of the integration tests and the multi-instance test.)",
   );
 }
+
+fs.rmSync("test-results/vitest-faults.json", { force: true });
+run(
+  "faults (PGlite and a private PostgreSQL, next start under load)",
+  "npx",
+  [...vitestArgs("test-results/vitest-faults.json"), "-c", "vitest.faults.config.mts"],
+  { DATABASE_URL: "" },
+);
+countVitest("test-results/vitest-faults.json");
 
 if (!process.env.SKIP_E2E) {
   fs.rmSync("test-results/e2e.json", { force: true });

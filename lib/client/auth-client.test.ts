@@ -541,3 +541,62 @@ describe("restoreSession", () => {
     );
   });
 });
+
+describe("a server answering 503 service_unavailable (database down, instance draining)", () => {
+  const unavailable = () => {
+    const response = errorResponse(503, "service_unavailable");
+    response.headers.set("Retry-After", "2");
+    return response;
+  };
+
+  it("keeps the session through a refresh that is unavailable on every attempt, and refreshes once the server is back", async () => {
+    vi.useFakeTimers();
+    const channel = new FakeChannelHub().open();
+    const { client, store, navigate } = openTab("A", { channel });
+    await client.login(CREDENTIALS);
+    const sentBefore = channel.sent.length;
+    server.expireAccessTokens();
+    for (let i = 0; i < 4; i++) server.refreshAnswers.push(unavailable);
+
+    const during = client.apiFetch("/api/notes");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect((await during).status).toBe(401);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(4);
+    expect(store.getState().status).toBe("authenticated");
+    expect(countEvents(store, "signed_out")).toBe(0);
+    expect(navigate).not.toHaveBeenCalled();
+    expect(channel.sent.slice(sentBefore)).toEqual([]);
+
+    // Back: the next request refreshes with the cookie the tab still holds, and succeeds.
+    const after = await client.apiFetch("/api/notes");
+    expect(after.status).toBe(200);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(5);
+    expect(store.getState().status).toBe("authenticated");
+  });
+
+  it("restoring a session while unavailable leaves it unknown (not signed out), and a later restore succeeds", async () => {
+    vi.useFakeTimers();
+    const { client, store, navigate } = openTab();
+    for (let i = 0; i < 4; i++) server.refreshAnswers.push(unavailable);
+
+    const first = client.restoreSession();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(first).resolves.toBe("unknown");
+    expect(store.getState().status).toBe("unknown");
+    expect(navigate).not.toHaveBeenCalled();
+
+    await expect(client.restoreSession()).resolves.toBe("authenticated");
+  });
+
+  it("hands a protected route's 503 to the caller without refreshing or signing out", async () => {
+    const { client, store } = openTab();
+    await client.login(CREDENTIALS);
+    server.routes.set("/api/notes", unavailable);
+
+    const response = await client.apiFetch("/api/notes");
+
+    expect(response.status).toBe(503);
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(0);
+    expect(store.getState().status).toBe("authenticated");
+  });
+});

@@ -9,8 +9,10 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { PoolConfig } from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { boundPgliteStatements } from "./bounded-pglite";
 
 export type DatabaseTarget =
   { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
@@ -124,9 +126,23 @@ export async function closePglite(dataDir: string): Promise<void> {
  */
 export async function createAdapterFactory(
   target: DatabaseTarget,
+  options: {
+    /** PostgreSQL pool settings (size, timeouts) beside the URL; the app's come from lib/db/client.ts. */
+    pool?: Omit<PoolConfig, "connectionString">;
+    /** Called with a pool or idle-connection error (a restarted server); the pool replaces the connection. */
+    onPoolError?: (error: Error) => void;
+    /** PGlite: how long one statement outside a transaction may wait in its queue and run. */
+    pgliteStatementTimeoutMs?: number;
+  } = {},
 ): Promise<SqlMigrationAwareDriverAdapterFactory> {
   if (target.kind === "postgres") {
-    return new PrismaPg({ connectionString: target.url });
+    return new PrismaPg(
+      { ...options.pool, connectionString: target.url },
+      { onPoolError: options.onPoolError, onConnectionError: options.onPoolError },
+    );
   }
-  return new PrismaPGlite(await openPglite(target.dataDir));
+  const factory = new PrismaPGlite(await openPglite(target.dataDir));
+  return options.pgliteStatementTimeoutMs
+    ? boundPgliteStatements(factory, options.pgliteStatementTimeoutMs)
+    : factory;
 }

@@ -7,12 +7,51 @@ import {
   describeDatabase,
 } from "@/lib/db/adapter";
 import { PrismaClient } from "@/lib/db/generated/client";
-import { getEnv } from "@/lib/env";
+import { type Env, getEnv } from "@/lib/env";
+import { registerShutdownCloser } from "@/lib/shutdown";
 
 export type Db = PrismaClient;
 
 type DbCache = { key: string; client: Promise<PrismaClient> };
 const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
+
+/**
+ * Every wait on the database is bounded (README "Configuration"), so a stalled or unreachable
+ * database costs a request a few seconds and a 503 (lib/http/respond.ts), never a hung worker:
+ *
+ * - opening a connection: `DB_CONNECT_TIMEOUT_MS` (node-postgres);
+ * - one statement: `statement_timeout`, cancelled by the server itself, so work a client has
+ *   given up on stops; `query_timeout` a little later on the client side, for a server that
+ *   stopped answering altogether;
+ * - waiting for a lock: `lock_timeout` (a row or table lock held by someone else);
+ * - a connection left idle inside a transaction: `idle_in_transaction_session_timeout`;
+ * - PGlite's queue (one statement or transaction at a time): `DB_STATEMENT_TIMEOUT_MS` for a
+ *   statement outside a transaction (lib/db/bounded-pglite.ts);
+ * - an interactive transaction: Prisma's `maxWait` (getting a connection, or PGlite's single
+ *   one: PGlite runs one transaction at a time, so this is its queue's bound) and `timeout`
+ *   (the whole transaction, rolled back when it passes).
+ *
+ * IMPORTANT: `maxWait` must outlast a burst queued behind a cold start (see ARCHITECTURE.md,
+ * "Faults"): Prisma's default of 2 s turned a burst of registrations right after a restart into
+ * P2028 errors.
+ */
+export function databaseBounds(env: Env) {
+  return {
+    pool: {
+      max: env.DB_POOL_SIZE,
+      connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS,
+      statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+      query_timeout: env.DB_STATEMENT_TIMEOUT_MS + 1_000,
+      lock_timeout: env.DB_LOCK_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: env.DB_IDLE_TRANSACTION_TIMEOUT_MS,
+      keepAlive: true,
+    },
+    transactionOptions: {
+      maxWait: env.DB_TRANSACTION_MAX_WAIT_MS,
+      timeout: env.DB_TRANSACTION_TIMEOUT_MS,
+    },
+  };
+}
 
 /**
  * The process's Prisma client, on whichever database the configuration names.
@@ -26,18 +65,30 @@ const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
  * const user = await db.user.findUnique({ where: { id } });
  */
 export function getDb(): Promise<PrismaClient> {
-  const target = chooseDatabase(getEnv());
-  const key = describeDatabase(target);
+  const env = getEnv();
+  const target = chooseDatabase(env);
+  const bounds = databaseBounds(env);
+  // The bounds are part of the key, so a test that changes them gets a client that has them.
+  const key = `${describeDatabase(target)} ${JSON.stringify(bounds)}`;
   if (globalForDb.__db?.key === key) return globalForDb.__db.client;
-  const client = createAdapterFactory(target).then((adapter) => new PrismaClient({ adapter }));
+  const { pool, transactionOptions } = bounds;
+  const client = createAdapterFactory(target, {
+    pool,
+    pgliteStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    // A restarted or killed server drops idle connections; the pool replaces them. Only the
+    // error's code is logged (messages can carry connection details).
+    onPoolError: (error) =>
+      console.warn(`[db] connection lost: ${(error as { code?: string }).code ?? error.name}`),
+  }).then((adapter) => new PrismaClient({ adapter, transactionOptions }));
   client.catch(() => {
     if (globalForDb.__db?.client === client) globalForDb.__db = undefined;
   });
   globalForDb.__db = { key, client };
+  registerShutdownCloser("database", disconnectDb);
   return client;
 }
 
-/** Disconnects the cached client (tests switch databases between suites). */
+/** Disconnects the cached client (tests switch databases between suites; shutdown closes it). */
 export async function disconnectDb(): Promise<void> {
   const cached = globalForDb.__db;
   globalForDb.__db = undefined;

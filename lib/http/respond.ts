@@ -1,10 +1,13 @@
 import "server-only";
 
-import { NextResponse } from "next/server";
+import { after, NextResponse } from "next/server";
 import { AppError } from "@/lib/errors";
 import { runWithClockOffset } from "@/lib/auth/clock";
+import { classifyDatabaseError } from "@/lib/db/errors";
 import { assertSameOriginRequest } from "@/lib/http/csrf";
+import { ServiceUnavailable } from "@/lib/http/errors";
 import { readTestClockOffset } from "@/lib/http/test-clock";
+import { isDraining, shutdownFinished, trackRequest } from "@/lib/shutdown";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: Record<string, string[]> };
@@ -47,28 +50,64 @@ type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
 /**
  * Wraps a route handler: refuses cross-site state-changing requests (403,
  * lib/http/csrf.ts), applies an end-to-end test's clock offset where that is
- * enabled (lib/http/test-clock.ts), turns AppErrors into their contract response, and turns
- * anything unexpected into a bare 500: no stack, no message, and a log line
- * that names only the error class (messages can carry user input).
+ * enabled (lib/http/test-clock.ts), turns AppErrors into their contract response,
+ * turns an unavailable database (lib/db/errors.ts) into 503 `service_unavailable`
+ * with Retry-After, and turns anything else into a bare 500: no stack, no message,
+ * and a log line that names only the error class and code (messages can carry user
+ * input). While the instance shuts down (lib/shutdown.ts) it refuses new requests
+ * with that same 503 and closes each connection after its answer.
  *
  * @example
  * export const POST = withErrorHandling(async (request) => { … });
  */
 export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
   return async (request, context) => {
+    if (isDraining()) return whileDraining(appErrorResponse(new ServiceUnavailable()));
+    const finished = trackRequest();
     try {
-      assertSameOriginRequest(request);
-      const clockOffsetMs = readTestClockOffset(request);
-      if (clockOffsetMs !== 0) {
-        return await runWithClockOffset(clockOffsetMs, () => handler(request, context));
-      }
-      return await handler(request, context);
-    } catch (error) {
-      if (error instanceof AppError) return appErrorResponse(error);
-      const kind = error instanceof Error ? error.name : typeof error;
-      console.error(`[api] ${request.method} ${new URL(request.url).pathname} failed: ${kind}`);
-      if (process.env.NODE_ENV !== "production") console.error(error);
-      return errorResponse(500, "internal_error", "Something went wrong on our side. Try again.");
+      const response = await handleErrors(handler, request, context);
+      return isDraining() ? whileDraining(response) : response;
+    } finally {
+      finished();
     }
   };
+}
+
+/** An answer sent during shutdown: its connection closes after it, and Next waits for our closers. */
+function whileDraining(response: Response): Response {
+  response.headers.set("Connection", "close");
+  try {
+    after(() => shutdownFinished());
+  } catch {
+    // Outside Next's request scope (route handlers called directly by tests): nothing to hold.
+  }
+  return response;
+}
+
+async function handleErrors<Ctx>(
+  handler: Handler<Ctx>,
+  request: Request,
+  context: Ctx,
+): Promise<Response> {
+  try {
+    assertSameOriginRequest(request);
+    const clockOffsetMs = readTestClockOffset(request);
+    if (clockOffsetMs !== 0) {
+      return await runWithClockOffset(clockOffsetMs, () => handler(request, context));
+    }
+    return await handler(request, context);
+  } catch (error) {
+    if (error instanceof AppError) return appErrorResponse(error);
+    const where = `${request.method} ${new URL(request.url).pathname}`;
+    const database = classifyDatabaseError(error);
+    if (database?.unavailable) {
+      console.warn(`[api] ${where}: database unavailable (${database.code ?? "no code"})`);
+      return appErrorResponse(new ServiceUnavailable());
+    }
+    const kind = error instanceof Error ? error.name : typeof error;
+    const code = database?.code ? ` ${database.code}` : "";
+    console.error(`[api] ${where} failed: ${kind}${code}`);
+    if (process.env.NODE_ENV !== "production") console.error(error);
+    return errorResponse(500, "internal_error", "Something went wrong on our side. Try again.");
+  }
 }

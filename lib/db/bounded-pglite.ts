@@ -1,0 +1,60 @@
+/**
+ * PGlite's bounded wait. PGlite is one PostgreSQL backend in this process: it runs one
+ * statement, or one transaction, at a time, and everything else queues behind it with no limit
+ * and no `statement_timeout` (there is no second backend to cancel it from). A request whose
+ * query waits behind a long transaction would hang as long as that transaction.
+ *
+ * This wraps the driver adapter so that a statement outside a transaction gives up after
+ * `waitMs` (DB_STATEMENT_TIMEOUT_MS) with `DatabaseQueueTimeout`, which the API answers as 503
+ * `service_unavailable`. Transactions are bounded by Prisma's `maxWait` (their place in the
+ * queue) and `timeout` (their whole run), set in lib/db/client.ts.
+ *
+ * IMPORTANT: a statement that gave up stays in PGlite's queue and still runs when its turn
+ * comes (PGlite cannot withdraw it). The client was told 503 and tries again, so this is only
+ * ever a read or an idempotent write (revocations, "last used"); rotations run in transactions,
+ * whose late start Prisma rolls back.
+ */
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+} from "@prisma/driver-adapter-utils";
+import { DatabaseQueueTimeout } from "./queue-timeout";
+
+function bounded<T>(work: Promise<T>, waitMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseQueueTimeout()), waitMs);
+  });
+  // The abandoned statement may still fail later; nobody is waiting for it any more.
+  work.catch(() => {});
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function boundAdapter(adapter: SqlDriverAdapter, waitMs: number): SqlDriverAdapter {
+  return new Proxy(adapter, {
+    get(target, property, receiver) {
+      if (property === "queryRaw" || property === "executeRaw") {
+        const run = Reflect.get(target, property, receiver) as (query: unknown) => Promise<unknown>;
+        return (query: unknown) => bounded(run.call(target, query), waitMs);
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * @example
+ * const factory = boundPgliteStatements(new PrismaPGlite(pglite), 5_000);
+ */
+export function boundPgliteStatements(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  waitMs: number,
+): SqlMigrationAwareDriverAdapterFactory {
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => boundAdapter(await factory.connect(), waitMs),
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * The fault suite's load: virtual users that behave like the browser wrapper
+ * (lib/client/auth-client.ts). Each registers, then loops: refresh with the cookie it holds,
+ * call /api/me with the new access token. A request that fails without an answer (connection
+ * refused or reset, the client's own timeout) or with a 5xx is retried with the cookie it still
+ * holds, after a short backoff, on the next instance behind the imaginary load balancer. A 401
+ * from the refresh route ends the user: that is a "user lost".
+ *
+ * Bounded: loopback only, a fixed number of users, and each run stops when told to (the
+ * suite's phases are bounded by conditions and by the test timeout).
+ */
+import crypto from "node:crypto";
+
+const REFRESH_COOKIE = "__Secure-refresh_token";
+export const PASSWORD = "correct horse battery staple";
+/** Like a browser giving up on a hung request: the answer, if any, is lost. */
+export const CLIENT_TIMEOUT_MS = 5_000;
+const BACKOFF_MS = [200, 400, 800, 1_000];
+
+export type ErrorKind = string;
+
+export type VirtualUser = {
+  index: number;
+  email: string;
+  userId: string | null;
+  sessionId: string | null;
+  refreshToken: string | null;
+  accessToken: string | null;
+  /** Set when the server refused the refresh cookie: the user was signed out. */
+  lostWith: string | null;
+  /** SHA-256 of every refresh token the server acknowledged to this user (a 200 we received). */
+  acknowledgedTokenHashes: string[];
+};
+
+export type LoadStats = {
+  requests: number;
+  errors: Map<ErrorKind, number>;
+  /** Refresh 200s (rotations or grace re-issues) the clients received. */
+  refreshes: number;
+};
+
+export const sha256 = (value: string) => crypto.createHash("sha256").update(value).digest("hex");
+
+type Reply = { status: number; body: any; refreshToken: string | null | undefined };
+
+export class LoadDriver {
+  readonly users: VirtualUser[];
+  readonly stats: LoadStats = { requests: 0, errors: new Map(), refreshes: 0 };
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    /** The instances behind the load balancer; user i starts on instance i mod n. */
+    public instances: string[],
+    count: number,
+    label: string,
+  ) {
+    const run = `${label}.${Date.now().toString(36)}`;
+    this.users = Array.from({ length: count }, (_, index) => ({
+      index,
+      email: `vu${index}.${run}@example.test`,
+      userId: null,
+      sessionId: null,
+      refreshToken: null,
+      accessToken: null,
+      lostWith: null,
+      acknowledgedTokenHashes: [],
+    }));
+  }
+
+  private count(kind: ErrorKind): void {
+    this.stats.errors.set(kind, (this.stats.errors.get(kind) ?? 0) + 1);
+  }
+
+  private async call(
+    instance: string,
+    urlPath: string,
+    init: { method: string; json?: unknown; bearer?: string; refreshToken?: string },
+  ): Promise<Reply | ErrorKind> {
+    const headers: Record<string, string> = {};
+    if (init.json !== undefined) headers["content-type"] = "application/json";
+    if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
+    if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
+    this.stats.requests += 1;
+    try {
+      const response = await fetch(`${instance}${urlPath}`, {
+        method: init.method,
+        headers,
+        body: init.json === undefined ? undefined : JSON.stringify(init.json),
+        signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+      });
+      let refreshToken: string | null | undefined;
+      for (const line of response.headers.getSetCookie()) {
+        const match = new RegExp(`^${REFRESH_COOKIE}=([^;]*)`).exec(line);
+        if (match) refreshToken = match[1] || null;
+      }
+      const text = await response.text();
+      let body: any = null;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = null;
+      }
+      return { status: response.status, body, refreshToken };
+    } catch (error) {
+      const name = (error as Error).name;
+      return name === "TimeoutError" || name === "AbortError" ? "client timeout" : "no answer";
+    }
+  }
+
+  private instanceFor(user: VirtualUser, attempt: number): string {
+    return this.instances[(user.index + attempt) % this.instances.length]!;
+  }
+
+  /** Classifies a failed reply; returns true when the user should retry with the same cookie. */
+  private recordFailure(reply: Reply | ErrorKind): boolean {
+    if (typeof reply === "string") {
+      this.count(reply);
+      return true;
+    }
+    const code = reply.body?.error?.code ?? "no body";
+    this.count(`${reply.status} ${code}`);
+    return reply.status >= 500 || reply.status === 429;
+  }
+
+  /** Registers every user at once (the burst a cold instance must survive). */
+  async registerAll(): Promise<void> {
+    await Promise.all(this.users.map((user) => this.register(user)));
+  }
+
+  private async register(user: VirtualUser): Promise<void> {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const reply = await this.call(this.instanceFor(user, attempt), "/api/auth/register", {
+        method: "POST",
+        json: { email: user.email, password: PASSWORD },
+      });
+      if (typeof reply !== "string" && reply.status === 201) {
+        user.userId = reply.body.user.id;
+        user.accessToken = reply.body.accessToken;
+        user.refreshToken = reply.refreshToken ?? null;
+        user.sessionId = readSessionId(reply.body.accessToken);
+        user.acknowledgedTokenHashes.push(sha256(user.refreshToken!));
+        return;
+      }
+      if (typeof reply !== "string" && reply.status === 409) {
+        // An earlier attempt registered but its answer was lost: sign in instead.
+        const login = await this.call(this.instanceFor(user, attempt), "/api/auth/login", {
+          method: "POST",
+          json: { email: user.email, password: PASSWORD },
+        });
+        if (typeof login !== "string" && login.status === 200) {
+          user.userId = login.body.user.id;
+          user.accessToken = login.body.accessToken;
+          user.refreshToken = login.refreshToken ?? null;
+          user.sessionId = readSessionId(login.body.accessToken);
+          user.acknowledgedTokenHashes.push(sha256(user.refreshToken!));
+          return;
+        }
+        this.recordFailure(login);
+      } else if (!this.recordFailure(reply)) {
+        throw new Error(`registration of ${user.email} refused: ${JSON.stringify(reply)}`);
+      }
+      await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
+    }
+    throw new Error(`registration of ${user.email} never succeeded`);
+  }
+
+  /**
+   * One refresh + /api/me cycle, retried with the same cookie until it succeeds, the user is
+   * lost, or `giveUp()` says stop. Returns true when the cycle completed.
+   */
+  async cycle(user: VirtualUser, giveUp: () => boolean = () => false): Promise<boolean> {
+    for (let attempt = 0; !user.lostWith; attempt++) {
+      const instance = this.instanceFor(user, attempt);
+      const reply = await this.call(instance, "/api/auth/refresh", {
+        method: "POST",
+        refreshToken: user.refreshToken!,
+      });
+      if (typeof reply !== "string" && reply.status === 200 && reply.refreshToken) {
+        this.stats.refreshes += 1;
+        user.refreshToken = reply.refreshToken;
+        user.accessToken = reply.body.accessToken;
+        user.acknowledgedTokenHashes.push(sha256(reply.refreshToken));
+        const me = await this.call(instance, "/api/me", {
+          method: "GET",
+          bearer: user.accessToken!,
+        });
+        if (typeof me !== "string" && me.status === 200) return true;
+        // /api/me failing is counted; the session itself is fine, so the cycle still counts.
+        this.recordFailure(me);
+        return true;
+      }
+      if (typeof reply !== "string" && reply.status === 401) {
+        this.count(`401 ${reply.body?.error?.code ?? "no body"}`);
+        user.lostWith = reply.body?.error?.code ?? "401";
+        return false;
+      }
+      if (!this.recordFailure(reply)) {
+        user.lostWith = `unexpected ${typeof reply === "string" ? reply : reply.status}`;
+        return false;
+      }
+      if (giveUp()) return false;
+      await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
+    }
+    return false;
+  }
+
+  /** Starts every user looping until `stop()`. */
+  start(): void {
+    this.running = true;
+    this.loops = this.users.map(async (user) => {
+      while (this.running && !user.lostWith) {
+        await this.cycle(user, () => !this.running);
+      }
+    });
+  }
+
+  /** Stops the loops and waits for each to finish its current request. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /**
+   * Waits until every user has completed `cycles` more cycles (each retried as long as it
+   * takes): "the app recovers without being restarted".
+   */
+  async waitForProgress(cycles: number): Promise<void> {
+    const before = this.stats.refreshes;
+    const target = before + cycles * this.users.filter((u) => !u.lostWith).length;
+    while (this.stats.refreshes < target && this.users.some((u) => !u.lostWith)) {
+      await sleep(100);
+    }
+  }
+
+  /**
+   * After the fault: every user refreshes twice in turn, with no other request of theirs in
+   * flight, so each session's head is the one token that user holds.
+   */
+  async settle(): Promise<void> {
+    for (const user of this.users) {
+      if (user.lostWith) continue;
+      for (let i = 0; i < 2; i++) {
+        if (!(await this.cycle(user))) break;
+      }
+    }
+  }
+
+  /** Starts counting afresh (each fault of a shared run gets its own figures). */
+  resetStats(): void {
+    this.stats.requests = 0;
+    this.stats.errors.clear();
+  }
+
+  errorTable(): Record<string, number> {
+    return Object.fromEntries([...this.stats.errors].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+function readSessionId(accessToken: string): string {
+  return JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
