@@ -112,6 +112,7 @@ type RefreshTarget = {
   chains: Chain[];
   postgres?: { admin: pg.Client; name: string };
 };
+type Statements = { perRotation: number; byKind: Record<string, number>; load: number };
 type RefreshRound = { baseline: Measurement; refresh: Measurement; dbCpuSeconds: number | null };
 
 async function main(): Promise<void> {
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
     log(`logins on ours: ${median(loginSamples.map((m) => m.rps)).toFixed(1)}/s`);
 
     // 4. Statements per rotation, on the logged server only.
-    let statements: { perRotation: number; byKind: Record<string, number> } | null = null;
+    let statements: Statements | null = null;
     const pgLog = findPostgresLog(process.env.BENCH_PG_LOG);
     if (oursPgLogged && postgres && pgLog && loggedUsers[0]) {
       const chain = loggedUsers[0].chain;
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < STATEMENT_SAMPLE; i++) await rotate();
       const counted = countLoggedStatements(pgLog, from, postgres.name);
       statements = {
+        load: os.loadavg()[0]!,
         perRotation: counted.total / STATEMENT_SAMPLE,
         byKind: Object.fromEntries(
           Object.entries(counted.byKind).map(([k, v]) => [k, v / STATEMENT_SAMPLE]),
@@ -384,7 +386,7 @@ function buildReport(input: {
   checks: Record<string, ChainCheck>;
   loginSamples: Measurement[];
   loginBaselines: Measurement[];
-  statements: { perRotation: number; byKind: Record<string, number> } | null;
+  statements: Statements | null;
   memory: Report["memory"];
   authStep: { cachedUs: number; uncachedUs: number };
   verifyUs: number;
@@ -554,7 +556,7 @@ function buildReport(input: {
     rows.push({
       what: "SQL statements per rotation (PostgreSQL, `log_statement = all`)",
       server: "ours-pg-logged",
-      load: [],
+      load: [input.statements.load],
       note: `${input.statements.perRotation} per rotation over ${STATEMENT_SAMPLE} rotations: ${Object.entries(
         input.statements.byKind,
       )
@@ -582,7 +584,7 @@ function buildReport(input: {
       target: 2,
       direction: "atMost",
       unit: "statements",
-      load: [],
+      load: input.statements ? [input.statements.load] : [],
       how: `log_statement on the bench's own scratch database, ${STATEMENT_SAMPLE} rotations`,
     },
     {
