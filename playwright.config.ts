@@ -24,11 +24,13 @@ const executablePath =
 
 /**
  * The e2e server's policy. Access tokens live the app's default 5 minutes: specs move time past
- * them (`time.advance("6m")`) instead of waiting. The grace window is shorter than the default
- * 10 s because the inspector's replay scenario waits it out in real time before replaying.
+ * them (`time.advance("6m")`) instead of waiting. The grace bound is the app's default too: no
+ * spec waits for it, since the parent's grace ends the moment its successor is presented (the
+ * inspector's replay scenario refreshes twice, then replays), and a lost answer's retry must
+ * work as in production.
  */
 const E2E_ACCESS_TOKEN_TTL_SECONDS = 300;
-const E2E_REFRESH_GRACE_SECONDS = 5;
+const E2E_REFRESH_GRACE_SECONDS = 300;
 
 // Playwright evaluates this file again in every worker process. Workers inherit the runner's
 // environment, so fixing the run id here gives them all the same data directory.

@@ -7,7 +7,7 @@
  *   outside the browser, so it does not depend on the page's own access token.
  *
  * The e2e server runs with AUTH_DEV_SCENARIOS=1 (playwright.config.ts), the app's 5-minute access
- * tokens and a 5-second grace window. No test here comes near five minutes, so every refresh on
+ * tokens and the default grace bound. No test here comes near five minutes, so every refresh on
  * the wire is one a scenario caused. Each test signs up an account of its own: the scenarios
  * revoke sessions and the assertions read the session family from its first generation.
  *

@@ -35,7 +35,7 @@ const envSchema = z
       .min(0)
       .max(1_000_000)
       .default(10_000),
-    REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+    REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
     SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(7 * 24 * 60 * 60),
     SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(30 * 24 * 60 * 60),
     /** A JWKS of private keys, `{"keys":[...]}`; the first key signs, all of them verify. */

@@ -28,13 +28,14 @@ export function useTestDatabase(): Promise<Db> {
       DATA_DIR: dataDir,
       APP_URL: APP_ORIGIN,
       ACCESS_TOKEN_TTL_SECONDS: "300",
-      REFRESH_GRACE_SECONDS: "10",
       SESSION_IDLE_TIMEOUT_SECONDS: String(7 * 24 * 3600),
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(30 * 24 * 3600),
     });
     if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
     else delete process.env.DATABASE_URL;
     delete process.env.AUTH_SIGNING_KEYS;
+    // The grace bound is the app's default, so the attack tests check the shipped policy.
+    delete process.env.REFRESH_GRACE_SECONDS;
     resetEnvForTests();
     resetSigningKeysForTests();
     await applyMigrations(await createAdapterFactory(chooseDatabase(getEnv())));

@@ -56,7 +56,6 @@ const lastSeq = () => authStore.getState().events.at(-1)?.seq ?? 0;
 const eventsAfter = (seq: number) => authStore.getState().events.filter((e) => e.seq > seq);
 const count = (events: AuthEvent[], type: AuthEventType) =>
   events.filter((e) => e.type === type).length;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Runs one scenario and returns its verdict; errors become an error verdict. */
@@ -152,20 +151,17 @@ async function replayAsThief(ctx: ScenarioContext): Promise<Verdict> {
   });
   ctx.client.annotate(`thief copied refresh token generation ${capture.generation}`);
 
-  ctx.progress("You keep using the app: one real refresh spends the copied token…");
-  if ((await ctx.client.refresh()) === null) {
-    return {
-      tone: "error",
-      summary: "the refresh failed",
-      text: "The refresh before the replay failed; see the timeline.",
-    };
-  }
-  const view = await ctx.reloadView();
-  const graceSeconds = view?.policy.effective.refreshGraceSeconds ?? 10;
-  // Replaying inside the grace window would be forgiven (that is what the window is for).
-  for (let left = graceSeconds + 1; left > 0; left--) {
-    ctx.progress(`Waiting ${left} s for the ${graceSeconds}-s grace window to close…`);
-    await sleep(1_000);
+  // One refresh spends the copy, which stays acceptable as the head's parent (a lost answer's
+  // retry) until the head is presented; the second refresh presents it. No waiting for a window.
+  for (const step of ["spends the copied token", "presents its successor"]) {
+    ctx.progress(`You keep using the app: a real refresh ${step}…`);
+    if ((await ctx.client.refresh()) === null) {
+      return {
+        tone: "error",
+        summary: "the refresh failed",
+        text: "A refresh before the replay failed; see the timeline.",
+      };
+    }
   }
 
   ctx.progress(`The thief presents generation ${capture.generation}…`);
@@ -186,13 +182,13 @@ async function replayAsThief(ctx: ScenarioContext): Promise<Verdict> {
     return {
       tone: "error",
       summary: `thief told ${verdict.status} ${verdict.code}; family ${replay.session.status}`,
-      text: `The server saw generation ${replay.capturedGeneration} come back after it had been spent and answered the thief ${verdict.status} ${verdict.code}. It cannot tell the thief from you, so it revoked the whole family: every refresh token of this session is dead, the newest one in your cookie too. Your access token keeps working until it expires, because it is checked without the database; your next refresh will be refused and you will be signed out with the reason.`,
+      text: `The server saw generation ${replay.capturedGeneration} come back after it had been spent and after its successor had been presented, and answered the thief ${verdict.status} ${verdict.code}. It cannot tell the thief from you, so it revoked the whole family: every refresh token of this session is dead, the newest one in your cookie too. Your access token keeps working until it expires, because it is checked without the database; your next refresh will be refused and you will be signed out with the reason.`,
     };
   }
   return {
     tone: "warn",
     summary: `thief served (${verdict.via})`,
-    text: `The replay was accepted (${verdict.via}, generation ${verdict.generation}): it arrived inside the grace window, where the predecessor of the current token is still honoured. Nothing was revoked. Shorten the grace window in the policy panel, or try again.`,
+    text: `The replay was accepted (${verdict.via}, generation ${verdict.generation}): the copied token was still the head's parent with the head unpresented, which is how a lost answer's retry looks. Nothing was revoked; try again.`,
   };
 }
 
@@ -213,7 +209,7 @@ async function loseRefreshAnswer(ctx: ScenarioContext): Promise<Verdict> {
     return {
       tone: "ok",
       summary: `retry inside the grace window: sibling at generation ${lost.headGeneration}; still signed in`,
-      text: `The server rotated generation ${lost.spentGeneration} → ${lost.headGeneration}, but its answer never arrived, so this browser still held the old cookie. The retry presented it inside the ${grace ?? "?"}-s grace window: the server issued a sibling at generation ${lost.headGeneration} instead of calling it theft, and you stayed signed in. The tree shows both tokens of that generation; the lost one was never delivered.`,
+      text: `The server rotated generation ${lost.spentGeneration} → ${lost.headGeneration}, but its answer never arrived, so this browser still held the old cookie. The retry presented it while it was still the parent of a head nobody had presented (within the ${grace ?? "?"}-s bound): the server issued a sibling at generation ${lost.headGeneration} instead of calling it theft, and you stayed signed in. The tree shows both tokens of that generation; the lost one was never delivered.`,
     };
   }
   return {

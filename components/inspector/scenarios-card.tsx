@@ -34,14 +34,14 @@ const SCENARIOS: Scenario[] = [
     id: "replay",
     title: "Replay my previous refresh token, as a thief would",
     description:
-      "The server keeps a copy of your refresh cookie, you refresh once, and after the grace window the copy is presented again. Reuse detection revokes the family.",
+      "The server keeps a copy of your refresh cookie, you refresh twice (the second refresh presents the token the first one gave you), and the copy is presented again. Reuse detection revokes the family.",
     needsDevScenarios: true,
   },
   {
     id: "lose",
     title: "Lose the refresh response",
     description:
-      "The server rotates your refresh token but the answer never arrives. The retry with the old cookie lands in the grace window and you stay signed in.",
+      "The server rotates your refresh token but the answer never arrives. The retry with the old cookie is the new token's parent, accepted until that token is first presented, and you stay signed in.",
     needsDevScenarios: true,
   },
   {

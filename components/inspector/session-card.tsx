@@ -119,7 +119,6 @@ export function SessionCard({
 }
 
 function SessionFacts({ view, now }: { view: SessionView; now: number }) {
-  const graceEnd = view.graceEndsAt ? Date.parse(view.graceEndsAt) : null;
   const { effective, overrides } = view.policy;
   const shortened = Object.values(overrides).some((value) => value !== null);
   return (
@@ -145,22 +144,22 @@ function SessionFacts({ view, now }: { view: SessionView; now: number }) {
         <Fact label="Absolute expiry">
           {formatDate(view.absoluteExpiresAt)} <span className="text-slate-500">(never moves)</span>
         </Fact>
-        <Fact label="Grace window for the previous token">
+        <Fact label="Grace for the previous token">
           <span data-testid="grace-window">
             {view.status !== "active"
               ? "none: the session has ended"
-              : graceEnd === null
+              : view.headGeneration === 0
                 ? "none yet (no rotation)"
-                : graceEnd > now
-                  ? `open until ${formatClock(graceEnd)} (${formatDuration(graceEnd - now)} left)`
-                  : `closed at ${formatClock(graceEnd)}`}
+                : `until the current token is first presented, at most ${formatDuration(
+                    view.policy.effective.refreshGraceSeconds * 1000,
+                  )} after the rotation`}
           </span>
         </Fact>
         <Fact label="Head generation">{view.headGeneration}</Fact>
       </dl>
       <p className="text-xs text-slate-500">
-        Policy for this session: access tokens live {effective.accessTokenTtlSeconds} s, grace
-        window {effective.refreshGraceSeconds} s, idle timeout{" "}
+        Policy for this session: access tokens live {effective.accessTokenTtlSeconds} s, grace bound{" "}
+        {effective.refreshGraceSeconds} s, idle timeout{" "}
         {formatDuration(effective.idleTimeoutSeconds * 1000)}
         {shortened ? " (shortened from the policy panel)." : " (server defaults)."}
       </p>

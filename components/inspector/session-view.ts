@@ -29,8 +29,6 @@ export interface SessionView {
   revokedAt: string | null;
   revokeReason: string | null;
   headGeneration: number;
-  headIssuedAt: string;
-  graceEndsAt: string | null;
   policy: {
     defaults: SessionPolicy;
     overrides: SessionPolicyOverrides;

@@ -21,6 +21,14 @@ export function currentTime(): Date {
 }
 
 /**
+ * The test clock's offset for this request, in milliseconds (0 outside a moved request). Code
+ * that reads the database's clock adds it, so moved requests see moved time there too.
+ */
+export function clockOffsetMs(): number {
+  return requestClockOffsetMs.getStore() ?? 0;
+}
+
+/**
  * Runs `fn` (one request's work) with the clock moved by `offsetMs`.
  *
  * @example

@@ -16,11 +16,13 @@ import "server-only";
  *   keyed by a random capture id, for CAPTURE_TTL_SECONDS; the page only ever holds the id.
  *   `replayCapturedRefreshToken` later presents the captured value to `rotateRefreshToken`, the
  *   same call the refresh route makes, so the verdict (GRACE, or REUSED and the family revoked)
- *   comes from the real state machine.
+ *   comes from the real state machine. Nothing waits for a window to close: the page refreshes
+ *   twice (the first refresh spends the copy, the second presents the copy's successor), after
+ *   which the copy, no longer the parent of an unpresented head, is REUSED at once.
  * - A refresh answer lost on the network. `rotateLosingTheAnswer` performs a real rotation and
  *   its route answers without the new cookie or access token, as if the connection dropped after
  *   the server committed. The browser still holds the old cookie, and the page's next refresh
- *   presents it inside the grace window.
+ *   presents it: the parent of a head nobody has presented, so GRACE.
  *
  * IMPORTANT: a capture is a raw refresh token held in server memory, the one thing the database
  * never stores. That is why captures exist only behind the flag, only for the caller's own
@@ -174,7 +176,7 @@ export type ReplayVerdict =
  *
  * @example
  * const verdict = await replayCapturedRefreshToken(captureId, claims);
- * // after a rotation and the grace window: { accepted: false, status: 401, code: "refresh_token_reused", … }
+ * // after the copy's successor was presented: { accepted: false, status: 401, code: "refresh_token_reused", … }
  */
 export async function replayCapturedRefreshToken(
   captureId: string,

@@ -9,13 +9,14 @@ import "server-only";
  *
  *   issuedVia   login     the first token of the session (no parent)
  *               rotation  the successor issued when the parent was spent (CURRENT → ROTATE)
- *               grace     a sibling issued when the parent came back inside the grace window
- *                         (GRACE): a lost response retried, or two tabs racing
+ *               grace     a sibling issued when the head's parent came back before the head was
+ *                         presented (GRACE): a lost response retried, or two tabs racing
  *   state       current     unused, at the head generation of a live session: a cookie holding
  *                           it can refresh
  *               rotated     spent (presented once, successfully)
- *               reused      came back after it was spent, outside the grace window: the
- *                           presentation that revoked the family
+ *               reused      came back when it was no longer acceptable (an ancestor, a sibling
+ *                           after the head moved on, the parent after the head was presented):
+ *                           the presentation that revoked the family
  *               superseded  never presented, and the head has moved on (its answer was lost, or
  *                           another tab's sibling was used instead)
  *               revoked     unused when the session was revoked
@@ -28,6 +29,16 @@ import "server-only";
  * Access tokens are stateless, so a caller whose session was just revoked still holds a working
  * access token for a while, and can still read this view: that is how the inspector shows a
  * revoked family and why it was revoked.
+ *
+ * IMPORTANT: the view states no grace end and no head issue time. Whoever holds an access token
+ * of the session can poll it, including a thief who also copied the refresh cookie. Under the old
+ * fixed window, "grace open until T" was that thief's schedule: replay the copy before T and stay
+ * in. Under the current rule the grace has no end time to state (it ends when the head is first
+ * presented, or at the bound), and a thief's timing buys nothing: a replay of the parent is
+ * accepted only until the victim presents its head, and the thief's branch is reuse from then on
+ * (test/attacks/thief-timing.test.ts gives its thief perfect timing). The view still shows when
+ * the session last refreshed (lastUsedAt, token times), as the sessions list does; the rule does
+ * not rely on that being secret.
  */
 import { currentTime } from "@/lib/auth/clock";
 import { SessionNotFound } from "@/lib/auth/errors";
@@ -69,9 +80,6 @@ export type SessionView = {
   revokedAt: Date | null;
   revokeReason: string | null;
   headGeneration: number;
-  headIssuedAt: Date;
-  /** Until when the predecessor of the head token is still accepted; null before the first rotation. */
-  graceEndsAt: Date | null;
   policy: {
     defaults: SessionPolicy;
     overrides: SessionPolicyOverrides;
@@ -149,11 +157,6 @@ export async function describeSession(userId: string, sessionId: string): Promis
     revokedAt: session.revokedAt,
     revokeReason: session.revokeReason,
     headGeneration: session.headGeneration,
-    headIssuedAt: session.headIssuedAt,
-    graceEndsAt:
-      session.headGeneration > 0
-        ? new Date(session.headIssuedAt.getTime() + effective.refreshGraceSeconds * 1000)
-        : null,
     policy: {
       defaults: defaultSessionPolicy(),
       overrides: sessionPolicyOverrides(session),

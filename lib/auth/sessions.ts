@@ -3,42 +3,60 @@ import "server-only";
 /**
  * Sessions and refresh-token rotation.
  *
- * A session is one login on one device, and the family of refresh tokens that
- * descend from it. Each token has a `generation`; the session row holds the
- * newest one (`headGeneration`) and when it was issued (`headIssuedAt`).
+ * A session is one login on one device, and the family of refresh tokens that descend from it.
+ * Each token has a `generation` and a `parentId` (the token whose presentation issued it). The
+ * session row holds the newest generation (`headGeneration`), when it was issued
+ * (`headIssuedAt`), and which token's rotation produced it (`headParentId`).
  *
- * States of a presented token T (generation g) in a live session with head H:
+ * States of a presented token T in a live session with head generation H:
  *
- *   CURRENT   g = H, unused  → ROTATE: compare-and-set headGeneration g → g+1
- *                              in one transaction with "mark T used" and
- *                              "insert child (g+1)". Returns the child.
- *   GRACE     g = H-1 and now − headIssuedAt ≤ the grace window
- *                            → issue another token at generation H (a sibling
- *                              of the current one), change nothing else.
- *   REUSED    anything older, or g = H-1 after the window
- *                            → revoke the whole session (reason
- *                              refresh_token_reused) and mark T `reusedAt`
- *                              (so the inspector can show which token came
- *                              back). Every token of the family stops working.
+ *   CURRENT   T.generation = H and T unused
+ *               → ROTATE: compare-and-set headGeneration H → H+1, mark T used, insert its child
+ *                 at H+1 (parent T), headParentId := T, headIssuedAt := now (read at the write).
+ *   GRACE     T.id = headParentId and now ≤ headIssuedAt + the grace bound
+ *               → issue another token at generation H (parent T); the head, its parent and its
+ *                 issue time stay as they are. Presenting any head-generation token rotates it
+ *                 and moves headParentId on, so the parent's grace ends the moment the head is
+ *                 first presented; the bound (REFRESH_GRACE_SECONDS) only caps how long an
+ *                 unpresented head keeps it open.
+ *   REUSED    anything else: an older ancestor; an unused sibling at generation H−1 or below
+ *             after the head moved on; the parent after the head was presented or after the
+ *             bound
+ *               → revoke the whole session (reason refresh_token_reused) and mark T `reusedAt`
+ *                 (the inspector shows which token came back). Every token of the family stops
+ *                 working, the thief's and the victim's alike.
  *
- * The grace window (REFRESH_GRACE_SECONDS) and the idle timeout
- * (SESSION_IDLE_TIMEOUT_SECONDS) are the session's effective policy: the
- * server defaults, or shorter per-session values from the inspector's policy
- * panel (lib/auth/session-policy.ts).
+ * What the rule guarantees:
+ * - A thief with a copy of a cookie is detected at the latest on the victim's second rotation
+ *   after the copy. The copy is CURRENT until the victim's first rotation and the parent until
+ *   the second; whatever the thief is issued meanwhile sits on a branch beside the victim's, and
+ *   two branches cannot both be used: the first to present rotates, and the other's next
+ *   presentation is an unused sibling after the head moved on.
+ * - A client whose answer was lost keeps its session through an outage up to the bound: its
+ *   retry presents the parent while the head it never received stays unpresented.
+ * - Times are read at the write (after the session's row lock is taken), so a rotation that
+ *   waited on the database is stamped when it commits, and waiting never eats a client's grace.
+ *
+ * Two paths carry the table out. The normal CURRENT rotation is one SQL statement
+ * (`rotateInOneStatement`: lock, compare-and-set, spend, insert, return session and user, in one
+ * round trip). Whenever that statement writes nothing (grace, reuse, revoked, expired, a lost
+ * race, an unknown token), `decideUnderLock` takes the session's row lock in a transaction and
+ * decides on fresh rows. Both compare-and-set on the same lock, so they never both rotate.
+ *
+ * The grace bound and the idle timeout are the session's effective policy: the server defaults,
+ * or shorter per-session values from the inspector's policy panel (lib/auth/session-policy.ts).
  *
  * Races each rule prevents:
- * - Two requests rotating the same token at once (two tabs, two instances):
- *   the compare-and-set is a single UPDATE … WHERE head_generation = g, so
- *   PostgreSQL lets exactly one commit; the loser re-reads the session, finds
- *   itself in GRACE, and gets a sibling instead of revoking the family.
- * - A response lost on the network: the client retries with the token it
- *   still holds, which is now g = H-1, inside the window → GRACE. Whatever a
- *   caller gets inside the window is a token at the head, so it keeps working.
- * - A thief replaying a stolen, already-rotated token after the window (or any
- *   older ancestor, at any time) → REUSED: both the thief and the victim are
- *   signed out, and the victim's next refresh reports why.
+ * - Many requests presenting one token at once (tabs, instances, a burst of retries): the first
+ *   to take the session's row lock rotates; each later one finds its token is the head's parent
+ *   with the head unpresented, and gets a sibling. Exactly one rotation, nobody signed out.
+ * - A response lost on the network: the retry presents the parent → GRACE, for up to the bound.
+ * - A thief replaying a copy right after each of the victim's rotations: the replay of the
+ *   parent is accepted only until the victim presents its new token; after that the parent and
+ *   every sibling the thief was given are REUSED.
  */
-import { currentTime } from "@/lib/auth/clock";
+import { randomUUID } from "node:crypto";
+import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
 import {
   RefreshTokenInvalid,
   RefreshTokenMissing,
@@ -70,7 +88,7 @@ export type IssuedRefreshToken = {
 };
 
 export type RotationOutcome = IssuedRefreshToken & {
-  /** "rotated" for the normal path, "grace" for a sibling issued inside the window. */
+  /** "rotated" for the normal path, "grace" for a sibling issued to the head's parent. */
   via: "rotated" | "grace";
 };
 
@@ -111,6 +129,7 @@ export async function startSession(
       absoluteExpiresAt,
       headGeneration: 0,
       headIssuedAt: now,
+      headParentId: null,
       refreshTokens: {
         create: { tokenHash: hashRefreshToken(refreshToken), generation: 0, issuedAt: now },
       },
@@ -133,11 +152,11 @@ function assertSessionUsable(session: Session, now: Date): void {
 }
 
 /**
- * Spends a refresh token and returns its successor. See the state table at the
- * top of this module.
+ * Spends a refresh token and returns its successor. See the state table at the top of this
+ * module.
  *
- * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused /
- * SessionExpired / SessionRevoked.
+ * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused / SessionExpired /
+ * SessionRevoked.
  *
  * @example
  * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue);
@@ -146,87 +165,260 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const db = await getDb();
-  const now = currentTime();
+  const tokenHash = hashRefreshToken(raw);
+
+  const fast = await rotateInOneStatement(db, tokenHash);
+  if (fast) return { ...fast, via: "rotated" };
 
   const token = await db.refreshToken.findUnique({
-    where: { tokenHash: hashRefreshToken(raw) },
-    include: { session: { include: { user: true } } },
+    where: { tokenHash },
+    select: { id: true, sessionId: true, session: { include: { user: true } } },
   });
   if (!token) throw new RefreshTokenInvalid();
-  const { user, ...initialSession } = token.session;
-  let session: Session = initialSession;
-  assertSessionUsable(session, now);
-  const policy = effectiveSessionPolicy(session);
+  const { user, ...seen } = token.session;
+  // A revoked or expired session stays so: answer without taking any lock.
+  assertSessionUsable(seen, currentTime());
 
-  if (token.generation === session.headGeneration && token.usedAt === null) {
-    const successor = generateRefreshToken();
-    const rotated = await db.$transaction(async (tx) => {
-      const claimed = await tx.session.updateMany({
-        where: { id: session.id, headGeneration: token.generation, revokedAt: null },
+  const outcome = await decideUnderLock(db, token.id, token.sessionId);
+  if (outcome.via === "reused") throw new RefreshTokenReused();
+  return { ...outcome, user };
+}
+
+/** The fast path's one row: the rotated session and its user, column by column. */
+type RotatedRow = {
+  s_id: string;
+  s_user_id: string;
+  s_user_agent: string | null;
+  s_ip: string | null;
+  s_created_at: Date;
+  s_last_used_at: Date;
+  s_idle_expires_at: Date;
+  s_absolute_expires_at: Date;
+  s_head_generation: number;
+  s_head_issued_at: Date;
+  s_head_parent_id: string | null;
+  s_revoked_at: Date | null;
+  s_revoke_reason: string | null;
+  s_access_token_ttl_seconds: number | null;
+  s_refresh_grace_seconds: number | null;
+  s_idle_timeout_seconds: number | null;
+  u_id: string;
+  u_email: string;
+  u_name: string | null;
+  u_password_hash: string;
+  u_created_at: Date;
+  u_updated_at: Date;
+};
+
+/**
+ * The fast path: the normal CURRENT rotation as one data-modifying statement, one round trip.
+ * Returns null whenever the token is not CURRENT in a live session at the moment of the write
+ * (unknown, spent, a sibling behind the head, a lost race, revoked, expired); the careful path
+ * then decides, with every guarantee of the state table.
+ *
+ * Its parts, in the order PostgreSQL has to run them:
+ * - `presented`: the token, if unused.
+ * - `locked`: its session's row, locked (FOR UPDATE), only if the token is at the head and the
+ *   session is not revoked. A concurrent rotation makes this wait; READ COMMITTED then re-checks
+ *   the condition on the newest row version, so the loser of a race finds nothing here. This is
+ *   the compare-and-set.
+ * - `clock`: the time, read from a row of `locked`, so after the lock was granted: the later of
+ *   the app's clock when the request was sent and the database's clock now plus the test clock's
+ *   offset. Waiting for the lock never makes a rotation look older than it is.
+ * - `rotated`: H → H+1, head_parent_id, head_issued_at, last_used_at and the idle expiry (the
+ *   session's effective idle timeout: its override, never above the default), if not expired.
+ * - `spent` and `issued`: T marked used and its child inserted, with the same time, only if
+ *   `rotated` wrote a row (data-modifying CTEs always run; they act on `rotated`'s rows).
+ */
+async function rotateInOneStatement(
+  db: Db,
+  tokenHash: string,
+): Promise<{ refreshToken: string; session: Session; user: User } | null> {
+  const successor = generateRefreshToken();
+  const sentAt = currentTime().toISOString();
+  const offsetMs = clockOffsetMs();
+  const defaultIdleSeconds = getEnv().SESSION_IDLE_TIMEOUT_SECONDS;
+  const rows = await db.$queryRaw<RotatedRow[]>`
+    WITH presented AS MATERIALIZED (
+      SELECT t.id, t.session_id, t.generation
+      FROM refresh_tokens t
+      WHERE t.token_hash = ${tokenHash} AND t.used_at IS NULL
+    ),
+    locked AS MATERIALIZED (
+      SELECT s.id
+      FROM sessions s JOIN presented p ON p.session_id = s.id
+      WHERE s.head_generation = p.generation AND s.revoked_at IS NULL
+      FOR UPDATE OF s
+    ),
+    clock AS MATERIALIZED (
+      SELECT GREATEST(
+        ${sentAt}::timestamptz,
+        clock_timestamp() + make_interval(secs => ${offsetMs}::float8 / 1000)
+      ) AS now
+      FROM locked
+    ),
+    rotated AS (
+      UPDATE sessions s
+      SET head_generation = s.head_generation + 1,
+          head_parent_id = p.id,
+          head_issued_at = c.now,
+          last_used_at = c.now,
+          idle_expires_at = LEAST(
+            c.now + make_interval(secs => LEAST(
+              COALESCE(s.idle_timeout_seconds, ${defaultIdleSeconds}::int),
+              ${defaultIdleSeconds}::int
+            )),
+            s.absolute_expires_at
+          )
+      FROM locked l, presented p, clock c
+      WHERE s.id = l.id
+        AND s.head_generation = p.generation
+        AND s.revoked_at IS NULL
+        AND c.now < s.idle_expires_at
+        AND c.now < s.absolute_expires_at
+      RETURNING s.*, p.id AS spent_id
+    ),
+    spent AS (
+      UPDATE refresh_tokens t
+      SET used_at = r.head_issued_at
+      FROM rotated r
+      WHERE t.id = r.spent_id
+    ),
+    issued AS (
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
+      SELECT ${randomUUID()}::uuid, r.id, ${hashRefreshToken(successor)}, r.spent_id,
+             r.head_generation, r.head_issued_at
+      FROM rotated r
+    )
+    SELECT r.id AS s_id, r.user_id AS s_user_id, r.user_agent AS s_user_agent, r.ip AS s_ip,
+           r.created_at AS s_created_at, r.last_used_at AS s_last_used_at,
+           r.idle_expires_at AS s_idle_expires_at, r.absolute_expires_at AS s_absolute_expires_at,
+           r.head_generation AS s_head_generation, r.head_issued_at AS s_head_issued_at,
+           r.head_parent_id AS s_head_parent_id, r.revoked_at AS s_revoked_at,
+           r.revoke_reason AS s_revoke_reason,
+           r.access_token_ttl_seconds AS s_access_token_ttl_seconds,
+           r.refresh_grace_seconds AS s_refresh_grace_seconds,
+           r.idle_timeout_seconds AS s_idle_timeout_seconds,
+           u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
+           u.created_at AS u_created_at, u.updated_at AS u_updated_at
+    FROM rotated r JOIN users u ON u.id = r.user_id`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    refreshToken: successor,
+    session: {
+      id: row.s_id,
+      userId: row.s_user_id,
+      userAgent: row.s_user_agent,
+      ip: row.s_ip,
+      createdAt: row.s_created_at,
+      lastUsedAt: row.s_last_used_at,
+      idleExpiresAt: row.s_idle_expires_at,
+      absoluteExpiresAt: row.s_absolute_expires_at,
+      headGeneration: row.s_head_generation,
+      headIssuedAt: row.s_head_issued_at,
+      headParentId: row.s_head_parent_id,
+      revokedAt: row.s_revoked_at,
+      revokeReason: row.s_revoke_reason,
+      accessTokenTtlSeconds: row.s_access_token_ttl_seconds,
+      refreshGraceSeconds: row.s_refresh_grace_seconds,
+      idleTimeoutSeconds: row.s_idle_timeout_seconds,
+    },
+    user: {
+      id: row.u_id,
+      email: row.u_email,
+      name: row.u_name,
+      passwordHash: row.u_password_hash,
+      createdAt: row.u_created_at,
+      updatedAt: row.u_updated_at,
+    },
+  };
+}
+
+/**
+ * A storm of refreshes of one session (many tabs, a burst of retries) queues its careful
+ * transactions on that session's row lock, each holding a pooled connection meanwhile: Prisma's
+ * defaults (2 s to get a connection, 5 s per transaction) would turn a 50-request burst on a busy
+ * machine into errors. The waits stay bounded.
+ */
+const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
+
+type Decision =
+  { via: "rotated" | "grace"; refreshToken: string; session: Session } | { via: "reused" };
+
+/**
+ * The careful path: takes the session's row lock, then reads the session, the token and the
+ * clock, and applies the state table. Holding the lock makes every decision about one session
+ * happen one at a time, on fresh rows, at a time read after any wait for the lock.
+ */
+async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Promise<Decision> {
+  return db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+    const [session, token] = await Promise.all([
+      tx.session.findUniqueOrThrow({ where: { id: sessionId } }),
+      tx.refreshToken.findUniqueOrThrow({
+        where: { id: tokenId },
+        select: { id: true, generation: true, usedAt: true },
+      }),
+    ]);
+    const now = currentTime();
+    // Throwing rolls back, and nothing was written yet.
+    assertSessionUsable(session, now);
+    const policy = effectiveSessionPolicy(session);
+    const idleExpiresAt = idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds);
+    const head = session.headGeneration;
+
+    if (token.generation === head && token.usedAt === null) {
+      const successor = generateRefreshToken();
+      const rotated = await tx.session.update({
+        where: { id: sessionId },
         data: {
-          headGeneration: token.generation + 1,
+          headGeneration: head + 1,
+          headParentId: token.id,
           headIssuedAt: now,
           lastUsedAt: now,
-          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
+          idleExpiresAt,
         },
       });
-      if (claimed.count !== 1) return null;
       await tx.refreshToken.update({ where: { id: token.id }, data: { usedAt: now } });
       await tx.refreshToken.create({
         data: {
-          sessionId: session.id,
+          sessionId,
           tokenHash: hashRefreshToken(successor),
           parentId: token.id,
-          generation: token.generation + 1,
+          generation: head + 1,
           issuedAt: now,
         },
       });
-      return tx.session.findUniqueOrThrow({ where: { id: session.id } });
-    });
-    if (rotated) return { refreshToken: successor, session: rotated, user, via: "rotated" };
-    // Another request rotated this token between our read and our write.
-    session = await db.session.findUniqueOrThrow({ where: { id: session.id } });
-    assertSessionUsable(session, now);
-  }
+      return { via: "rotated", refreshToken: successor, session: rotated };
+    }
 
-  const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
-  if (token.generation === session.headGeneration - 1 && now <= graceEndsAt) {
-    const sibling = generateRefreshToken();
-    const head = session.headGeneration;
-    const reissued = await db.$transaction(async (tx) => {
-      // Re-check under the write: the head must not have moved on, and the
-      // session must not have been revoked, since we read it.
-      const touched = await tx.session.updateMany({
-        where: { id: session.id, headGeneration: head, revokedAt: null },
-        data: {
-          lastUsedAt: now,
-          idleExpiresAt: idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds),
-        },
-      });
-      if (touched.count !== 1) return null;
-      await tx.refreshToken.updateMany({
-        where: { id: token.id, usedAt: null },
-        data: { usedAt: now },
-      });
+    const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
+    if (token.id === session.headParentId && now <= graceEndsAt) {
+      const sibling = generateRefreshToken();
       await tx.refreshToken.create({
         data: {
-          sessionId: session.id,
+          sessionId,
           tokenHash: hashRefreshToken(sibling),
           parentId: token.id,
           generation: head,
           issuedAt: now,
         },
       });
-      return tx.session.findUniqueOrThrow({ where: { id: session.id } });
-    });
-    if (reissued) return { refreshToken: sibling, session: reissued, user, via: "grace" };
-    session = await db.session.findUniqueOrThrow({ where: { id: session.id } });
-    assertSessionUsable(session, now);
-  }
+      const touched = await tx.session.update({
+        where: { id: sessionId },
+        data: { lastUsedAt: now, idleExpiresAt },
+      });
+      return { via: "grace", refreshToken: sibling, session: touched };
+    }
 
-  await revokeSessionFamily(session.id, "refresh_token_reused");
-  await db.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
-  throw new RefreshTokenReused();
+    await tx.session.update({
+      where: { id: sessionId },
+      data: { revokedAt: now, revokeReason: "refresh_token_reused" },
+    });
+    await tx.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
+    return { via: "reused" };
+  }, CAREFUL_TRANSACTION);
 }
 
 /**

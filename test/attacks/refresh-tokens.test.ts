@@ -45,11 +45,11 @@ function advanceClock(seconds: number) {
 }
 
 describe("replay", () => {
-  it("replay after rotation (outside the grace window) revokes the family", async () => {
+  it("replay after rotation, past the grace bound, revokes the family", async () => {
     const { client } = await signedIn();
     const stolen = client.refreshToken!;
     await doRefresh(client);
-    advanceClock(11);
+    advanceClock(301);
     const res = await doRefresh(new TestClient(), stolen);
     expect(res.body.error.code).toBe("refresh_token_reused");
     expect((await sessionOf(stolen)).revokeReason).toBe("refresh_token_reused");
@@ -66,7 +66,7 @@ describe("replay", () => {
     );
   });
 
-  it("the same token from two different clients inside the window: both keep working", async () => {
+  it("the same token from two different clients before the head is presented: both get a token", async () => {
     const { client } = await signedIn();
     const shared = client.refreshToken!;
     const thief = new TestClient("other device");
@@ -76,11 +76,11 @@ describe("replay", () => {
     expect((await sessionOf(shared)).revokedAt).toBeNull();
   });
 
-  it("the same token from two different clients after the window: reuse, both lose", async () => {
+  it("the same token from two different clients after the head was presented: reuse, both lose", async () => {
     const { client } = await signedIn();
     const shared = client.refreshToken!;
     expect((await doRefresh(client, shared)).status).toBe(200);
-    advanceClock(11);
+    expect((await doRefresh(client)).status).toBe(200);
     const thief = new TestClient("other device");
     expect((await doRefresh(thief, shared)).body.error.code).toBe("refresh_token_reused");
     expect((await doRefresh(client)).body.error.code).toBe("refresh_token_reused");
@@ -92,8 +92,7 @@ describe("replay", () => {
     await doRefresh(client);
     const sibling = new TestClient();
     await doRefresh(sibling, original); // inside the window: a sibling at the head
-    await doRefresh(client); // the family moves on
-    advanceClock(11);
+    await doRefresh(client); // the family moves on: the sibling is reuse at once
     expect((await doRefresh(sibling)).body.error.code).toBe("refresh_token_reused");
   });
 });
@@ -118,7 +117,7 @@ describe("refresh storms", () => {
     const { client } = await signedIn();
     const spent = client.refreshToken!;
     await doRefresh(client);
-    advanceClock(11);
+    await doRefresh(client); // presents the successor: the spent token's grace is over
     const results = await Promise.all(
       Array.from({ length: 20 }, () => doRefresh(new TestClient(), spent)),
     );
