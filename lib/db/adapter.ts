@@ -71,6 +71,45 @@ function restrictNewFilesToOwner(): void {
   }
 }
 
+/**
+ * PGlite's settings, chosen rather than inherited.
+ *
+ * Memory: PGlite's own default is PostgreSQL's 128 MB of `shared_buffers`,
+ * allocated inside the WASM heap of this (the web server's) process, for a
+ * database that holds a few megabytes. 16 MB caches far more than this app's
+ * working set; `work_mem` and `maintenance_work_mem` are capped for the same
+ * reason (the app sorts little; migrations index tiny tables). `temp_buffers`
+ * is unused here. Measured with `npm run bench` (see bench/README.md).
+ *
+ * Durability (IMPORTANT): PGlite always runs with `fsync = off` (its default
+ * start parameters pass `-F`), and its files are ordinary files under DATA_DIR,
+ * written through the operating system. A committed transaction has been
+ * written to the WAL file (in the kernel's page cache) before the client
+ * hears "OK", so a crash of this process loses nothing committed; a crash of
+ * the machine or a power cut can lose the last seconds of commits and, as with
+ * any PostgreSQL running without fsync, can leave the data folder damaged.
+ * Production data that matters belongs on PostgreSQL (DATABASE_URL).
+ * `relaxedDurability` stays off: on a Node filesystem it changes nothing, and
+ * it would let a query return before an in-browser store had synced.
+ *
+ * `startParams` replaces PGlite's defaults rather than adding to them, so the
+ * defaults come first.
+ */
+export const PGLITE_SETTINGS = {
+  shared_buffers: "16MB",
+  work_mem: "2MB",
+  maintenance_work_mem: "16MB",
+  temp_buffers: "1MB",
+} as const;
+
+const PGLITE_OPTIONS = {
+  startParams: [
+    ...PGlite.defaultStartParams,
+    ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
+  ],
+  relaxedDurability: false,
+};
+
 type PgliteCache = Map<string, Promise<PGlite>>;
 const globalForPglite = globalThis as typeof globalThis & { __pglite?: PgliteCache };
 
@@ -96,7 +135,7 @@ export function openPglite(dataDir: string): Promise<PGlite> {
       await fs.chmod(path.dirname(dataDir), 0o700);
       await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
       await makePrivate(dataDir);
-      const pglite = new PGlite(dataDir);
+      const pglite = new PGlite(dataDir, PGLITE_OPTIONS);
       await pglite.waitReady;
       await makePrivate(dataDir);
       return pglite;
