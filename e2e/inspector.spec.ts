@@ -17,6 +17,7 @@
 import fs from "node:fs/promises";
 import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
 import { readJwtClaims } from "./kit/time-control";
+import { AppHeader } from "./pages/app-header";
 import { RegisterPage } from "./pages/register-page";
 import {
   expect,
@@ -349,7 +350,7 @@ test("Open a second tab: the tabs share the new token, and logging out in one si
   await expect(secondTab).toHaveURL("/inspector");
   await expect(secondTab.getByTestId("family-node").first()).toBeVisible();
 
-  await secondTab.getByRole("button", { name: "Log out", exact: true }).click();
+  await new AppHeader(secondTab).logOut();
 
   await expectSignedOut(secondTab, "logged_out");
   await expectSignedOut(page, "logged_out_elsewhere");

@@ -46,7 +46,7 @@ const BURST_SIZE = 10;
 const SECOND_TAB_TIMEOUT_MS = 20_000;
 
 const DEV = {
-  expiredAccessToken: "/api/auth/dev/expired-access-token",
+  expiredAccessToken: "/api/auth/expired-access-token",
   capture: "/api/auth/dev/capture-refresh-token",
   replay: "/api/auth/dev/replay-refresh-token",
   lose: "/api/auth/dev/lose-refresh-response",

@@ -293,7 +293,7 @@ function NodeRow({ node }: { node: TreeNode }) {
           came back <time dateTime={node.reusedAt}>{formatClock(node.reusedAt)}</time>
         </span>
       )}
-      <span className="ml-auto font-mono text-slate-400" title="Row id (not the token)">
+      <span className="ml-auto font-mono text-slate-500" title="Row id (not the token)">
         #{node.id.slice(0, 8)}
       </span>
     </div>

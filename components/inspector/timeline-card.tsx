@@ -142,7 +142,7 @@ export function TimelineCard() {
                 >
                   {formatOffset(event.at - (first?.at ?? event.at))}
                 </span>
-                <span className="hidden font-mono text-slate-400 tabular-nums sm:inline">
+                <span className="hidden font-mono text-slate-500 tabular-nums sm:inline">
                   {previous ? `Δ ${event.at - previous.at} ms` : ""}
                 </span>
                 <span>

@@ -58,6 +58,7 @@ export const REFRESH_PATH = "/api/auth/refresh";
 export const LOGIN_API_PATH = "/api/auth/login";
 export const REGISTER_API_PATH = "/api/auth/register";
 export const LOGOUT_API_PATH = "/api/auth/logout";
+export const PASSWORD_API_PATH = "/api/auth/password";
 
 export const REFRESH_LOCK_NAME = "auth:refresh";
 export const AUTH_CHANNEL_NAME = "auth";
@@ -153,8 +154,21 @@ export interface Credentials {
   password: string;
 }
 
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
 export interface Registration extends Credentials {
   name?: string;
+}
+
+export interface RestoreOptions {
+  /**
+   * Whether the page was served with the session hint cookie (httpOnly, so only the server can
+   * tell; see lib/auth/cookies.ts). `false` skips the refresh call: no cookie, nothing to restore.
+   */
+  sessionHint?: boolean;
 }
 
 export interface AuthClient {
@@ -162,10 +176,22 @@ export interface AuthClient {
   apiFetch(path: string, init?: RequestInit): Promise<Response>;
   apiJson<T>(path: string, init?: RequestInit): Promise<T>;
   refresh(): Promise<string | null>;
-  restoreSession(): Promise<AuthStatus>;
+  /**
+   * Page load: one refresh call turns the httpOnly cookie into an access token. Never navigates:
+   * a missing or dead cookie leaves the store `signed_out` with its reason, and the page decides
+   * (protected pages go to the login page; public ones keep the visitor where they are).
+   */
+  restoreSession(options?: RestoreOptions): Promise<AuthStatus>;
   login(credentials: Credentials): Promise<AuthUser>;
   register(registration: Registration): Promise<AuthUser>;
   logout(): Promise<void>;
+  /**
+   * POST /api/auth/password. The server revokes every session of the user, this one included,
+   * and answers with a new session for this browser (body + rotated cookie), which is adopted and
+   * told to other tabs as a refresh is. Throws ApiError on refusal (`invalid_current_password`,
+   * field errors for a weak new password).
+   */
+  changePassword(input: PasswordChange): Promise<{ revokedSessions: number }>;
   /**
    * Inspector only: holds `accessToken` instead of the current one, keeping the local expiry
    * estimate, epoch and timers. The next request therefore sends it as if it were fresh, and
@@ -265,7 +291,9 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     record("retry", path);
     // IMPORTANT: the retry re-sends `init.body`. A ReadableStream body is consumed by the first
     // send; pass strings, FormData, Blobs or URLSearchParams to apiFetch.
-    return sendWithToken(path, init, freshToken);
+    const retried = await sendWithToken(path, init, freshToken);
+    record("retry_result", `${path}: ${retried.status}`);
+    return retried;
   }
 
   async function apiJson<T>(path: string, init?: RequestInit): Promise<T> {
@@ -328,8 +356,10 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       case "adopted":
         return outcome.accessToken;
       case "signed_out":
-        // A page load without a cookie is a visitor, not a sign-out: let the page decide.
-        if (!(trigger === "restore" && outcome.reason === "refresh_token_missing")) {
+        // A page load whose cookie is missing or dead is a visitor, not a sign-out in progress:
+        // the page decides. Public pages (/, /login, /register) keep the visitor, with whatever
+        // they typed; protected pages send them to the login page (RequireSession).
+        if (trigger !== "restore") {
           navigate(buildLoginUrl({ reason: outcome.reason, next: getCurrentPath() }));
         }
         return null;
@@ -489,9 +519,15 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 
   // ---- Session changes and tabs -----------------------------------------------------------
 
-  function restoreSession(): Promise<AuthStatus> {
+  function restoreSession(options: RestoreOptions = {}): Promise<AuthStatus> {
     const { status } = store.getState();
     if (status !== "unknown") return Promise.resolve(status);
+    // No session hint cookie: this browser has no refresh cookie either (the server sets and
+    // clears both together), so asking would only earn a 401 in the console.
+    if (options.sessionHint === false) {
+      signOutLocally("refresh_token_missing");
+      return Promise.resolve("signed_out");
+    }
     // Single-flighted through `refreshWith`: concurrent callers (React strict mode runs effects
     // twice) share one POST. Resolves "unknown" when the server could not be reached.
     return refreshWith("restore").then(() => store.getState().status);
@@ -548,6 +584,33 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     };
     await withBackoff("logout", postLogout, () => true);
     navigate(buildLoginUrl({ reason: "logged_out" }));
+  }
+
+  async function changePassword(input: PasswordChange): Promise<{ revokedSessions: number }> {
+    const { epoch } = store.getState();
+    const sentAt = now();
+    const response = await apiFetch(PASSWORD_API_PATH, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    if (!response.ok) throw await readApiError(response);
+    const body: unknown = await response.json().catch(() => null);
+    const revoked = isRecord(body) ? body.revokedSessions : undefined;
+    // The new session replaces the one the server just revoked; other tabs share the new cookie
+    // and get the new token the way a refresh hands it over.
+    const session = readSessionResponse(body, sentAt);
+    if (session && store.getState().epoch === epoch) {
+      updateSession(store, session, epoch);
+      record(
+        "rotation",
+        `new session after the password change ${fingerprint(session.accessToken)}`,
+      );
+      broadcast({ type: "session", session });
+      scheduleProactiveRefresh();
+    }
+    return { revokedSessions: typeof revoked === "number" ? revoked : 0 };
   }
 
   function signOutLocally(reason: SignOutReason): void {
@@ -636,6 +699,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     login: (credentials) => postCredentials(LOGIN_API_PATH, credentials),
     register: (registration) => postCredentials(REGISTER_API_PATH, registration),
     logout,
+    changePassword,
     replaceAccessToken,
     annotate: (detail) => record("scenario", detail),
     start,

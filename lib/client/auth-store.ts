@@ -34,6 +34,7 @@ export type AuthEventType =
   | "request" // apiFetch sent a request
   | "unauthorized" // ...and got a 401 (detail: its code)
   | "retry" // ...and is re-sending it once with a new token
+  | "retry_result" // ...and the retry got this status (detail: "<path>: <status>")
   | "refresh_start" // detail: what triggered it (unauthorized, proactive, restore, ...)
   | "attempt_failed" // a refresh or logout hit a network error or 5xx; a backoff retry follows
   | "refresh_end" // detail: how it ended
