@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { type AuthEvent, MAX_AUTH_EVENTS, useAuthStore } from "@/lib/client/auth-store";
+import { type AuthEvent, MAX_AUTH_EVENTS, authStore, useAuthStore } from "@/lib/client/auth-store";
 import { EVENT_CATEGORIES, EVENT_KINDS, type EventCategory, TONE_CLASSES } from "./event-kinds";
 import { formatClock, formatOffset } from "./format";
 import { type SavedLoad, clearSavedLoads, readSavedLoads, saveLoad } from "./saved-timeline";
@@ -55,8 +55,14 @@ export function TimelineCard() {
     if (list && followRef.current) list.scrollTop = list.scrollHeight;
   }, [lastSeq]);
 
-  // Keep this page load's events for the next one: a forced sign-out navigates away.
-  useEffect(() => saveLoad(LOAD_ID, events), [events]);
+  // Keep this page load's events for the next one. Saved from the store's own notification, not
+  // a render effect: a forced sign-out records its last event and navigates in the same task.
+  useEffect(() => {
+    saveLoad(LOAD_ID, authStore.getState().events);
+    return authStore.subscribe((state, previous) => {
+      if (state.events !== previous.events) saveLoad(LOAD_ID, state.events);
+    });
+  }, []);
 
   function toggle(category: EventCategory) {
     setShown((current) => {
