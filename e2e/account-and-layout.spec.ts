@@ -39,6 +39,7 @@ test("change password: from the header menu, common and wrong passwords refused,
   api,
   authNetwork,
 }) => {
+  test.slow(); // several sign-ins (argon2) on a loaded machine
   const laptop = await anotherDevice.newPage();
   await signInThroughTheForm(laptop, registeredUser);
   await signInThroughTheForm(page, registeredUser);
@@ -128,6 +129,7 @@ test("Log out everywhere asks first; Cancel keeps every session", async ({
 });
 
 test("the throttle message says when to try again", async ({ page, registeredUser, api }) => {
+  test.slow(); // several sign-ins (argon2) on a loaded machine
   // Fail from outside the browser until the server throttles this account (its real limiter).
   const wrong = { email: registeredUser.email, password: "not the password" };
   let status = 0;

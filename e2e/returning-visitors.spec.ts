@@ -10,27 +10,45 @@
  * - a browser with no session hint sends no restore request at all (so no red 401 in the
  *   console), and a signed-in user never sees the landing page's sign-in buttons flash.
  */
-import type { BrowserContext, Page, Route } from "@playwright/test";
+import type { APIRequestContext, Cookie, Page, Route } from "@playwright/test";
+import { signInAccount, signOutAccount } from "./kit/app";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
-import { type StolenSession, expect, expectSignedOut, stealRefreshCookie, test } from "./fixtures";
+import {
+  REFRESH_COOKIE_NAME,
+  SESSION_HINT_COOKIE_NAME,
+  expect,
+  expectSignedOut,
+  test,
+} from "./fixtures";
 
 const REFRESH = "/api/auth/refresh";
 
-/** Signs in through the login page, keeps the session's cookies, and logs out: a dead cookie. */
+/**
+ * The cookies a browser keeps after its session has ended elsewhere: signed in through the API,
+ * cookies copied, then logged out (the session is revoked, the copies are dead).
+ */
 async function deadSessionCookies(
-  page: Page,
-  context: BrowserContext,
+  api: APIRequestContext,
   user: { email: string; password: string },
-): Promise<StolenSession> {
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.login(user);
-  await expect(page).toHaveURL("/dashboard");
-  const cookies = await stealRefreshCookie(context);
-  await new AppHeader(page).logOut();
-  await expectSignedOut(page, "logged_out");
-  return cookies;
+): Promise<Cookie[]> {
+  await signInAccount(api, user);
+  const { cookies } = await api.storageState();
+  await signOutAccount(api);
+  expect(cookies.map((c) => c.name).sort()).toEqual([
+    REFRESH_COOKIE_NAME,
+    SESSION_HINT_COOKIE_NAME,
+  ]);
+  return cookies.map(({ name, value, domain, path, expires, httpOnly, secure, sameSite }) => ({
+    name,
+    value,
+    domain,
+    path,
+    expires,
+    httpOnly,
+    secure,
+    sameSite,
+  }));
 }
 
 /**
@@ -68,9 +86,11 @@ test("a dead refresh cookie on /login: no bounce, typed input and next kept", as
   page,
   context,
   registeredUser,
+  api,
 }) => {
-  const dead = await deadSessionCookies(page, context, registeredUser);
-  await context.addCookies(dead.cookies);
+  test.slow(); // several sign-ins (argon2) on a loaded machine
+  const dead = await deadSessionCookies(api, registeredUser);
+  await context.addCookies(dead);
   const hold = await holdNextRefresh(page);
   await page.goto("/login?next=%2Fsessions");
   const navigations = countNavigations(page);
@@ -99,10 +119,12 @@ test("a dead refresh cookie on / and /register: the visitor stays, signed-out li
   page,
   context,
   registeredUser,
+  api,
 }) => {
-  const dead = await deadSessionCookies(page, context, registeredUser);
+  test.slow(); // several sign-ins (argon2) on a loaded machine
+  const dead = await deadSessionCookies(api, registeredUser);
 
-  await context.addCookies(dead.cookies);
+  await context.addCookies(dead);
   let hold = await holdNextRefresh(page);
   await page.goto("/");
   let navigations = countNavigations(page);
@@ -116,7 +138,7 @@ test("a dead refresh cookie on / and /register: the visitor stays, signed-out li
   await expect(page).toHaveURL("/");
   expect(navigations()).toBe(0);
 
-  await context.addCookies(dead.cookies);
+  await context.addCookies(dead);
   hold = await holdNextRefresh(page);
   await page.goto("/register?next=%2Finspector");
   navigations = countNavigations(page);
@@ -135,9 +157,10 @@ test("a dead refresh cookie on a protected page goes to login, saying why", asyn
   page,
   context,
   registeredUser,
+  api,
 }) => {
-  const dead = await deadSessionCookies(page, context, registeredUser);
-  await context.addCookies(dead.cookies);
+  const dead = await deadSessionCookies(api, registeredUser);
+  await context.addCookies(dead);
 
   await page.goto("/sessions?tab=1");
 
