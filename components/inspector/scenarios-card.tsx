@@ -144,10 +144,9 @@ export function ScenariosCard({
     >
       {!devScenarios && (
         <p className="mb-4 rounded-md bg-slate-50 px-3.5 py-2.5 text-sm text-slate-600 ring-1 ring-slate-200 ring-inset">
-          Two scenarios need the server&apos;s help and are off here. They are on by default when
-          the server listens on this machine only (
-          <code className="font-mono text-xs">npm run dev</code>,{" "}
-          <code className="font-mono text-xs">npm start</code>); a public deployment refuses them.
+          Two scenarios need the server&apos;s help and are off on this server: they run with{" "}
+          <code className="font-mono text-xs">AUTH_DEV_SCENARIOS</code> on, which a public
+          deployment refuses.
         </p>
       )}
       <p role="status" aria-live="polite" className="sr-only">
