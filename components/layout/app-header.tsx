@@ -124,7 +124,7 @@ function UserMenu({ email, pathname }: { email: string; pathname: string }) {
           data-testid="user-menu"
           className="absolute top-full right-0 z-20 mt-2 w-64 rounded-lg bg-white p-2 text-sm shadow-lg ring-1 ring-slate-200"
         >
-          <p className="truncate px-2.5 py-2 text-slate-600">
+          <p className="px-2.5 py-2 break-all text-slate-600">
             Signed in as <strong className="font-medium text-slate-900">{email}</strong>
           </p>
           <nav aria-label="Pages" className="border-t border-slate-100 py-1 md:hidden">

@@ -61,7 +61,7 @@ export function readRetryAfterSeconds(header: string | null): number | null {
 }
 
 /**
- * "in 45 seconds", "in 3 minutes", "in about 2 hours": when to try again, for a person.
+ * "in 45 seconds", "in 60 minutes", "in about 2 hours": when to try again, for a person.
  *
  * @example
  * describeRetryAfter(90); // "in 2 minutes"
@@ -69,7 +69,7 @@ export function readRetryAfterSeconds(header: string | null): number | null {
 export function describeRetryAfter(seconds: number): string {
   if (seconds < 60) return `in ${Math.max(1, seconds)} second${seconds === 1 ? "" : "s"}`;
   const minutes = Math.ceil(seconds / 60);
-  if (minutes < 60) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  if (minutes < 90) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
   const hours = Math.round(minutes / 60);
   return `in about ${hours} hour${hours === 1 ? "" : "s"}`;
 }
