@@ -15,7 +15,7 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { SESSION_HINT_COOKIE_NAME } from "@/lib/auth/cookie-names";
 
-const PROTECTED_PATH_PREFIXES = ["/dashboard", "/sessions", "/inspector"];
+const PROTECTED_PATH_PREFIXES = ["/dashboard", "/sessions", "/inspector", "/account"];
 
 function isProtectedPath(pathname: string): boolean {
   return PROTECTED_PATH_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));

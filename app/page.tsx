@@ -13,7 +13,7 @@ const POINTS = [
   },
   {
     title: "Reuse means theft",
-    body: "A spent refresh token that comes back (outside a few seconds of grace for lost responses) revokes the whole session family, for the thief and the victim alike.",
+    body: "A spent refresh token that comes back (outside a short grace window for lost responses) revokes the whole session family, for the thief and the victim alike.",
   },
 ];
 
@@ -34,16 +34,19 @@ export default function HomePage() {
           </Link>
         </nav>
       </header>
-      <main className="mt-12 space-y-12">
+      <main id="main" tabIndex={-1} className="mt-12 space-y-12 outline-none">
         <section className="max-w-3xl space-y-5">
           <h1 className="text-4xl font-semibold tracking-tight text-slate-900 sm:text-5xl">
             Short-lived access tokens, refreshed without anyone noticing.
           </h1>
           <p className="text-lg text-slate-600">
-            A working reference for the access/refresh token pattern. Sign in, then watch the access
-            token count down in the header: when it runs out, the next request fails with 401, the
-            client refreshes exactly once with its httpOnly cookie, and retries. You stay signed in;
-            nobody sees a thing.
+            A working reference for the access/refresh token pattern. Sign in and watch the access
+            token count down in the header. Thirty seconds before it runs out, the client refreshes
+            it on its own with its httpOnly cookie (proactive refresh). When a token dies early
+            anyway (its session revoked, a clock skewed, a laptop asleep through the timer), the
+            next request fails with 401, the client refreshes exactly once, and retries. Either way
+            you stay signed in; the dashboard&apos;s &ldquo;Expire my access token now&rdquo; shows
+            the second path on demand.
           </p>
           <LandingActions />
         </section>

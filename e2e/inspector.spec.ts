@@ -17,6 +17,8 @@
 import fs from "node:fs/promises";
 import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
 import { readJwtClaims } from "./kit/time-control";
+import { AppHeader } from "./pages/app-header";
+import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";
 import {
   expect,
@@ -164,6 +166,22 @@ test("Expire my access token now: the next call goes 401 → one refresh → ret
   await expect(inspector.verdict("expire")).toContainText(
     "GET /api/me → 401 token_expired → 1 refresh → retry → 200",
   );
+  // The lesson reads expected-versus-observed first, then the prose.
+  await expect(inspector.scenario("expire").getByRole("heading")).toHaveText(
+    "A token that dies early",
+  );
+  const checks = inspector.verdict("expire").getByTestId("scenario-check");
+  await expect(checks).toHaveCount(3);
+  await expect(checks.and(page.locator('[data-ok="true"]'))).toHaveCount(3);
+  await expect(checks.nth(0)).toContainText("GET /api/me answers 401 token_expired");
+  await expect(checks.nth(0)).toContainText("401 token_expired");
+  await expect(checks.nth(1)).toContainText("1 refresh");
+  await expect(checks.nth(2)).toContainText("retry → 200");
+  expect(
+    await inspector
+      .verdict("expire")
+      .evaluate((box) => box.firstElementChild?.getAttribute("data-testid")),
+  ).toBe("scenario-checks");
   expectInOrder(describeEntries(await inspector.timelineSince("Expire my access token now")), [
     /^token_replaced now holding …/,
     /^request GET \/api\/me$/,
@@ -174,7 +192,7 @@ test("Expire my access token now: the next call goes 401 → one refresh → ret
     /^scenario verdict: GET \/api\/me → 401 token_expired → 1 refresh → retry → 200$/,
   ]);
   expectInOrder(await authNetwork.log(), [
-    /^POST \/api\/auth\/dev\/expired-access-token \(token \d+\) → 200$/,
+    /^POST \/api\/auth\/expired-access-token \(token \d+\) → 200$/,
     /^GET \/api\/me \(token \d+\) → 401 token_expired$/,
     /^POST \/api\/auth\/refresh → 200$/,
     /^GET \/api\/me \(token \d+\) → 200$/,
@@ -279,6 +297,21 @@ test("Replay my previous refresh token, as a thief would: the family is revoked 
     expect.stringMatching(/^POST \/api\/auth\/refresh → 401( refresh_token_reused)?$/),
   );
   expect(await presentRefreshToken(api, newestCookie)).toBe("401 refresh_token_reused");
+
+  // Signing in again and reopening the inspector: the evidence is still there.
+  await new LoginPage(page).login(newUser);
+  await expect(page).toHaveURL("/inspector");
+  const earlier = page.getByTestId("earlier-load");
+  await expect(earlier).toHaveCount(1);
+  await expect(earlier).toContainText("ending with signed_out refresh_token_reused");
+  const earlierTypes = await earlier
+    .getByTestId("earlier-timeline-entry")
+    .evaluateAll((items) => items.map((item) => item.getAttribute("data-type")));
+  expect(earlierTypes).toEqual(
+    expect.arrayContaining(["scenario", "rotation", "reuse_detected", "signed_out"]),
+  );
+  await page.getByRole("button", { name: "Clear earlier page loads" }).click();
+  await expect(earlier).toHaveCount(0);
 });
 
 test("Lose the refresh response: the retry lands in the grace window and gets a sibling", async ({
@@ -319,6 +352,17 @@ test("Lose the refresh response: the retry lands in the grace window and gets a 
     inspector.familyNodes.and(page.locator(`[data-generation="${generation}"]`)),
   ).toHaveCount(2);
   await expect(inspector.familyNodes.and(page.locator('[data-issued-via="grace"]'))).toHaveCount(1);
+  // Exactly one token is current: the sibling this browser holds; the undelivered one is not.
+  expect(session.tokens.filter((t) => t.state === "current")).toEqual([
+    expect.objectContaining({ generation, issuedVia: "grace" }),
+  ]);
+  await expect(inspector.familyNodes.and(page.locator('[data-state="current"]'))).toHaveCount(1);
+  await expect(
+    inspector.familyNodes.and(page.locator('[data-state="current"][data-issued-via="grace"]')),
+  ).toHaveCount(1);
+  await expect(
+    inspector.verdict("lose").getByTestId("scenario-check").and(page.locator('[data-ok="true"]')),
+  ).toHaveCount(3);
 });
 
 test("Open a second tab: the tabs share the new token, and logging out in one signs out both", async ({
@@ -349,7 +393,7 @@ test("Open a second tab: the tabs share the new token, and logging out in one si
   await expect(secondTab).toHaveURL("/inspector");
   await expect(secondTab.getByTestId("family-node").first()).toBeVisible();
 
-  await secondTab.getByRole("button", { name: "Log out", exact: true }).click();
+  await new AppHeader(secondTab).logOut();
 
   await expectSignedOut(secondTab, "logged_out");
   await expectSignedOut(page, "logged_out_elsewhere");
@@ -394,6 +438,13 @@ test("Skew my clock by 10 minutes: one refresh before sending, then none, and no
   await expect(inspector.scenario("skew").getByRole("button")).toHaveText(
     "Skew my clock by 10 minutes",
   );
+  // Ten minutes forward and back again on the wall clock; the timeline's offsets only go forward.
+  const offsets = (
+    await page.getByTestId("timeline").getByTestId("timeline-offset").allTextContents()
+  ).map((text) => Number(text.replace("−", "-").replace(/[+ s]/g, "")));
+  expect(offsets.length).toBeGreaterThan(5);
+  expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+  expect(offsets[0]).toBe(0);
   expect((await serverSession(api, newUser, sessionId)).status).toBe("active");
 });
 

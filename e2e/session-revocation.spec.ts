@@ -68,7 +68,7 @@ test("log out everywhere ends every session of the user", async ({
   await sessions.goto();
   await expect(sessions.rows).toHaveCount(2);
 
-  await sessions.logOutEverywhereButton.click();
+  await sessions.logOutEverywhere();
 
   await expectSignedOut(page, "logged_out");
   await laptop.reload();

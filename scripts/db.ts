@@ -9,36 +9,54 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
-import {
-  chooseDatabase,
-  closePglite,
-  createAdapterFactory,
-  describeDatabase,
-} from "../lib/db/adapter";
-import {
-  MIGRATIONS_DIR,
-  applyMigrations,
-  diffMigrationsToSchema,
-  listPendingMigrations,
-} from "../lib/db/migrate";
+// Only light modules load up front, so the first line below prints at once; the database
+// driver, PGlite (PostgreSQL compiled to WebAssembly) and Prisma's migration engine (WebAssembly)
+// load inside the steps that need them, each step saying what it is doing.
 import { ConfigError, getEnv } from "../lib/env";
 
+const startedAt = performance.now();
+const elapsed = () => `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+/** One line of progress: `npm run dev` would otherwise sit silent for several seconds. */
+const say = (line: string) => console.log(`[db] ${line}`);
+
 async function migrate(): Promise<void> {
+  const { chooseDatabase, closePglite, createAdapterFactory, describeDatabase } =
+    await import("../lib/db/adapter");
+  const { applyMigrations } = await import("../lib/db/migrate");
   const target = chooseDatabase(getEnv());
-  console.log(`Migrating ${describeDatabase(target)}`);
+  if (target.kind === "pglite") {
+    const fresh = !(await fs.stat(target.dataDir).catch(() => null));
+    say(
+      fresh
+        ? `Creating the embedded database (PGlite) at ${target.dataDir}: first run only, a few seconds…`
+        : `Opening the embedded database (PGlite) at ${target.dataDir}…`,
+    );
+  } else {
+    say(`Connecting to ${describeDatabase(target)}…`);
+  }
   const factory = await createAdapterFactory(target);
+  say(`Database open (${elapsed()}). Checking migrations with Prisma's migration engine…`);
   const applied = await applyMigrations(factory);
-  console.log(
-    applied.length ? `Applied: ${applied.join(", ")}` : "Database is up to date; nothing applied.",
+  say(
+    applied.length
+      ? `Applied ${applied.length} migration(s): ${applied.join(", ")} (${elapsed()}).`
+      : `Database is up to date; nothing applied (${elapsed()}).`,
   );
   if (target.kind === "pglite") await closePglite(target.dataDir);
 }
 
 async function prestart(): Promise<void> {
+  say("Preparing the database before the server starts…");
+  const { chooseDatabase, createAdapterFactory, describeDatabase } =
+    await import("../lib/db/adapter");
   const target = chooseDatabase(getEnv());
-  if (target.kind === "pglite") return migrate();
+  if (target.kind === "pglite") {
+    await migrate();
+    say(`Ready (${elapsed()}). Starting Next.js…`);
+    return;
+  }
+  const { listPendingMigrations } = await import("../lib/db/migrate");
+  say(`Checking ${describeDatabase(target)} for pending migrations…`);
   const factory = await createAdapterFactory(target);
   const adapter = await factory.connect();
   try {
@@ -52,6 +70,8 @@ async function prestart(): Promise<void> {
           "Run `npm run db:migrate` once for this release, then start again.",
       );
       process.exitCode = 1;
+    } else {
+      say(`No pending migrations (${elapsed()}). Starting Next.js…`);
     }
   } finally {
     await adapter.dispose();
@@ -66,6 +86,9 @@ async function createMigration(name: string | undefined): Promise<void> {
   }
   // The diff replays the committed migrations into a throwaway in-memory
   // PostgreSQL and compares the result with schema.prisma.
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  const { MIGRATIONS_DIR, diffMigrationsToSchema } = await import("../lib/db/migrate");
   const scratch = new PGlite();
   const sql = await diffMigrationsToSchema(new PrismaPGlite(scratch));
   await scratch.close();

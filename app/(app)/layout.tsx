@@ -7,7 +7,7 @@ export default function SignedInLayout({ children }: { children: ReactNode }) {
   return (
     <>
       <AppHeader />
-      <main className="mx-auto max-w-5xl px-4 py-8">
+      <main id="main" tabIndex={-1} className="mx-auto max-w-5xl px-4 py-8 outline-none">
         <Suspense>
           <RequireSession>{children}</RequireSession>
         </Suspense>

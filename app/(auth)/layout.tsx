@@ -10,7 +10,11 @@ export default function AuthLayout({ children }: { children: ReactNode }) {
           Silent&nbsp;refresh
         </Link>
       </header>
-      <main className="flex flex-1 items-start justify-center px-4 pt-10 pb-20 sm:pt-20">
+      <main
+        id="main"
+        tabIndex={-1}
+        className="flex flex-1 outline-none items-start justify-center px-4 pt-10 pb-20 sm:pt-20"
+      >
         <div className="w-full rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200 sm:max-w-md sm:p-8">
           {children}
         </div>

@@ -2,13 +2,15 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/text-field";
-import { ApiError, type ApiErrorFields } from "@/lib/client/api-error";
+import { ApiError, type ApiErrorFields, describeRetryAfter } from "@/lib/client/api-error";
 import { getAuthClient } from "@/lib/client/auth-client";
-import { describeSignOutReason, sanitizeNextPath } from "@/lib/client/redirect";
+import { useAuthStore } from "@/lib/client/auth-store";
+import { buildLoginUrl, describeSignOutReason, sanitizeNextPath } from "@/lib/client/redirect";
+import { registerSchema } from "@/lib/validation/auth";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/validation/limits";
 
 type Mode = "login" | "register";
@@ -33,10 +35,15 @@ const COPY = {
 } as const;
 
 /**
- * The login and register forms. Errors come from the server (field-level for
- * 400 invalid_request, one message otherwise); the sign-out reason from the
- * URL is shown above the form; after success we go to `next` (same-origin
- * paths only) or the dashboard.
+ * The login and register forms. Errors come from the server (field-level for 400
+ * invalid_request, one message otherwise) or, for sign-up, first from the same zod schema the
+ * server uses; after a failed submit, focus moves to the first field in error (or the message).
+ * The sign-out reason from the URL is shown above the form; after success we go to `next`
+ * (same-origin paths only) or the dashboard.
+ *
+ * A signed-in user who opens this page (their session restored) is sent on to `next` as well. A
+ * visitor whose cookie turned out dead stays: the restore never navigates, and the inputs are
+ * uncontrolled, so what they typed meanwhile is kept.
  */
 export function AuthForm({ mode }: { mode: Mode }) {
   const copy = COPY[mode];
@@ -44,9 +51,30 @@ export function AuthForm({ mode }: { mode: Mode }) {
   const params = useSearchParams();
   const next = sanitizeNextPath(params.get("next"), "/dashboard");
   const reason = describeSignOutReason(params.get("reason"));
+  const status = useAuthStore((s) => s.status);
   const [pending, setPending] = useState(false);
   const [fields, setFields] = useState<ApiErrorFields>({});
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<ReactNode>(null);
+  const [failedSubmits, setFailedSubmits] = useState(0);
+  const formRef = useRef<HTMLFormElement>(null);
+  const formErrorRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (status === "authenticated") router.replace(next);
+  }, [status, router, next]);
+
+  useEffect(() => {
+    if (failedSubmits === 0) return;
+    const firstInvalid = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    (firstInvalid ?? formErrorRef.current)?.focus();
+  }, [failedSubmits]);
+
+  function fail(nextFields: ApiErrorFields, message: ReactNode) {
+    setPending(false);
+    setFields(nextFields);
+    setFormError(message);
+    setFailedSubmits((n) => n + 1);
+  }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -54,6 +82,13 @@ export function AuthForm({ mode }: { mode: Mode }) {
     const email = String(data.get("email") ?? "");
     const password = String(data.get("password") ?? "");
     const name = String(data.get("name") ?? "").trim();
+    if (mode === "register") {
+      const checked = registerSchema.safeParse({ email, password, ...(name && { name }) });
+      if (!checked.success) {
+        fail(checked.error.flatten().fieldErrors, null);
+        return;
+      }
+    }
     setPending(true);
     setFields({});
     setFormError(null);
@@ -61,14 +96,14 @@ export function AuthForm({ mode }: { mode: Mode }) {
       const client = getAuthClient();
       if (mode === "login") await client.login({ email, password });
       else await client.register({ email, password, ...(name && { name }) });
-      router.replace(next);
+      // The effect above moves on once the store says "authenticated".
     } catch (error) {
-      setPending(false);
-      if (error instanceof ApiError) {
-        if (error.fields) setFields(error.fields);
-        else setFormError(error.message);
+      if (!(error instanceof ApiError)) {
+        fail({}, "Could not reach the server. Check your connection and try again.");
+      } else if (error.fields) {
+        fail(error.fields, null);
       } else {
-        setFormError("Could not reach the server. Check your connection and try again.");
+        fail({}, describeFailure(error, next));
       }
     }
   }
@@ -85,11 +120,32 @@ export function AuthForm({ mode }: { mode: Mode }) {
           <div data-testid="sign-out-reason">
             <Alert tone={params.get("reason") === "logged_out" ? "info" : "warning"}>
               {reason}
+              {params.get("reason") === "refresh_token_reused" && (
+                <>
+                  {" "}
+                  <Link
+                    href={buildLoginUrl({ next: "/account/password" })}
+                    className="font-semibold underline"
+                  >
+                    Sign in and change your password
+                  </Link>
+                </>
+              )}
             </Alert>
           </div>
         )}
-        {formError && <Alert tone="error">{formError}</Alert>}
-        <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label={copy.title}>
+        {formError && (
+          <div ref={formErrorRef} tabIndex={-1} data-testid="form-error" className="outline-none">
+            <Alert tone="error">{formError}</Alert>
+          </div>
+        )}
+        <form
+          ref={formRef}
+          onSubmit={onSubmit}
+          noValidate
+          className="space-y-4"
+          aria-label={copy.title}
+        >
           {mode === "register" && (
             <TextField
               label="Name (optional)"
@@ -133,4 +189,26 @@ export function AuthForm({ mode }: { mode: Mode }) {
       </div>
     </div>
   );
+}
+
+/** The sentence for a refused sign-in or sign-up, with the way forward where there is one. */
+function describeFailure(error: ApiError, next: string): ReactNode {
+  if (error.code === "email_taken") {
+    // The email stays out of the URL (URLs end up in logs); the browser's autofill has it.
+    const query = new URLSearchParams(next !== "/dashboard" ? { next } : {}).toString();
+    return (
+      <>
+        An account with this email already exists.{" "}
+        <Link href={query ? `/login?${query}` : "/login"} className="font-semibold underline">
+          Sign in instead
+        </Link>
+      </>
+    );
+  }
+  if (error.status === 429 && error.retryAfterSeconds !== null) {
+    const at = new Date(Date.now() + error.retryAfterSeconds * 1000);
+    const clock = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return `Too many attempts. Try again ${describeRetryAfter(error.retryAfterSeconds)} (at ${clock}).`;
+  }
+  return error.message;
 }

@@ -1,15 +1,19 @@
 "use client";
 
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { type ReactNode, useEffect } from "react";
+import { type ReactNode, useEffect, useRef } from "react";
 import { useAuthStore } from "@/lib/client/auth-store";
 import { buildLoginUrl } from "@/lib/client/redirect";
 
 /**
- * Renders its children only for a signed-in user. proxy.ts already sent
- * visitors without a session hint to /login; this is the check that counts,
- * made after the session restore. A forced sign-out (reuse, revocation,
- * expiry) is sent to /login by the auth client itself, with its reason.
+ * Renders its children only for a signed-in user. proxy.ts already sent visitors without a
+ * session hint to /login; this is the check that counts, made after the session restore.
+ *
+ * Who navigates: a session that ends while this page shows it (logout, reuse, revocation found by
+ * a refresh, another tab) is sent to /login by the auth client itself, with its reason. A restore
+ * that finds no session (no cookie, or a dead one) never navigates in the client, because public
+ * pages keep such a visitor; here, on a page that needs a user, we send them to /login, saying why
+ * unless there simply was no cookie.
  */
 export function RequireSession({ children }: { children: ReactNode }) {
   const status = useAuthStore((s) => s.status);
@@ -17,13 +21,21 @@ export function RequireSession({ children }: { children: ReactNode }) {
   const router = useRouter();
   const pathname = usePathname();
   const search = useSearchParams().toString();
+  // Set once this page has shown a session: from then on the client does the navigating.
+  const wasSignedIn = useRef(false);
 
   useEffect(() => {
-    if (status !== "signed_out") return;
-    // The client navigates for logouts and rejected refreshes; a visitor whose
-    // restore found no cookie is ours to send away.
-    if (reason && reason !== "refresh_token_missing") return;
-    router.replace(buildLoginUrl({ next: search ? `${pathname}?${search}` : pathname }));
+    if (status === "authenticated") wasSignedIn.current = true;
+  }, [status]);
+
+  useEffect(() => {
+    if (status !== "signed_out" || wasSignedIn.current) return;
+    router.replace(
+      buildLoginUrl({
+        reason: reason === "refresh_token_missing" ? null : reason,
+        next: search ? `${pathname}?${search}` : pathname,
+      }),
+    );
   }, [status, reason, router, pathname, search]);
 
   if (status !== "authenticated") {

@@ -30,7 +30,7 @@ export function TokenCountdown() {
     <span
       data-testid="token-countdown"
       title="Time left on the access token held in memory"
-      className={`inline-flex items-center gap-1.5 rounded-full px-2.5 py-1 font-mono text-xs ring-1 ring-inset ${
+      className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2.5 py-1 font-mono text-xs whitespace-nowrap ring-1 ring-inset ${
         expired
           ? "bg-amber-50 text-amber-800 ring-amber-200"
           : "bg-emerald-50 text-emerald-800 ring-emerald-200"
@@ -40,7 +40,9 @@ export function TokenCountdown() {
         aria-hidden
         className={`size-1.5 rounded-full ${expired ? "bg-amber-500" : "bg-emerald-500"}`}
       />
-      {expired ? "access token expired" : `access token ${formatRemaining(remaining)}`}
+      {/* On a phone the pill shows the time alone; the words stay for screen readers. */}
+      <span className="sr-only sm:not-sr-only">access token </span>
+      {expired ? "expired" : formatRemaining(remaining)}
     </span>
   );
 }

@@ -21,6 +21,7 @@ export const EVENT_KINDS: Record<
   request: { category: "requests", tone: "neutral" },
   unauthorized: { category: "requests", tone: "warn" },
   retry: { category: "requests", tone: "ok" },
+  retry_result: { category: "requests", tone: "ok" },
   refresh_start: { category: "refresh", tone: "info" },
   attempt_failed: { category: "refresh", tone: "warn" },
   refresh_end: { category: "refresh", tone: "info" },

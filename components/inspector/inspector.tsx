@@ -117,17 +117,23 @@ export function Inspector({
         </p>
       </div>
       {view && view.status !== "active" && <EndedSessionBanner view={view} />}
-      <div className="grid items-start gap-6 lg:grid-cols-2">
-        <AccessTokenCard />
-        <SessionCard view={view} error={error} onReload={() => void reload()} />
+      <AccessTokenCard />
+      {/* The buttons beside what they change: on wide screens the scenarios stay in view
+          (sticky) while the family tree and the timeline beside them fill in. */}
+      <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
+        <div className="lg:sticky lg:top-4 lg:max-h-[calc(100dvh-2rem)] lg:overflow-y-auto lg:rounded-xl">
+          <ScenariosCard
+            devScenarios={devScenarios}
+            onRunningChange={onRunningChange}
+            reloadView={reload}
+            showView={show}
+          />
+        </div>
+        <div className="min-w-0 space-y-6">
+          <SessionCard view={view} error={error} onReload={() => void reload()} />
+          <TimelineCard />
+        </div>
       </div>
-      <ScenariosCard
-        devScenarios={devScenarios}
-        onRunningChange={onRunningChange}
-        reloadView={reload}
-        showView={show}
-      />
-      <TimelineCard />
       {policyPanel ? (
         <PolicyCard view={view} onApplied={show} />
       ) : (

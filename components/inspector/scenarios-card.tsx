@@ -5,10 +5,19 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { getAuthClient } from "@/lib/client/auth-client";
 import { getPageClockSkew } from "@/lib/client/page-clock";
-import { type ScenarioContext, type ScenarioId, type Verdict, runScenario } from "./run-scenario";
+import {
+  type Check,
+  type ScenarioContext,
+  type ScenarioId,
+  type Verdict,
+  runScenario,
+} from "./run-scenario";
 
 type Scenario = {
   id: ScenarioId;
+  /** The card's heading: the situation, in a few words. */
+  heading: string;
+  /** The button: what pressing it does. */
   title: string;
   /** What will happen, before pressing. */
   description: string;
@@ -18,13 +27,15 @@ type Scenario = {
 const SCENARIOS: Scenario[] = [
   {
     id: "expire",
+    heading: "A token that dies early",
     title: "Expire my access token now",
     description:
       "The server signs an already-expired token for this session and the wrapper holds it as if it were fresh. The next call meets a real 401, refreshes once, and retries.",
-    needsDevScenarios: true,
+    needsDevScenarios: false,
   },
   {
     id: "burst",
+    heading: "A stampede of 401s",
     title: "Fire 10 requests at once",
     description:
       "Ten GET /api/me at the same moment, with an expired token: ten 401s, and still one refresh for all of them.",
@@ -32,6 +43,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "replay",
+    heading: "A stolen refresh token",
     title: "Replay my previous refresh token, as a thief would",
     description:
       "The server keeps a copy of your refresh cookie, you refresh twice (the second refresh presents the token the first one gave you), and the copy is presented again. Reuse detection revokes the family.",
@@ -39,6 +51,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "lose",
+    heading: "A lost refresh response",
     title: "Lose the refresh response",
     description:
       "The server rotates your refresh token but the answer never arrives. The retry with the old cookie is the new token's parent, accepted until that token is first presented, and you stay signed in.",
@@ -46,6 +59,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "second-tab",
+    heading: "Two tabs, one cookie",
     title: "Open a second tab",
     description:
       "Another tab of this app restores the session. The tabs share the refresh lock and tell each other about new tokens; logging out in one signs out both.",
@@ -53,6 +67,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "skew",
+    heading: "A wrong clock",
     title: "Skew my clock by 10 minutes",
     description:
       "This tab's clock runs 10 minutes fast (Date.now only; the server keeps its own time). The wrapper never compares exp with the local clock, so it costs one refresh.",
@@ -107,7 +122,12 @@ export function ScenariosCard({
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      verdict = { tone: "error", summary: `failed: ${message}`, text: `It failed: ${message}` };
+      verdict = {
+        tone: "error",
+        checks: [],
+        summary: `failed: ${message}`,
+        text: `It failed: ${message}`,
+      };
     }
     client.annotate(`verdict: ${verdict.summary}`);
     setVerdicts((current) => ({ ...current, [scenario.id]: verdict }));
@@ -124,15 +144,15 @@ export function ScenariosCard({
     >
       {!devScenarios && (
         <p className="mb-4 rounded-md bg-slate-50 px-3.5 py-2.5 text-sm text-slate-600 ring-1 ring-slate-200 ring-inset">
-          Three scenarios need the server&apos;s help and are off here. Start the server with{" "}
-          <code className="font-mono text-xs">AUTH_DEV_SCENARIOS=1</code> to turn them on (a public
-          deployment refuses that flag).
+          Two scenarios need the server&apos;s help and are off on this server: they run with{" "}
+          <code className="font-mono text-xs">AUTH_DEV_SCENARIOS</code> on, which a public
+          deployment refuses.
         </p>
       )}
       <p role="status" aria-live="polite" className="sr-only">
         {progress ?? ""}
       </p>
-      <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
+      <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-1">
         {SCENARIOS.map((scenario) => {
           const disabled = scenario.needsDevScenarios && !devScenarios;
           const verdict = verdicts[scenario.id];
@@ -143,6 +163,7 @@ export function ScenariosCard({
               data-testid={`scenario-${scenario.id}`}
               className="flex flex-col gap-3 rounded-lg p-4 ring-1 ring-slate-200 ring-inset"
             >
+              <h3 className="text-sm font-semibold text-slate-900">{scenario.heading}</h3>
               <p className="flex-1 text-sm text-slate-600">{scenario.description}</p>
               {disabled && <p className="text-xs text-slate-500">Needs AUTH_DEV_SCENARIOS=1.</p>}
               <Button
@@ -165,7 +186,8 @@ export function ScenariosCard({
                   data-tone={verdict.tone}
                   className={`rounded-md px-3 py-2 text-xs ring-1 ring-inset ${VERDICT_CLASSES[verdict.tone]}`}
                 >
-                  {verdict.text}
+                  {verdict.checks.length > 0 && <Checklist checks={verdict.checks} />}
+                  <p className={verdict.checks.length > 0 ? "mt-2" : undefined}>{verdict.text}</p>
                 </div>
               )}
             </li>
@@ -173,5 +195,44 @@ export function ScenariosCard({
         })}
       </ul>
     </Card>
+  );
+}
+
+/** Expected against observed, one row per check, before the verdict's prose. */
+function Checklist({ checks }: { checks: Check[] }) {
+  return (
+    <table className="w-full border-collapse text-left" data-testid="scenario-checks">
+      <caption className="sr-only">Expected and observed</caption>
+      <thead>
+        <tr className="border-b border-current/20">
+          <th scope="col" className="w-5 py-1 font-semibold">
+            <span className="sr-only">Result</span>
+          </th>
+          <th scope="col" className="py-1 pr-2 font-semibold">
+            Expected
+          </th>
+          <th scope="col" className="py-1 font-semibold">
+            Observed
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {checks.map((check) => (
+          <tr
+            key={check.expected}
+            data-testid="scenario-check"
+            data-ok={check.ok}
+            className="align-top"
+          >
+            <td className="py-1 font-semibold">
+              <span aria-hidden>{check.ok ? "✓" : "✗"}</span>
+              <span className="sr-only">{check.ok ? "as expected" : "not as expected"}</span>
+            </td>
+            <td className="py-1 pr-2">{check.expected}</td>
+            <td className="py-1 font-mono">{check.observed}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

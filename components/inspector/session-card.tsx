@@ -12,7 +12,7 @@ const STATE_STYLES: Record<FamilyTokenState, { label: string; className: string;
   current: {
     label: "current",
     className: "bg-emerald-50 text-emerald-800 ring-emerald-200",
-    note: "unused, at the head: a cookie holding it can refresh",
+    note: "the newest unused token at the head: the one this browser was last given",
   },
   rotated: {
     label: "rotated",
@@ -27,7 +27,7 @@ const STATE_STYLES: Record<FamilyTokenState, { label: string; className: string;
   superseded: {
     label: "superseded",
     className: "bg-amber-50 text-amber-800 ring-amber-200",
-    note: "never presented, and the head moved on (a lost answer, or another tab's sibling won)",
+    note: "never presented, and a newer token replaced it (a lost answer, or another tab's sibling won)",
   },
   revoked: {
     label: "revoked",
@@ -292,7 +292,7 @@ function NodeRow({ node }: { node: TreeNode }) {
           came back <time dateTime={node.reusedAt}>{formatClock(node.reusedAt)}</time>
         </span>
       )}
-      <span className="ml-auto font-mono text-slate-400" title="Row id (not the token)">
+      <span className="ml-auto font-mono text-slate-500" title="Row id (not the token)">
         #{node.id.slice(0, 8)}
       </span>
     </div>

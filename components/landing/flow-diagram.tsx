@@ -47,7 +47,7 @@ const STEPS: Step[] = [
   {
     from: "browser",
     to: "server",
-    label: "GET /api/notes  (token has expired)",
+    label: "GET /api/notes  (token died early: revoked, skew, sleep)",
     event: "request",
   },
   {
@@ -88,13 +88,53 @@ const HEADER_HEIGHT = 64;
 const ROW_HEIGHT = 34;
 const TONE_COLOR = { ok: "#047857", warn: "#b45309" } as const;
 
+const LANE_TITLE: Record<Lane, string> = {
+  browser: "Browser",
+  server: "Server",
+  db: "Database",
+};
+
+/**
+ * Wide screens get the sequence diagram; phones get the same steps as a numbered list (an SVG
+ * scaled to 390 px would be unreadable, and a sideways-scrolling one hides half the story).
+ */
 export function FlowDiagram() {
   const height = HEADER_HEIGHT + STEPS.length * ROW_HEIGHT + 24;
   return (
-    <figure className="overflow-x-auto rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+    <figure className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+      <ol className="space-y-2 sm:hidden" data-testid="flow-steps">
+        {STEPS.map((step, i) => (
+          <li key={i} className="flex gap-3 text-sm">
+            <span className="w-5 shrink-0 text-right font-mono text-xs leading-5 text-slate-600">
+              {i + 1}.
+            </span>
+            <span className="min-w-0">
+              <span className="block text-xs font-medium text-slate-600">
+                {LANE_TITLE[step.from]} → {LANE_TITLE[step.to]}
+              </span>
+              <span
+                className={`block break-words ${
+                  step.tone === "ok"
+                    ? "text-emerald-800"
+                    : step.tone === "warn"
+                      ? "text-amber-800"
+                      : "text-slate-800"
+                }`}
+              >
+                {step.label}
+              </span>
+              {step.event && (
+                <span className="mt-0.5 inline-block rounded bg-brand-50 px-1.5 font-mono text-xs text-brand-700">
+                  {step.event}
+                </span>
+              )}
+            </span>
+          </li>
+        ))}
+      </ol>
       <svg
         viewBox={`0 0 ${WIDTH} ${height}`}
-        className="min-w-[720px]"
+        className="hidden w-full sm:block"
         role="img"
         aria-labelledby="flow-title flow-desc"
       >
@@ -193,10 +233,17 @@ export function FlowDiagram() {
           );
         })}
       </svg>
-      <figcaption className="mt-2 text-xs text-slate-500">
-        Steps 6–11 happen without the user noticing: that is the silent refresh. On the left, in
-        blue, the event the fetch wrapper records at each step: the inspector&apos;s timeline shows
-        exactly these (signed-in users can open it from the header, at /inspector).
+      <figcaption className="mt-3 space-y-1 text-xs text-slate-600">
+        <span className="block">
+          Most of the time steps 6–7 never happen: 30 seconds before the access token expires, the
+          wrapper refreshes on its own (steps 8–10, proactively), so requests never meet a 401.
+          Steps 6–11 are the path for a token that dies early; the dashboard&apos;s &ldquo;Expire my
+          access token now&rdquo; shows it on demand.
+        </span>
+        <span className="block">
+          In blue, the event the fetch wrapper records at each step: the inspector&apos;s timeline
+          shows exactly these (signed-in users can open it from the header, at /inspector).
+        </span>
       </figcaption>
     </figure>
   );

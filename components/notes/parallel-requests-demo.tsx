@@ -39,7 +39,7 @@ export function ParallelRequestsDemo() {
   return (
     <Card
       title="Concurrent requests"
-      description={`Send ${PARALLEL_REQUESTS} requests to GET /api/me at the same moment. Try it after the countdown reaches zero.`}
+      description={`Send ${PARALLEL_REQUESTS} requests to GET /api/me at the same moment. Press "Expire my access token now" first: all ${PARALLEL_REQUESTS} meet a 401, and one refresh serves them all.`}
       actions={
         <Button variant="secondary" onClick={() => void run()} pending={running}>
           Fire {PARALLEL_REQUESTS} requests

@@ -40,6 +40,7 @@ export function SessionsPanel() {
   const [actionError, setError] = useState<string | null>(null);
   const error = actionError ?? resource.error;
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
 
   async function revoke(session: LiveSession) {
     setBusy(session.id);
@@ -59,6 +60,7 @@ export function SessionsPanel() {
   }
 
   async function logoutEverywhere() {
+    setConfirming(false);
     setBusy("all");
     setError(null);
     try {
@@ -77,14 +79,38 @@ export function SessionsPanel() {
       actions={
         <Button
           variant="danger"
-          onClick={() => void logoutEverywhere()}
+          onClick={() => setConfirming(true)}
           pending={busy === "all"}
-          disabled={!sessions}
+          disabled={!sessions || confirming}
+          aria-expanded={confirming}
+          aria-controls="logout-everywhere-confirm"
         >
           Log out everywhere
         </Button>
       }
     >
+      {confirming && (
+        <div
+          id="logout-everywhere-confirm"
+          role="alertdialog"
+          aria-labelledby="logout-everywhere-question"
+          data-testid="logout-everywhere-confirm"
+          className="mb-4 flex flex-wrap items-center justify-between gap-3 rounded-md bg-red-50 px-3.5 py-3 text-sm text-red-900 ring-1 ring-inset ring-red-200"
+        >
+          <p id="logout-everywhere-question">
+            End all {sessions?.length ?? ""} sessions, on every device, including this one? Everyone
+            using this account will have to sign in again.
+          </p>
+          <span className="flex gap-2">
+            <Button variant="secondary" onClick={() => setConfirming(false)} autoFocus>
+              Cancel
+            </Button>
+            <Button variant="danger" onClick={() => void logoutEverywhere()}>
+              Yes, log out everywhere
+            </Button>
+          </span>
+        </div>
+      )}
       {error && <Alert tone="error">{error}</Alert>}
       {!sessions && !error && <p className="text-sm text-slate-500">Loading sessions…</p>}
       {sessions && (
@@ -110,7 +136,7 @@ export function SessionsPanel() {
                   {formatDate(session.lastUsedAt)}
                   {session.ip && <> · {session.ip}</>}
                 </p>
-                <p className="text-xs text-slate-400">
+                <p className="text-xs text-slate-500">
                   Expires if idle until {formatDate(session.idleExpiresAt)}; at the latest{" "}
                   {formatDate(session.absoluteExpiresAt)}
                 </p>

@@ -19,6 +19,12 @@ export class SessionsPage {
     this.logOutEverywhereButton = page.getByRole("button", { name: "Log out everywhere" });
   }
 
+  /** "Log out everywhere", then "Yes, log out everywhere" in the confirmation it asks for. */
+  async logOutEverywhere(): Promise<void> {
+    await this.logOutEverywhereButton.click();
+    await this.page.getByRole("button", { name: "Yes, log out everywhere" }).click();
+  }
+
   async goto(): Promise<void> {
     await this.page.goto("/sessions");
   }

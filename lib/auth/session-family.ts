@@ -11,14 +11,17 @@ import "server-only";
  *               rotation  the successor issued when the parent was spent (CURRENT → ROTATE)
  *               grace     a sibling issued when the head's parent came back before the head was
  *                         presented (GRACE): a lost response retried, or two tabs racing
- *   state       current     unused, at the head generation of a live session: a cookie holding
- *                           it can refresh
+ *   state       current     the newest unused token at the head generation of a live session:
+ *                           the one the browser was last given (exactly one per live session)
  *               rotated     spent (presented once, successfully)
  *               reused      came back when it was no longer acceptable (an ancestor, a sibling
  *                           after the head moved on, the parent after the head was presented):
  *                           the presentation that revoked the family
- *               superseded  never presented, and the head has moved on (its answer was lost, or
- *                           another tab's sibling was used instead)
+ *               superseded  never presented, and a newer token replaced it: the head moved on,
+ *                           or a sibling at its generation was issued later (its answer was
+ *                           lost, or another tab's sibling was used instead). A superseded
+ *                           sibling at the head generation can still rotate (CURRENT) until the
+ *                           head moves on.
  *               revoked     unused when the session was revoked
  *               expired     unused when the session expired
  *
@@ -131,12 +134,18 @@ export async function describeSession(userId: string, sessionId: string): Promis
   const usedAtById = new Map(rows.map((row) => [row.id, row.usedAt]));
   const effective = effectiveSessionPolicy(session);
 
+  // One token is "current": the newest unused one at the head generation. Rows come newest
+  // first, so it is the first such row; an older unused sibling at that generation is the one
+  // whose answer was lost (or that another tab's sibling replaced), so it reads as superseded.
+  const currentId = rows.find(
+    (row) => !row.usedAt && !row.reusedAt && row.generation === session.headGeneration,
+  )?.id;
   const tokens = rows.map((row): FamilyToken => {
     let state: FamilyTokenState;
     if (row.reusedAt) state = "reused";
     else if (row.usedAt) state = "rotated";
     else if (status !== "active") state = status;
-    else state = row.generation === session.headGeneration ? "current" : "superseded";
+    else state = row.id === currentId ? "current" : "superseded";
     let issuedVia: FamilyToken["issuedVia"] = "login";
     if (row.parentId !== null) {
       // A parent beyond MAX_FAMILY_NODES is not loaded; its child then counts as a rotation.

@@ -11,18 +11,22 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fields: ApiErrorFields | null;
+  /** From the `Retry-After` header (429, 503), in seconds; `null` when absent or an HTTP date. */
+  readonly retryAfterSeconds: number | null;
 
   constructor(options: {
     status: number;
     code: string;
     message: string;
     fields?: ApiErrorFields | null;
+    retryAfterSeconds?: number | null;
   }) {
     super(options.message);
     this.name = "ApiError";
     this.status = options.status;
     this.code = options.code;
     this.fields = options.fields ?? null;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 }
 
@@ -40,7 +44,34 @@ export async function readApiError(response: Response): Promise<ApiError> {
     code: error.code ?? `http_${response.status}`,
     message: error.message ?? (response.statusText || `HTTP ${response.status}`),
     fields: error.fields,
+    retryAfterSeconds: readRetryAfterSeconds(response.headers.get("retry-after")),
   });
+}
+
+/**
+ * `Retry-After` as whole seconds, when it is given as seconds (what this API sends).
+ *
+ * @example
+ * readRetryAfterSeconds("120"); // 120
+ * readRetryAfterSeconds("soon"); // null
+ */
+export function readRetryAfterSeconds(header: string | null): number | null {
+  if (header === null || !/^\d+$/.test(header.trim())) return null;
+  return Number(header.trim());
+}
+
+/**
+ * "in 45 seconds", "in 60 minutes", "in about 2 hours": when to try again, for a person.
+ *
+ * @example
+ * describeRetryAfter(90); // "in 2 minutes"
+ */
+export function describeRetryAfter(seconds: number): string {
+  if (seconds < 60) return `in ${Math.max(1, seconds)} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.round(minutes / 60);
+  return `in about ${hours} hour${hours === 1 ? "" : "s"}`;
 }
 
 /**

@@ -236,8 +236,10 @@ describe("the event log", () => {
       "rotation",
       "refresh_end",
       "retry",
+      "retry_result",
     ]);
     expect(store.getState().events[2]?.detail).toBe("/api/notes: token_expired");
+    expect(store.getState().events[7]?.detail).toBe("/api/notes: 200");
   });
 });
 
@@ -530,11 +532,32 @@ describe("restoreSession", () => {
     expect(channel.sent).toEqual([]);
   });
 
-  it("with a revoked session: sends the user to login with the reason", async () => {
-    const { client, navigate } = openTab();
+  it("with a revoked session: signed out with the reason, and no navigation (the page decides)", async () => {
+    const { client, store, navigate } = openTab();
     server.refreshAnswers.push(() => errorResponse(401, "session_revoked"));
 
     await expect(client.restoreSession()).resolves.toBe("signed_out");
+
+    expect(store.getState().signOutReason).toBe("session_revoked");
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it("without the session hint: signed out without asking the server", async () => {
+    const { client, store, navigate } = openTab();
+
+    await expect(client.restoreSession({ sessionHint: false })).resolves.toBe("signed_out");
+
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(0);
+    expect(store.getState().signOutReason).toBe("refresh_token_missing");
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it("a later refresh rejection (not the restore) still sends the user to login", async () => {
+    const { client, navigate } = openTab();
+    await client.restoreSession();
+    server.refreshAnswers.push(() => errorResponse(401, "session_revoked"));
+
+    await client.refresh();
 
     expect(navigate).toHaveBeenCalledExactlyOnceWith(
       "/login?reason=session_revoked&next=%2Fnotes%3Fpage%3D2",

@@ -160,13 +160,21 @@ export interface Credentials {
   password: string;
 }
 
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
 export interface Registration extends Credentials {
   name?: string;
 }
 
-export interface PasswordChange {
-  currentPassword: string;
-  newPassword: string;
+export interface RestoreOptions {
+  /**
+   * Whether the page was served with the session hint cookie (httpOnly, so only the server can
+   * tell; see lib/auth/cookies.ts). `false` skips the refresh call: no cookie, nothing to restore.
+   */
+  sessionHint?: boolean;
 }
 
 export interface AuthClient {
@@ -174,7 +182,12 @@ export interface AuthClient {
   apiFetch(path: string, init?: RequestInit): Promise<Response>;
   apiJson<T>(path: string, init?: RequestInit): Promise<T>;
   refresh(): Promise<string | null>;
-  restoreSession(): Promise<AuthStatus>;
+  /**
+   * Page load: one refresh call turns the httpOnly cookie into an access token. Never navigates:
+   * a missing or dead cookie leaves the store `signed_out` with its reason, and the page decides
+   * (protected pages go to the login page; public ones keep the visitor where they are).
+   */
+  restoreSession(options?: RestoreOptions): Promise<AuthStatus>;
   login(credentials: Credentials): Promise<AuthUser>;
   register(registration: Registration): Promise<AuthUser>;
   logout(): Promise<void>;
@@ -284,7 +297,9 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     record("retry", path);
     // IMPORTANT: the retry re-sends `init.body`. A ReadableStream body is consumed by the first
     // send; pass strings, FormData, Blobs or URLSearchParams to apiFetch.
-    return sendWithToken(path, init, freshToken);
+    const retried = await sendWithToken(path, init, freshToken);
+    record("retry_result", `${path}: ${retried.status}`);
+    return retried;
   }
 
   async function apiJson<T>(path: string, init?: RequestInit): Promise<T> {
@@ -347,8 +362,10 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       case "adopted":
         return outcome.accessToken;
       case "signed_out":
-        // A page load without a cookie is a visitor, not a sign-out: let the page decide.
-        if (!(trigger === "restore" && outcome.reason === "refresh_token_missing")) {
+        // A page load whose cookie is missing or dead is a visitor, not a sign-out in progress:
+        // the page decides. Public pages (/, /login, /register) keep the visitor, with whatever
+        // they typed; protected pages send them to the login page (RequireSession).
+        if (trigger !== "restore") {
           navigate(buildLoginUrl({ reason: outcome.reason, next: getCurrentPath() }));
         }
         return null;
@@ -508,9 +525,15 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 
   // ---- Session changes and tabs -----------------------------------------------------------
 
-  function restoreSession(): Promise<AuthStatus> {
+  function restoreSession(options: RestoreOptions = {}): Promise<AuthStatus> {
     const { status } = store.getState();
     if (status !== "unknown") return Promise.resolve(status);
+    // No session hint cookie: this browser has no refresh cookie either (the server sets and
+    // clears both together), so asking would only earn a 401 in the console.
+    if (options.sessionHint === false) {
+      signOutLocally("refresh_token_missing");
+      return Promise.resolve("signed_out");
+    }
     // Single-flighted through `refreshWith`: concurrent callers (React strict mode runs effects
     // twice) share one POST. Resolves "unknown" when the server could not be reached.
     return refreshWith("restore").then(() => store.getState().status);

@@ -61,7 +61,22 @@ describe("auth store", () => {
     for (let i = 1; i <= MAX_AUTH_EVENTS + 50; i++) recordAuthEvent(store, i, "request", `#${i}`);
     const { events } = store.getState();
     expect(events).toHaveLength(MAX_AUTH_EVENTS);
-    expect(events[0]).toEqual({ seq: 51, at: 51, type: "request", detail: "#51" });
+    expect(events[0]).toEqual({
+      seq: 51,
+      at: 51,
+      elapsed: expect.any(Number),
+      type: "request",
+      detail: "#51",
+    });
     expect(events.at(-1)?.detail).toBe(`#${MAX_AUTH_EVENTS + 50}`);
+  });
+
+  it("stamps each event with monotonic time, which never runs backwards when `at` does", () => {
+    const store = createAuthStore();
+    recordAuthEvent(store, 10 * 60_000, "scenario", "clock skewed");
+    recordAuthEvent(store, 0, "scenario", "clock put back");
+    const [skewed, putBack] = store.getState().events;
+    expect(putBack!.at).toBeLessThan(skewed!.at);
+    expect(putBack!.elapsed!).toBeGreaterThanOrEqual(skewed!.elapsed!);
   });
 });

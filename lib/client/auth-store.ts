@@ -34,6 +34,7 @@ export type AuthEventType =
   | "request" // apiFetch sent a request
   | "unauthorized" // ...and got a 401 (detail: its code)
   | "retry" // ...and is re-sending it once with a new token
+  | "retry_result" // ...and the retry got this status (detail: "<path>: <status>")
   | "refresh_start" // detail: what triggered it (unauthorized, proactive, restore, ...)
   | "attempt_failed" // a refresh or logout hit a network error or 5xx; a backoff retry follows
   | "refresh_end" // detail: how it ended
@@ -54,8 +55,13 @@ export type AuthEventType =
 
 export interface AuthEvent {
   seq: number;
-  /** Local wall-clock ms (from the client's injected `now`). */
+  /** Local wall-clock ms (from the client's injected `now`). Jumps when the clock is changed. */
   at: number;
+  /**
+   * Monotonic ms since this page loaded (`performance.now()`), where available: unlike `at`, it
+   * never runs backwards when the wall clock is set back, so the timeline measures with it.
+   */
+  elapsed?: number;
   type: AuthEventType;
   detail?: string;
 }
@@ -191,7 +197,10 @@ export function recordAuthEvent(
 ): void {
   store.setState((state) => {
     const seq = (state.events.at(-1)?.seq ?? 0) + 1;
-    const event: AuthEvent = detail === undefined ? { seq, at, type } : { seq, at, type, detail };
+    const elapsed = typeof performance === "undefined" ? undefined : performance.now();
+    const event: AuthEvent = { seq, at, type };
+    if (elapsed !== undefined) event.elapsed = elapsed;
+    if (detail !== undefined) event.detail = detail;
     return { events: [...state.events.slice(-(MAX_AUTH_EVENTS - 1)), event] };
   });
 }

@@ -9,6 +9,7 @@ import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
 } from "@/lib/validation/limits";
+import { isCommonPassword } from "@/lib/validation/common-passwords";
 
 /**
  * The one email normalisation: Unicode NFKC (folds full-width and other
@@ -45,10 +46,15 @@ export const emailSchema = z
       .max(EMAIL_MAX_LENGTH, `Email must be at most ${EMAIL_MAX_LENGTH} characters.`),
   );
 
+export const COMMON_PASSWORD_MESSAGE =
+  "This password is one of the first that attackers try. Choose another: a few unrelated words work well.";
+
+/** A new password (sign-up, change): the length rule, and not one of the commonest passwords. */
 export const passwordSchema = z
   .string({ error: "Password is required." })
   .min(PASSWORD_MIN_LENGTH, `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`)
-  .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
+  .max(PASSWORD_MAX_LENGTH, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`)
+  .refine((password) => !isCommonPassword(password), COMMON_PASSWORD_MESSAGE);
 
 export const registerSchema = z.object({
   email: emailSchema,

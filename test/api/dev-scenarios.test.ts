@@ -7,7 +7,7 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as captureRoute } from "@/app/api/auth/dev/capture-refresh-token/route";
-import { POST as expiredTokenRoute } from "@/app/api/auth/dev/expired-access-token/route";
+import { POST as expiredTokenRoute } from "@/app/api/auth/expired-access-token/route";
 import { POST as loseRoute } from "@/app/api/auth/dev/lose-refresh-response/route";
 import { POST as replayRoute } from "@/app/api/auth/dev/replay-refresh-token/route";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
@@ -56,7 +56,6 @@ const post = (
   json?: unknown,
 ) => client.call(route, path, { method: "POST", bearer, ...(json !== undefined && { json }) });
 
-
 describe("when AUTH_DEV_SCENARIOS=0", () => {
   it("every scenario route answers 404 not_found and changes nothing", async () => {
     restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "0" });
@@ -64,7 +63,6 @@ describe("when AUTH_DEV_SCENARIOS=0", () => {
     const cookieBefore = client.refreshToken!;
     const before = await sessionRowOf(cookieBefore);
     const calls = [
-      [expiredTokenRoute, "/api/auth/dev/expired-access-token", undefined],
       [captureRoute, "/api/auth/dev/capture-refresh-token", undefined],
       [replayRoute, "/api/auth/dev/replay-refresh-token", { captureId: "x" }],
       [loseRoute, "/api/auth/dev/lose-refresh-response", undefined],
@@ -81,13 +79,9 @@ describe("when AUTH_DEV_SCENARIOS=0", () => {
 
   it("answers 404 before looking at credentials, so the routes cannot be probed", async () => {
     restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "0" });
-    const res = await new TestClient().call(
-      expiredTokenRoute,
-      "/api/auth/dev/expired-access-token",
-      {
-        method: "POST",
-      },
-    );
+    const res = await new TestClient().call(captureRoute, "/api/auth/dev/capture-refresh-token", {
+      method: "POST",
+    });
     expect(res.status).toBe(404);
   });
 });
@@ -126,17 +120,19 @@ describe("on a server that is not local", () => {
   });
 });
 
-describe("with AUTH_DEV_SCENARIOS=1", () => {
-  it("expired-access-token: a real token of this session that the real verifier refuses as expired", async () => {
-    restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
+describe("expired-access-token (no flag: an expired token grants nothing)", () => {
+  it("without AUTH_DEV_SCENARIOS: a real token of this session that the real verifier refuses as expired", async () => {
     const { client, accessToken } = await signUp();
+    const cookieBefore = client.refreshToken!;
+    const before = await sessionRowOf(cookieBefore);
     const res = await post(
       client,
       expiredTokenRoute,
-      "/api/auth/dev/expired-access-token",
+      "/api/auth/expired-access-token",
       accessToken,
     );
     expect(res.status).toBe(200);
+    expect(res.setCookies).toEqual([]);
     const expired = res.body.accessToken as string;
 
     const answer = await client.call(me, "/api/me", { bearer: expired });
@@ -148,8 +144,47 @@ describe("with AUTH_DEV_SCENARIOS=1", () => {
     expect(claims.exp! - claims.iat!).toBe(300);
     expect(claims.exp! * 1000).toBeLessThan(Date.now() - 4_000);
     expect(Date.parse(res.body.accessTokenExpiresAt)).toBe(claims.exp! * 1000);
+    // The session itself is untouched: no rotation, no new cookie.
+    expect(await sessionRowOf(cookieBefore)).toEqual(before);
   });
 
+  it("needs a live access token: none, or an expired one, gets a 401 and no token", async () => {
+    const { client, accessToken } = await signUp();
+    const none = await new TestClient().call(expiredTokenRoute, "/api/auth/expired-access-token", {
+      method: "POST",
+    });
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe("token_missing");
+    const first = await post(
+      client,
+      expiredTokenRoute,
+      "/api/auth/expired-access-token",
+      accessToken,
+    );
+    const again = await post(
+      client,
+      expiredTokenRoute,
+      "/api/auth/expired-access-token",
+      first.body.accessToken as string,
+    );
+    expect(again.status).toBe(401);
+    expect(again.body.error.code).toBe("token_expired");
+    expect(again.body.accessToken).toBeUndefined();
+  });
+
+  it("refuses a request another site started (403), like every POST", async () => {
+    const { client, accessToken } = await signUp();
+    const res = await client.call(expiredTokenRoute, "/api/auth/expired-access-token", {
+      method: "POST",
+      bearer: accessToken,
+      headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("cross_site_request");
+  });
+});
+
+describe("with AUTH_DEV_SCENARIOS=1", () => {
   it("capture, rotate, present the successor, replay: refresh_token_reused and the family is revoked", async () => {
     restoreEnv = setEnv({ AUTH_DEV_SCENARIOS: "1" });
     const { client, accessToken } = await signUp();

@@ -194,6 +194,22 @@ describe("GET /api/auth/sessions/current", () => {
     expect(session.status).toBe("active");
   });
 
+  it("right after a lost answer's retry, exactly one token is current: the sibling just delivered", async () => {
+    const { client, accessToken } = await signUp();
+    const first = client.refreshToken!;
+    await rotate(new TestClient(), first); // rotated for real; the answer never arrives
+    const retry = await rotate(client, first); // the retry, inside the grace window
+    expect(retry.status).toBe(200);
+
+    const session = await view(client, accessToken);
+    const head = session.tokens.filter((t) => t.generation === session.headGeneration);
+    expect(head.map((t) => [t.issuedVia, t.state]).sort()).toEqual([
+      ["grace", "current"],
+      ["rotation", "superseded"],
+    ]);
+    expect(session.tokens.filter((t) => t.state === "current")).toHaveLength(1);
+  });
+
   it("after a replay once the successor was presented: revoked, with the replayed token marked reused", async () => {
     const { client, email, accessToken } = await signUp();
     const { id } = await view(client, accessToken);

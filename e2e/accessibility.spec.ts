@@ -1,0 +1,104 @@
+/**
+ * Accessibility, checked by axe-core in real Chromium on every page a user meets, and the two
+ * keyboard paths axe cannot judge.
+ *
+ * Proves that axe finds no serious or critical violation (WCAG 2.1 A and AA rules: contrast,
+ * names, roles, list structure, landmarks) on the public pages, the signed-in pages with their
+ * data loaded, and the 404 page; that a skip link is the first thing the keyboard reaches and
+ * moves focus to the main content; and that after a failed submit focus lands on the first field
+ * in error.
+ */
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { LoginPage } from "./pages/login-page";
+import { expect, test } from "./fixtures";
+
+/** Serious and critical violations, one line each: rule, impact, and where. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) =>
+      v.nodes.map((node) => `${v.id} (${v.impact}): ${node.target.join(" ")} — ${v.help}`),
+    );
+}
+
+test("public pages: no serious or critical violation", async ({ page }) => {
+  for (const [path, ready] of [
+    ["/", page.getByRole("link", { name: "Create an account" })],
+    ["/login", page.getByRole("form", { name: "Sign in" })],
+    ["/register", page.getByRole("form", { name: "Create an account" })],
+    ["/no-such-page", page.getByRole("link", { name: "Back to the home page" })],
+  ] as const) {
+    await page.goto(path);
+    await expect(ready).toBeVisible();
+    expect(await seriousViolations(page), path).toEqual([]);
+  }
+});
+
+test("a login page with a sign-out reason and a form error: no serious or critical violation", async ({
+  page,
+}) => {
+  const login = new LoginPage(page);
+  await page.goto("/login?reason=refresh_token_reused");
+  await login.login({ email: "nobody@example.test", password: "not the password" });
+  await expect(login.alert("The email or password is incorrect.")).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test("signed-in pages, with their data: no serious or critical violation", async ({
+  signedInPage: page,
+}) => {
+  await expect(page.getByTestId("notes").getByRole("listitem").first()).toBeVisible();
+  expect(await seriousViolations(page), "/dashboard").toEqual([]);
+
+  await page.goto("/sessions");
+  await expect(page.getByTestId("session-row").first()).toBeVisible();
+  await page.getByRole("button", { name: "Log out everywhere" }).click();
+  await expect(page.getByTestId("logout-everywhere-confirm")).toBeVisible();
+  expect(await seriousViolations(page), "/sessions").toEqual([]);
+
+  await page.goto("/inspector");
+  await expect(page.getByTestId("family-node").first()).toBeVisible();
+  await expect(page.getByTestId("timeline-entry").first()).toBeVisible();
+  expect(await seriousViolations(page), "/inspector").toEqual([]);
+
+  await page.goto("/account/password");
+  await expect(page.getByRole("form", { name: "Change password" })).toBeVisible();
+  await page.getByTestId("user-menu-button").click();
+  await expect(page.getByTestId("user-menu")).toBeVisible();
+  expect(await seriousViolations(page), "/account/password").toEqual([]);
+});
+
+test("the skip link is the first stop of the keyboard and moves focus to the main content", async ({
+  page,
+}) => {
+  await page.goto("/login");
+  await expect(page.getByRole("form", { name: "Sign in" })).toBeVisible();
+
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+
+  await expect(page.locator("main")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(new LoginPage(page).email).toBeFocused();
+});
+
+test("after a failed sign-in, focus moves to the message; after field errors, to the first field", async ({
+  page,
+}) => {
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.login({ email: "nobody@example.test", password: "not the password" });
+  await expect(page.getByTestId("form-error")).toBeFocused();
+
+  await login.email.fill("not an email");
+  await login.submitButton.click();
+  await expect(login.email).toBeFocused();
+  await expect(login.email).toHaveAttribute("aria-invalid", "true");
+});

@@ -1,0 +1,65 @@
+/**
+ * The 401 path on demand, from the dashboard.
+ *
+ * Proactive refresh renews the access token 30 seconds before it expires, so in normal use no
+ * request ever meets a 401 and the retry path stays invisible. "Expire my access token now" has
+ * the server sign a genuinely expired token for this session (POST /api/auth/expired-access-token,
+ * no flag needed: an expired token grants nothing), and proves that the next protected call, the
+ * notes' Reload, shows exactly one 401, one refresh and a successful retry, and that the page says
+ * so. The server is the e2e one, but nothing here uses its test clock or dev scenarios.
+ */
+import { DashboardPage } from "./pages/dashboard-page";
+import { expect, test } from "./fixtures";
+
+test("Expire my access token now: the next Reload shows one 401, one refresh and a successful retry", async ({
+  signedInPage: page,
+  authNetwork,
+}) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.expectLoaded();
+  const status = page.getByTestId("expire-now-status");
+  authNetwork.clear();
+
+  await page.getByRole("button", { name: "Expire my access token now" }).click();
+
+  await expect(status).toContainText("This tab now holds an expired access token");
+  expect(await authNetwork.log()).toEqual(["POST /api/auth/expired-access-token (token 1) → 200"]);
+  authNetwork.clear();
+
+  await dashboard.reloadNotes();
+
+  await expect(page.getByTestId("expire-now-verdict")).toHaveText(
+    "You stayed signed in, and the notes never saw the 401.",
+  );
+  await expect(page.getByTestId("expire-now-steps").getByRole("listitem")).toHaveText([
+    "✓/api/notes answered 401 token_expired",
+    "✓One refresh with the httpOnly cookie",
+    "✓The retry answered 200",
+  ]);
+  expect(await authNetwork.log()).toEqual([
+    "GET /api/notes (token 2) → 401 token_expired",
+    "POST /api/auth/refresh → 200",
+    "GET /api/notes (token 3) → 200",
+  ]);
+  await expect(dashboard.notes).toHaveCount(3);
+  await expect(page).toHaveURL("/dashboard");
+});
+
+test("the minted token opens nothing, not even another expired token", async ({
+  signedInPage: page,
+}) => {
+  const minted = page.waitForResponse(
+    (r) => new URL(r.url()).pathname === "/api/auth/expired-access-token",
+  );
+  await page.getByRole("button", { name: "Expire my access token now" }).click();
+  const { accessToken: expired } = (await (await minted).json()) as { accessToken: string };
+  await expect(page.getByTestId("expire-now-status")).toContainText("expired access token");
+
+  const asBearer = { headers: { Authorization: `Bearer ${expired}` } };
+  const me = await page.request.get("/api/me", asBearer);
+  expect(me.status()).toBe(401);
+  expect((await me.json()).error.code).toBe("token_expired");
+  const again = await page.request.post("/api/auth/expired-access-token", asBearer);
+  expect(again.status()).toBe(401);
+  expect((await again.json()).error.code).toBe("token_expired");
+});

@@ -1,0 +1,112 @@
+/**
+ * Passwords that attackers try first, long enough to pass the length rule (8+ characters), and
+ * so worth refusing by name. A short list on purpose: it ships to the browser too (the register
+ * and change-password forms check before sending), so a 380 KB dictionary such as zxcvbn's would
+ * cost every visitor for a rule the server enforces anyway. It covers the top of the published
+ * breach-frequency lists (the "123456789", "password", "qwertyuiop" family) and their obvious
+ * variants; the comparison ignores case and surrounding spaces.
+ */
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
+  "12345678",
+  "123456789",
+  "1234567890",
+  "12345678910",
+  "123123123",
+  "11111111",
+  "111111111",
+  "00000000",
+  "000000000",
+  "88888888",
+  "87654321",
+  "987654321",
+  "9876543210",
+  "12341234",
+  "11223344",
+  "1q2w3e4r",
+  "1q2w3e4r5t",
+  "1qaz2wsx",
+  "zaq12wsx",
+  "qwertyui",
+  "qwertyuiop",
+  "qwerty123",
+  "qwerty1234",
+  "qwerty12345",
+  "asdfghjkl",
+  "asdfasdf",
+  "zxcvbnm1",
+  "password",
+  "password1",
+  "password12",
+  "password123",
+  "password1234",
+  "password!",
+  "passw0rd",
+  "p@ssw0rd",
+  "p@ssword",
+  "pa$$word",
+  "mypassword",
+  "letmein1",
+  "letmein123",
+  "welcome1",
+  "welcome123",
+  "iloveyou",
+  "iloveyou1",
+  "sunshine",
+  "princess",
+  "football",
+  "baseball",
+  "superman",
+  "starwars",
+  "trustno1",
+  "whatever",
+  "computer",
+  "internet",
+  "dragon123",
+  "monkey123",
+  "abc12345",
+  "abcd1234",
+  "abcdefgh",
+  "a1b2c3d4",
+  "aa123456",
+  "admin123",
+  "administrator",
+  "changeme",
+  "changeme123",
+  "default1",
+  "secret123",
+  "test1234",
+  "testtest",
+  "qazwsxedc",
+  "michael1",
+  "jennifer",
+  "jordan23",
+  "basketball",
+  "charlie1",
+  "shadow12",
+  "master12",
+  "blink182",
+  "pokemon1",
+  "liverpool",
+  "chelsea1",
+  "arsenal1",
+  "q1w2e3r4",
+  "q1w2e3r4t5",
+  "1234qwer",
+  "qwer1234",
+  "asdf1234",
+  "zxcv1234",
+  "11111111a",
+  "aaaaaaaa",
+  "correcthorsebatterystaple",
+]);
+
+/**
+ * Whether `password` is on the short list of passwords attackers try first.
+ *
+ * @example
+ * isCommonPassword("Password1"); // true
+ * isCommonPassword("correct horse 7f3a"); // false
+ */
+export function isCommonPassword(password: string): boolean {
+  return COMMON_PASSWORDS.has(password.trim().toLowerCase());
+}
