@@ -82,7 +82,8 @@ export default defineConfig<KitFixtures, KitWorkerFixtures>({
       DATA_DIR: dataDir,
       ACCESS_TOKEN_TTL_SECONDS: String(E2E_ACCESS_TOKEN_TTL_SECONDS),
       REFRESH_GRACE_SECONDS: String(E2E_REFRESH_GRACE_SECONDS),
-      // Both are refused at start on a public deployment (lib/env.ts).
+      // Both are refused at start unless the server is local (lib/env.ts `isLocal`): APP_URL above
+      // is a loopback origin.
       // The `time` fixture moves the server's clock per request (X-Test-Clock-Offset).
       AUTH_TEST_CLOCK: "1",
       // The inspector's server-assisted scenarios (e2e/inspector.spec.ts).
