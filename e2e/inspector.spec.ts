@@ -314,7 +314,7 @@ test("Replay my previous refresh token, as a thief would: the family is revoked 
   await expect(earlier).toHaveCount(0);
 });
 
-test("Lose the refresh response: the retry lands in the grace window and gets a sibling", async ({
+test("Lose the refresh response: the retry presents the unseen token's parent and gets a sibling", async ({
   page,
   newUser,
   authNetwork,
@@ -462,7 +462,7 @@ test("the policy panel: with a 0-second grace window, a lost refresh answer sign
   await panel.getByRole("button", { name: "Apply to this session" }).click();
 
   await expect(panel.getByRole("status")).toContainText("Applied to this session");
-  await expect(page.getByText("grace window 0 s")).toBeVisible();
+  await expect(page.getByText("grace bound 0 s")).toBeVisible();
   const stored = await serverSession(api, newUser, sessionId);
   expect(stored).toMatchObject({ status: "active" });
 

@@ -30,8 +30,8 @@ test("replaying an old refresh cookie from another browser signs out the thief a
   await victim.expectLoaded();
   const stolen = await stealRefreshCookie(context);
 
-  // Two reloads, two rotations: the stolen token is now two generations old. (One generation
-  // back is forgiven for a few seconds, for a response lost on the network.)
+  // Two reloads, two rotations: the stolen token is now two generations old. (The head's parent
+  // is forgiven until the head is first presented, for a response lost on the network.)
   for (let reload = 0; reload < 2; reload++) {
     await page.reload();
     await victim.expectLoaded();
