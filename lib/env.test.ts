@@ -6,7 +6,7 @@ describe("parseEnv", () => {
     const env = parseEnv({});
     expect(env).toMatchObject({
       ACCESS_TOKEN_TTL_SECONDS: 300,
-      REFRESH_GRACE_SECONDS: 10,
+      REFRESH_GRACE_SECONDS: 300,
       SESSION_IDLE_TIMEOUT_SECONDS: 604_800,
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: 2_592_000,
       PORT: 3000,

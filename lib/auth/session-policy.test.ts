@@ -35,7 +35,7 @@ describe("effectiveSessionPolicy", () => {
     expect(effectiveSessionPolicy(NO_OVERRIDES)).toEqual(defaultSessionPolicy());
     expect(defaultSessionPolicy()).toEqual({
       accessTokenTtlSeconds: 300,
-      refreshGraceSeconds: 10,
+      refreshGraceSeconds: 300,
       idleTimeoutSeconds: 7 * 24 * 3600,
     });
   });
@@ -62,7 +62,7 @@ describe("buildSessionPolicySchema", () => {
 
   it.each([
     ["a longer access token", { accessTokenTtlSeconds: 301 }],
-    ["a longer grace window", { refreshGraceSeconds: 11 }],
+    ["a longer grace window", { refreshGraceSeconds: 301 }],
     ["a longer idle timeout", { idleTimeoutSeconds: 7 * 24 * 3600 + 1 }],
     ["an access token under 5 s", { accessTokenTtlSeconds: 4 }],
     ["a negative grace window", { refreshGraceSeconds: -1 }],

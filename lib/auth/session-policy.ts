@@ -38,7 +38,7 @@ type PolicyColumns = Pick<
  * The server's own lifetimes, from configuration.
  *
  * @example
- * defaultSessionPolicy(); // { accessTokenTtlSeconds: 300, refreshGraceSeconds: 10, idleTimeoutSeconds: 604800 }
+ * defaultSessionPolicy(); // { accessTokenTtlSeconds: 300, refreshGraceSeconds: 300, idleTimeoutSeconds: 604800 }
  */
 export function defaultSessionPolicy(env: Env = getEnv()): SessionPolicy {
   return {

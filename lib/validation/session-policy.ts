@@ -36,7 +36,7 @@ export const SESSION_POLICY_MINIMUMS: SessionPolicy = {
  * between its minimum and the server default, or `null` to go back to the default.
  *
  * @example
- * const schema = buildSessionPolicySchema({ accessTokenTtlSeconds: 300, refreshGraceSeconds: 10, idleTimeoutSeconds: 604800 });
+ * const schema = buildSessionPolicySchema({ accessTokenTtlSeconds: 300, refreshGraceSeconds: 300, idleTimeoutSeconds: 604800 });
  * schema.parse({ accessTokenTtlSeconds: 20, refreshGraceSeconds: null, idleTimeoutSeconds: null });
  */
 export function buildSessionPolicySchema(defaults: SessionPolicy) {

@@ -332,9 +332,13 @@ describe("with AUTH_DEV_SCENARIOS=1", () => {
     ).toEqual(
       expect.arrayContaining([
         ["grace", "current"],
-        ["rotation", "current"],
+        ["rotation", "superseded"],
         ["login", "rotated"],
       ]),
     );
+    // The tree marks exactly one token current: the sibling the retry was just given.
+    expect(
+      view.body.session.tokens.filter((t: { state: string }) => t.state === "current"),
+    ).toHaveLength(1);
   });
 });

@@ -190,11 +190,17 @@ describe("access tokens that verify but name nothing usable answer 401, never 50
   /** Signed with our real key, so only the claims are wrong. */
   async function forge(claims: Record<string, unknown>, rawPayload?: string): Promise<string> {
     const { signer } = await getSigningKeys();
-    const header = b64url({ alg: "Ed25519", kid: signer.kid, typ: "at+jwt" });
+    const header = b64url({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" });
     const payload = rawPayload ?? b64url(claims);
     const input = `${header}.${payload}`;
+    // Web Crypto's parameters for each JWS algorithm (ECDSA's output is already JWS's r‖s form).
+    const webCryptoAlgorithm = {
+      ES256: { name: "ECDSA", hash: "SHA-256" },
+      Ed25519: { name: "Ed25519" },
+      RS256: { name: "RSASSA-PKCS1-v1_5" },
+    }[signer.alg];
     const signature = await crypto.subtle.sign(
-      "Ed25519",
+      webCryptoAlgorithm,
       signer.key,
       new TextEncoder().encode(input),
     );

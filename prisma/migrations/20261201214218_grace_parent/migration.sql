@@ -1,7 +1,7 @@
 -- AlterTable
 ALTER TABLE "sessions" ADD COLUMN     "head_parent_id" UUID;
 
--- Backfill: the parent of the first-issued token of the head generation (the rotation child;
+-- Backfill: the parent of the first-issued token of the head generation (the rotation child:
 -- grace siblings come later), so a lost-answer retry in flight during the upgrade keeps its session.
 UPDATE "sessions" AS s
 SET "head_parent_id" = (
