@@ -17,6 +17,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["test/next-runtime.setup.ts"],
     // One worker, shared module state: every HTTP test file reuses the one
     // migrated database instead of paying PGlite's start-up per file.
     isolate: false,
