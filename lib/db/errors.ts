@@ -62,6 +62,25 @@ export type DatabaseFailure = {
   code: string | null;
 };
 
+/**
+ * Driver-adapter error kinds that name an outage. A raw query (`$queryRaw`, the one-statement
+ * rotation) fails as P2010 "raw query failed" whatever the cause, so its kind decides.
+ */
+const UNAVAILABLE_ADAPTER_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+  "TlsConnectionError",
+  "TransactionWriteConflict",
+]);
+
+function readAdapterKind(error: Prisma.PrismaClientKnownRequestError): string | null {
+  const meta = error.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined;
+  const kind = meta?.driverAdapterError?.cause?.kind;
+  return typeof kind === "string" ? kind : null;
+}
+
 function readSqlState(error: Prisma.PrismaClientKnownRequestError): string | null {
   const meta = error.meta as
     { driverAdapterError?: { cause?: Record<string, unknown> } } | undefined;
@@ -80,9 +99,11 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const sqlState = readSqlState(error);
     const code = sqlState ? `${error.code}/${sqlState}` : error.code;
+    const kind = readAdapterKind(error);
     const unavailable =
       UNAVAILABLE_PRISMA_CODES.has(error.code) ||
-      (sqlState !== null && UNAVAILABLE_SQLSTATE.test(sqlState));
+      (sqlState !== null && UNAVAILABLE_SQLSTATE.test(sqlState)) ||
+      (kind !== null && UNAVAILABLE_ADAPTER_KINDS.has(kind));
     return { unavailable, code };
   }
   if (error instanceof Prisma.PrismaClientInitializationError) {
