@@ -3,7 +3,7 @@
  *
  *   1. format, lint, typecheck
  *   2. unit + HTTP integration tests on embedded PGlite
- *   3. the HTTP integration tests again on PostgreSQL, when DATABASE_URL names one
+ *   3. the HTTP integration and attack tests again on PostgreSQL, when DATABASE_URL names one
  *      (a fresh database is created on that server for the run and dropped after),
  *      then the multi-instance test: a build in .next-multi served by two
  *      `next start` processes sharing another fresh database
@@ -87,7 +87,7 @@ if (postgresUrl) {
   run(
     "integration (PostgreSQL)",
     "npx",
-    [...vitestArgs("test-results/vitest-postgres.json"), "test/api"],
+    [...vitestArgs("test-results/vitest-postgres.json"), "test/api", "test/attacks"],
     {
       DATABASE_URL: postgresUrl,
     },
