@@ -132,9 +132,6 @@ export function AuthForm({ mode }: { mode: Mode }) {
             )}
           </Alert>
         )}
-            </Alert>
-          </div>
-        )}
         {formError && (
           <div ref={formErrorRef} tabIndex={-1} data-testid="form-error" className="outline-none">
             <Alert tone="error">{formError}</Alert>
