@@ -303,7 +303,9 @@ test("Replay my previous refresh token, as a thief would: the family is revoked 
   await expect(page).toHaveURL("/inspector");
   const earlier = page.getByTestId("earlier-load");
   await expect(earlier).toHaveCount(1);
-  await expect(earlier).toContainText(/ending with (signed_out|broadcast_sent signed out:) refresh_token_reused/);
+  await expect(earlier).toContainText(
+    /ending with (signed_out|broadcast_sent signed out:) refresh_token_reused/,
+  );
   const earlierTypes = await earlier
     .getByTestId("earlier-timeline-entry")
     .evaluateAll((items) => items.map((item) => item.getAttribute("data-type")));
