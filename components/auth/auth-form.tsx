@@ -117,22 +117,20 @@ export function AuthForm({ mode }: { mode: Mode }) {
       <h1 className="text-2xl font-semibold tracking-tight text-slate-900">{copy.title}</h1>
       <div className="mt-6 space-y-4">
         {reason && (
-          <div data-testid="sign-out-reason">
-            <Alert tone={params.get("reason") === "logged_out" ? "info" : "warning"}>
-              {reason}
-              {params.get("reason") === "refresh_token_reused" && (
-                <>
-                  {" "}
-                  <Link
-                    href={buildLoginUrl({ next: "/account/password" })}
-                    className="font-semibold underline"
-                  >
-                    Sign in and change your password
-                  </Link>
-                </>
-              )}
-            </Alert>
-          </div>
+          <Alert tone={params.get("reason") === "logged_out" ? "info" : "warning"}>
+            <span data-testid="sign-out-reason">{reason}</span>
+            {params.get("reason") === "refresh_token_reused" && (
+              <>
+                {" "}
+                <Link
+                  href={buildLoginUrl({ next: "/account/password" })}
+                  className="font-semibold underline"
+                >
+                  Sign in and change your password
+                </Link>
+              </>
+            )}
+          </Alert>
         )}
         {formError && (
           <div ref={formErrorRef} tabIndex={-1} data-testid="form-error" className="outline-none">

@@ -331,6 +331,7 @@ describe("with AUTH_DEV_SCENARIOS=1", () => {
       ]),
     ).toEqual(
       expect.arrayContaining([
+        // The retry's sibling is the one current token; the lost answer's token was never delivered.
         ["grace", "current"],
         ["rotation", "superseded"],
         ["login", "rotated"],
