@@ -321,12 +321,18 @@ export function countLoggedStatements(
     fs.readSync(fd, buffer, 0, buffer.length, from);
     const byKind: Record<string, number> = {};
     let total = 0;
-    const pattern = new RegExp(`@${database} LOG:\\s+(?:statement|execute [^:]*):\\s*(\\w+)`);
-    for (const line of buffer.toString("utf8").split("\n")) {
-      const match = pattern.exec(line);
+    const pattern = new RegExp(`@${database} LOG:\\s+(?:statement|execute [^:]*):(.*)$`);
+    const lines = buffer.toString("utf8").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const match = pattern.exec(lines[i]!);
       if (!match) continue;
-      const kind = match[1]!.toUpperCase();
-      byKind[kind] = (byKind[kind] ?? 0) + 1;
+      // A statement whose text starts with a newline continues on the next (tab-indented) lines.
+      let kind = /\w+/.exec(match[1]!)?.[0];
+      for (let j = i + 1; !kind && j < lines.length && lines[j]!.startsWith("\t"); j++) {
+        kind = /\w+/.exec(lines[j]!)?.[0];
+      }
+      const key = (kind ?? "?").toUpperCase();
+      byKind[key] = (byKind[key] ?? 0) + 1;
       total += 1;
     }
     return { total, byKind };

@@ -273,6 +273,7 @@ async function main(): Promise<void> {
       const from = fileSize(pgLog);
       for (let i = 0; i < STATEMENT_SAMPLE; i++) await rotate();
       const counted = countLoggedStatements(pgLog, from, postgres.name);
+      if (counted.total === 0) throw new Error(`no statements of ${postgres.name} in ${pgLog}`);
       statements = {
         load: os.loadavg()[0]!,
         perRotation: counted.total / STATEMENT_SAMPLE,
