@@ -203,7 +203,7 @@ describe("one instance on PostgreSQL (a private cluster)", () => {
 
   it("PostgreSQL restart, then SIGKILL of its postmaster", async () => {
     await underLoad(driver, async () => {
-      cluster.restart();
+      await cluster.restart();
       await driver.waitForProgress(1);
       await cluster.killPostmasterAndStart();
     });
