@@ -7,9 +7,9 @@
  *      (a fresh database is created on that server for the run and dropped after),
  *      then the multi-instance test: a build in .next-multi served by two
  *      `next start` processes sharing another fresh database
- *   4. the fault suite's PGlite part (test/faults): a build in .next-faults under load while the
- *      instance is killed and stopped with SIGTERM. Its PostgreSQL part (a private cluster that
- *      is restarted, killed and locked, and two instances) runs with `npm run test:faults`.
+ *   4. the fault suite (test/faults): a build in .next-faults under load while instances are
+ *      killed or stopped and a private PostgreSQL cluster (its own initdb, removed after) is
+ *      restarted, killed and locked; on PGlite and PostgreSQL, whether or not DATABASE_URL is set
  *   5. Playwright end-to-end tests in Chromium against `next build` + `next start`,
  *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
  *
@@ -110,15 +110,9 @@ if (postgresUrl) {
 
 fs.rmSync("test-results/vitest-faults.json", { force: true });
 run(
-  "faults (PGlite, next start under load)",
+  "faults (PGlite and a private PostgreSQL, next start under load)",
   "npx",
-  [
-    ...vitestArgs("test-results/vitest-faults.json"),
-    "-c",
-    "vitest.faults.config.mts",
-    "-t",
-    "one instance on PGlite",
-  ],
+  [...vitestArgs("test-results/vitest-faults.json"), "-c", "vitest.faults.config.mts"],
   { DATABASE_URL: "" },
 );
 countVitest("test-results/vitest-faults.json");
