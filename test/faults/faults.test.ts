@@ -115,8 +115,16 @@ async function queryPglite<T>(dataDir: string, work: (query: Query) => Promise<T
   }
 }
 
-/** Settles the users, records the fault's row, and asserts what every fault must keep. */
-async function finish(fault: string, database: string, driver: LoadDriver, query: Query) {
+/**
+ * Settles the users (the app must still be up), records the fault's row, then asserts what
+ * every fault must keep, reading the database through `inspect` (PGlite: after stopping the app).
+ */
+async function finish(
+  fault: string,
+  database: string,
+  driver: LoadDriver,
+  inspect: (check: (query: Query) => Promise<void>) => Promise<void>,
+) {
   await driver.stop();
   await driver.settle();
   const errors = driver.errorTable();
@@ -131,10 +139,13 @@ async function finish(fault: string, database: string, driver: LoadDriver, query
   };
   rows.push(row);
   console.log(`[faults] ${formatRow(row)}`);
-  const report = await checkInvariants(query, driver.users);
   expect(lost.map((u) => `${u.email}: ${u.lostWith}`)).toEqual([]);
   expect(Object.keys(errors).filter((k) => /^(500|401)/.test(k))).toEqual([]);
-  expect(report).toEqual({ missingUsers: [], missingTokens: 0, reuseVerdicts: 0, badHeads: [] });
+  const check = async (query: Query) => {
+    const report = await checkInvariants(query, driver.users);
+    expect(report).toEqual({ missingUsers: [], missingTokens: 0, reuseVerdicts: 0, badHeads: [] });
+  };
+  await inspect(check);
 }
 
 /** Load running, then `fault`, then every user completes cycles again: recovery. */
@@ -157,7 +168,9 @@ describe("two instances on PostgreSQL", () => {
     try {
       await driver.registerAll();
       await underLoad(driver, async () => void (await signal(a!, "SIGKILL")));
-      await finish("SIGKILL one of two instances", "PostgreSQL", driver, db.query);
+      await finish("SIGKILL one of two instances", "PostgreSQL", driver, (check) =>
+        check(db.query),
+      );
     } finally {
       await driver.stop();
       await Promise.all([a!.stop(), b!.stop()]);
@@ -198,16 +211,20 @@ describe("one instance on PostgreSQL (a private cluster)", () => {
       await holder.query("ROLLBACK");
       await holder.end();
     });
-    await finish(`lock on sessions for ${LOCK_HELD_MS / 1000} s`, "PostgreSQL", driver, db.query);
+    await finish(`lock on sessions for ${LOCK_HELD_MS / 1000} s`, "PostgreSQL", driver, (check) =>
+      check(db.query),
+    );
   });
 
   it("PostgreSQL restart, then SIGKILL of its postmaster", async () => {
     await underLoad(driver, async () => {
-      cluster.restart();
+      await cluster.restart();
       await driver.waitForProgress(1);
       await cluster.killPostmasterAndStart();
     });
-    await finish("PostgreSQL restart + postmaster SIGKILL", "PostgreSQL", driver, db.query);
+    await finish("PostgreSQL restart + postmaster SIGKILL", "PostgreSQL", driver, (check) =>
+      check(db.query),
+    );
   });
 
   it(`SIGKILL of the only instance, back after ${DOWNTIME_MS / 1000} s`, async () => {
@@ -216,7 +233,7 @@ describe("one instance on PostgreSQL (a private cluster)", () => {
       await sleep(DOWNTIME_MS);
       server = await start("pg-restarted", env, server.port);
     });
-    await finish("SIGKILL the only instance", "PostgreSQL", driver, db.query);
+    await finish("SIGKILL the only instance", "PostgreSQL", driver, (check) => check(db.query));
   });
 });
 
@@ -244,11 +261,10 @@ describe("one instance on PGlite", () => {
       server = await start("pglite-restarted", env, server.port);
     });
     // PGlite belongs to the app's process: stop it before the test opens the folder.
-    await driver.stop();
-    await server.stop();
-    await queryPglite(dataDir, (query) =>
-      finish("SIGKILL the only instance", "PGlite", driver, query),
-    );
+    await finish("SIGKILL the only instance", "PGlite", driver, async (check) => {
+      await server.stop();
+      await queryPglite(dataDir, check);
+    });
     server = await start("pglite-again", env, server.port);
   });
 
@@ -262,18 +278,17 @@ describe("one instance on PGlite", () => {
       expect(exit).toEqual({ code: 143, signal: null });
       server = await start("pglite-after-sigterm", env, server.port);
     });
-    await driver.stop();
-    const idleAt = Date.now();
-    expect(await signal(server, "SIGTERM")).toEqual({ code: 143, signal: null });
-    const idleMs = Date.now() - idleAt;
-    console.log(`[faults] SIGTERM: exit after ${underLoadMs} ms under load, ${idleMs} ms idle`);
-    await queryPglite(dataDir, (query) =>
-      finish(
-        `SIGTERM under load (exit ${(underLoadMs / 1000).toFixed(1)} s; idle ${(idleMs / 1000).toFixed(1)} s)`,
-        "PGlite",
-        driver,
-        query,
-      ),
+    await finish(
+      `SIGTERM under load (exit after ${(underLoadMs / 1000).toFixed(1)} s)`,
+      "PGlite",
+      driver,
+      async (check) => {
+        const idleAt = Date.now();
+        expect(await signal(server, "SIGTERM")).toEqual({ code: 143, signal: null });
+        const idleMs = Date.now() - idleAt;
+        console.log(`[faults] SIGTERM: exit after ${underLoadMs} ms under load, ${idleMs} ms idle`);
+        await queryPglite(dataDir, check);
+      },
     );
   });
 });

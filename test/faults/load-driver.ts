@@ -225,10 +225,16 @@ export class LoadDriver {
    * Waits until every user has completed `cycles` more cycles (each retried as long as it
    * takes): "the app recovers without being restarted".
    */
-  async waitForProgress(cycles: number): Promise<void> {
+  async waitForProgress(cycles: number, deadlineMs = 120_000): Promise<void> {
     const before = this.stats.refreshes;
     const target = before + cycles * this.users.filter((u) => !u.lostWith).length;
+    const deadline = Date.now() + deadlineMs;
     while (this.stats.refreshes < target && this.users.some((u) => !u.lostWith)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no recovery: ${this.stats.refreshes - before} of ${target - before} refreshes`,
+        );
+      }
       await sleep(100);
     }
   }
@@ -237,13 +243,16 @@ export class LoadDriver {
    * After the fault: every user refreshes twice in turn, with no other request of theirs in
    * flight, so each session's head is the one token that user holds.
    */
-  async settle(): Promise<void> {
+  async settle(deadlineMs = 120_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    const late = () => Date.now() > deadline;
     for (const user of this.users) {
       if (user.lostWith) continue;
       for (let i = 0; i < 2; i++) {
-        if (!(await this.cycle(user))) break;
+        if (!(await this.cycle(user, late))) break;
       }
     }
+    if (late()) throw new Error("the users could not settle: the app did not recover");
   }
 
   /** Starts counting afresh (each fault of a shared run gets its own figures). */

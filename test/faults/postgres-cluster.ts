@@ -3,7 +3,7 @@
  * a temporary folder, run as the `postgres` user on its own port, removed afterwards. The
  * machine's own server is never touched.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -32,6 +32,27 @@ function asPostgres(binary: string, args: string[]): string {
   return result.stdout;
 }
 
+/**
+ * The same, without blocking the event loop: the load keeps running while the database
+ * restarts. IMPORTANT: every pg_ctl call that starts a server passes `-l`, so the server does
+ * not inherit (and hold open) the pipes we wait on.
+ */
+function asPostgresAsync(binary: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("runuser", ["-u", "postgres", "--", binary, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let errors = "";
+    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(binary)} failed (${code}): ${errors}`)),
+    );
+  });
+}
+
 function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -44,7 +65,7 @@ export type PrivateCluster = {
   port: number;
   url: string;
   /** `pg_ctl restart -m fast`: connections are cut, the server comes back. */
-  restart: () => void;
+  restart: () => Promise<void>;
   /** SIGKILL to the postmaster, then start it again once its children have gone (crash recovery). */
   killPostmasterAndStart: () => Promise<void>;
   remove: () => void;
@@ -75,22 +96,14 @@ export async function startPrivateCluster(first: number, last: number): Promise<
   asPostgres(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const pgCtl = path.join(bin, "pg_ctl");
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;
-  const start = () =>
-    asPostgres(pgCtl, [
-      "-D",
-      data,
-      "-o",
-      options,
-      "-l",
-      path.join(root, "server.log"),
-      "-w",
-      "start",
-    ]);
-  start();
+  const log = path.join(root, "server.log");
+  asPostgres(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
+  const start = () => asPostgresAsync(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
   return {
     port,
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-    restart: () => void asPostgres(pgCtl, ["-D", data, "-m", "fast", "-w", "restart"]),
+    restart: () =>
+      asPostgresAsync(pgCtl, ["-D", data, "-o", options, "-l", log, "-m", "fast", "-w", "restart"]),
     killPostmasterAndStart: async () => {
       const pid = Number(fs.readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
       process.kill(pid, "SIGKILL");
@@ -98,7 +111,7 @@ export async function startPrivateCluster(first: number, last: number): Promise<
       // refuses to start (their shared memory is still attached).
       for (let attempt = 0; ; attempt++) {
         try {
-          start();
+          await start();
           return;
         } catch (error) {
           if (attempt >= 50) throw error;
