@@ -42,6 +42,7 @@ import { SessionRevoked } from "@/lib/auth/errors";
 import { chooseDatabase, describeDatabase, openPglite } from "@/lib/db/adapter";
 import { getDb } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
+import { registerShutdownCloser } from "@/lib/shutdown";
 
 export const REVOCATION_CHANNEL = "session_revoked";
 /**
@@ -379,6 +380,8 @@ export function getRevocationListener(): RevocationListener {
     tokenLifetimeSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
   });
   listener.start();
+  // Its connection would otherwise keep a draining process alive (lib/shutdown.ts).
+  registerShutdownCloser("revocation-listener", () => listener.stop());
   globalForRevocation.__revocationListener = { env, key, listener };
   return listener;
 }
