@@ -5,18 +5,24 @@
  * interactive transaction) and that both keep the state table's guarantees: stamps, per-session
  * policy, expiry, revocation, reuse, races and storms. On PGlite and PostgreSQL alike.
  */
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { runWithClockOffset } from "@/lib/auth/clock";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
-import type { Db } from "@/lib/db/client";
+import { type Db, getDb } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
 import { type CallResult, TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let db: Db;
 beforeAll(async () => {
   db = await useTestDatabase();
+});
+// The client the app uses now: an earlier file that changed the configuration (database bounds)
+// may have replaced the one the harness opened, and the spy must sit on the one in use.
+let live: Db;
+beforeEach(async () => {
+  live = await getDb();
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -41,7 +47,7 @@ const tokenOf = (raw: string) =>
     include: { session: true },
   });
 /** Counts careful-path decisions: each one is an interactive transaction. */
-const countCarefulPath = () => vi.spyOn(db, "$transaction");
+const countCarefulPath = () => vi.spyOn(live, "$transaction");
 
 describe("the fast path (one statement)", () => {
   it("rotates a CURRENT token without a transaction, stamping everything with one time", async () => {
