@@ -176,6 +176,20 @@ export class LoadDriver {
         method: "POST",
         refreshToken: user.refreshToken!,
       });
+      if (
+        typeof reply !== "string" &&
+        reply.status === 200 &&
+        reply.refreshToken &&
+        typeof reply.body?.accessToken !== "string"
+      ) {
+        // The headers (and so the new cookie, which a browser stores at once) arrived but the body
+        // was cut off: keep the cookie, as a browser would, and refresh again with it.
+        user.refreshToken = reply.refreshToken;
+        user.acknowledgedTokenHashes.push(sha256(reply.refreshToken));
+        this.count("200 with its body cut off");
+        if (giveUp()) return false;
+        continue;
+      }
       if (typeof reply !== "string" && reply.status === 200 && reply.refreshToken) {
         this.stats.refreshes += 1;
         user.refreshToken = reply.refreshToken;
