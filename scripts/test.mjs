@@ -120,7 +120,7 @@ countVitest("test-results/vitest-faults.json");
 if (!process.env.SKIP_E2E) {
   fs.rmSync("test-results/e2e.json", { force: true });
   // E2E_REPEAT > 1 runs every test that many times, interleaved across the workers: a test that
-  // leans on another's account, session or data fails here (CI uses 3).
+  // leans on another's account, session or data fails here (CI uses 2).
   const repeat = Number(process.env.E2E_REPEAT ?? 1);
   const repeatArgs = repeat > 1 ? ["--repeat-each", String(repeat)] : [];
   const label = `end-to-end (Chromium${repeat > 1 ? `, each test ×${repeat}` : ""})`;
