@@ -81,6 +81,7 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
   browser,
   baseURL,
 }) => {
+  test.slow(); // three check-outs (one signs in again) and two browser sessions
   // With a check-in: the page rotated the token twice (load, reload); the file follows.
   const withCheckIn = await newContext(
     browser,
