@@ -62,15 +62,33 @@ type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
  */
 export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
   return async (request, context) => {
-    if (isDraining()) return whileDraining(appErrorResponse(new ServiceUnavailable()));
     const finished = trackRequest();
+    if (isDraining()) {
+      countOutWhenSent(finished);
+      return whileDraining(appErrorResponse(new ServiceUnavailable()));
+    }
     try {
       const response = await handleErrors(handler, request, context);
       return isDraining() ? whileDraining(response) : response;
     } finally {
-      finished();
+      countOutWhenSent(finished);
     }
   };
+}
+
+/**
+ * IMPORTANT: a request is done when its answer has left, not when the handler returns it. Next
+ * still has to write the body; a shutdown that closed and exited at the handler's return cut
+ * answers off after their headers (the fault suite saw a rotated cookie arrive without its body).
+ * `after()` runs once the response has been sent.
+ */
+function countOutWhenSent(finished: () => void): void {
+  try {
+    after(finished);
+  } catch {
+    // Outside Next's request scope (route handlers called directly by tests): nothing is sent.
+    finished();
+  }
 }
 
 /** An answer sent during shutdown: its connection closes after it, and Next waits for our closers. */
