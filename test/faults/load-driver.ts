@@ -43,6 +43,15 @@ export const sha256 = (value: string) => crypto.createHash("sha256").update(valu
 
 type Reply = { status: number; body: any; refreshToken: string | null | undefined };
 
+/** A user's first session, from a registration's or a login's answer. */
+function adoptSession(user: VirtualUser, reply: Reply): void {
+  user.userId = reply.body.user.id;
+  user.accessToken = reply.body.accessToken;
+  user.refreshToken = reply.refreshToken ?? null;
+  user.sessionId = readSessionId(reply.body.accessToken);
+  user.acknowledgedTokenHashes.push(sha256(user.refreshToken!));
+}
+
 export class LoadDriver {
   readonly users: VirtualUser[];
   readonly stats: LoadStats = { requests: 0, errors: new Map(), refreshes: 0 };
@@ -134,28 +143,14 @@ export class LoadDriver {
         method: "POST",
         json: { email: user.email, password: PASSWORD },
       });
-      if (typeof reply !== "string" && reply.status === 201) {
-        user.userId = reply.body.user.id;
-        user.accessToken = reply.body.accessToken;
-        user.refreshToken = reply.refreshToken ?? null;
-        user.sessionId = readSessionId(reply.body.accessToken);
-        user.acknowledgedTokenHashes.push(sha256(user.refreshToken!));
-        return;
-      }
+      if (typeof reply !== "string" && reply.status === 201) return adoptSession(user, reply);
       if (typeof reply !== "string" && reply.status === 409) {
         // An earlier attempt registered but its answer was lost: sign in instead.
         const login = await this.call(this.instanceFor(user, attempt), "/api/auth/login", {
           method: "POST",
           json: { email: user.email, password: PASSWORD },
         });
-        if (typeof login !== "string" && login.status === 200) {
-          user.userId = login.body.user.id;
-          user.accessToken = login.body.accessToken;
-          user.refreshToken = login.refreshToken ?? null;
-          user.sessionId = readSessionId(login.body.accessToken);
-          user.acknowledgedTokenHashes.push(sha256(user.refreshToken!));
-          return;
-        }
+        if (typeof login !== "string" && login.status === 200) return adoptSession(user, login);
         this.recordFailure(login);
       } else if (!this.recordFailure(reply)) {
         throw new Error(`registration of ${user.email} refused: ${JSON.stringify(reply)}`);
