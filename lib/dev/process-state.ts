@@ -1,3 +1,5 @@
+import "server-only";
+
 /**
  * Test-only: forgets the state a process keeps between requests, so a test (or the benchmark)
  * can change configuration mid-run. Production modules keep that state on `globalThis` (hot
