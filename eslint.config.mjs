@@ -13,17 +13,34 @@ const SERVER_MODULES = [
 ];
 const UI_MODULES = ["@/app/*", "@/components", "@/components/*", "@/lib/client", "@/lib/client/*"];
 
-/** One `no-restricted-imports` block per layer; `from` lists what that layer may never import. */
-function layer(files, groups, why) {
+/**
+ * The development area (lib/dev/: the inspector's scenarios and policy panel, the test clock) is
+ * reached from production code through one module, lib/dev/gate.ts, which checks the flags and
+ * `isLocal`. Browser code never reaches it at all.
+ */
+const DEV_INTERNALS = {
+  // Everything under lib/dev except the gate. (A `!` in a group cannot re-allow a file once
+  // its folder matched, so this one is a regular expression.)
+  regex: "^@/lib/dev(/(?!gate$).*)?$",
+  message:
+    "Production code reaches lib/dev only through @/lib/dev/gate, which turns development tools on only for a local server.",
+};
+const DEV_AREA = {
+  group: ["@/lib/dev", "@/lib/dev/*"],
+  message: "Browser code never imports the development area (lib/dev): it is server-only.",
+};
+
+/** One `no-restricted-imports` block per layer; each restriction lists what that layer may never import. */
+function layer(files, restrictions, ignores = []) {
   return {
     files,
-    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx", ...ignores],
     rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            { group: groups, message: why },
+            ...restrictions,
             // Relative paths would slip past the groups above.
             {
               group: ["../*"],
@@ -36,27 +53,64 @@ function layer(files, groups, why) {
   };
 }
 
+/**
+ * ESLint applies the last matching block's options for a rule, so the general production block
+ * comes first and every narrower block repeats DEV_INTERNALS.
+ */
 function layerRules() {
   return [
+    layer(["app/**", "lib/**", "*.ts"], [DEV_INTERNALS], ["lib/dev/**"]),
     layer(
       ["components/**", "lib/client/**"],
-      [...SERVER_MODULES, "@/app/*", "server-only"],
-      "Browser code never imports server modules (lib/auth, lib/db, lib/http, lib/env): the access token lives in the zustand store, everything else stays on the server.",
+      [
+        {
+          group: [...SERVER_MODULES, "@/app/*", "server-only"],
+          message:
+            "Browser code never imports server modules (lib/auth, lib/db, lib/http, lib/env): the access token lives in the zustand store, everything else stays on the server.",
+        },
+        DEV_AREA,
+      ],
     ),
     layer(
       ["lib/auth/**", "lib/http/**"],
-      UI_MODULES,
-      "The server core never imports pages, components or the browser client.",
+      [
+        {
+          group: UI_MODULES,
+          message: "The server core never imports pages, components or the browser client.",
+        },
+        DEV_INTERNALS,
+      ],
     ),
     layer(
       ["lib/db/**"],
-      [...UI_MODULES, "@/lib/auth", "@/lib/auth/*", "@/lib/http", "@/lib/http/*"],
-      "lib/db is the bottom layer: it knows the database, not auth or HTTP.",
+      [
+        {
+          group: [...UI_MODULES, "@/lib/auth", "@/lib/auth/*", "@/lib/http", "@/lib/http/*"],
+          message: "lib/db is the bottom layer: it knows the database, not auth or HTTP.",
+        },
+        DEV_INTERNALS,
+      ],
     ),
     layer(
       ["app/**/route.ts"],
-      ["@/lib/db", "@/lib/db/*", ...UI_MODULES],
-      "Route handlers parse, call one lib/ function and shape the response; database access lives in lib/.",
+      [
+        {
+          group: ["@/lib/db", "@/lib/db/*", ...UI_MODULES],
+          message:
+            "Route handlers parse, call one lib/ function and shape the response; database access lives in lib/.",
+        },
+        DEV_INTERNALS,
+      ],
+    ),
+    layer(
+      ["lib/dev/**"],
+      [
+        {
+          group: UI_MODULES,
+          message:
+            "The development area is server code: it never imports pages, components or the browser client.",
+        },
+      ],
     ),
   ];
 }

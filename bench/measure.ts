@@ -15,10 +15,9 @@ import autocannon, { type Client, type Options, type Result } from "autocannon";
 import * as jose from "jose";
 import type pg from "pg";
 import { authenticateRequest } from "../lib/auth/authenticate";
-import { resetSigningKeysForTests } from "../lib/auth/keys";
 import { hashPassword, verifyPassword } from "../lib/auth/passwords";
 import { clearAccessTokenCache, signAccessToken } from "../lib/auth/tokens";
-import { resetEnvForTests } from "../lib/env";
+import { forgetEnv, forgetSigningKeys } from "../lib/dev/process-state";
 import { cpuMicrosPerOp, median } from "./stats";
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU counters. */
@@ -427,8 +426,8 @@ export async function timeAuthStep(config: {
   });
   const measure = async (cacheSize: string, iterations: number) => {
     process.env.ACCESS_TOKEN_CACHE_SIZE = cacheSize;
-    resetEnvForTests();
-    resetSigningKeysForTests();
+    forgetEnv();
+    forgetSigningKeys();
     clearAccessTokenCache();
     const { accessToken } = await signAccessToken({
       userId: crypto.randomUUID(),

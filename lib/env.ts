@@ -1,7 +1,11 @@
+import "server-only";
+
 /**
- * The only reader of `process.env`. Configuration is parsed and validated once,
- * the first time anything asks for it, so a bad value fails loudly at start
- * instead of deep inside a request.
+ * The only reader of `process.env`. Configuration is parsed and validated once, at start: the
+ * server's `register()` (instrumentation.ts) calls `loadEnv()` before anything else, so a bad
+ * value stops the server with a message that says what to fix, before it answers a request.
+ * Scripts (`npm run db:migrate`, `keys:generate`, the benchmark) get the same validation from
+ * their first `getEnv()`, which is the first thing each of them does.
  *
  * Every variable here is documented in the README ("Configuration").
  */
@@ -213,15 +217,25 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   };
 }
 
-let cached: Env | undefined;
+/**
+ * The validated configuration, kept on globalThis so hot reload does not re-read it. Tests that
+ * change process.env drop it through lib/dev/process-state.ts.
+ */
+const globalForEnv = globalThis as typeof globalThis & { __env?: Env };
 
-/** The validated configuration of this process. */
-export function getEnv(): Env {
-  cached ??= parseEnv(process.env);
-  return cached;
+/**
+ * Reads and validates `process.env` now, and keeps the result for `getEnv()`. Throws ConfigError
+ * with every problem listed.
+ *
+ * @example
+ * loadEnv(); // instrumentation.ts, first thing at start
+ */
+export function loadEnv(): Env {
+  globalForEnv.__env = parseEnv(process.env);
+  return globalForEnv.__env;
 }
 
-/** Tests change process.env between suites; this makes the next getEnv() re-read it. */
-export function resetEnvForTests(): void {
-  cached = undefined;
+/** The validated configuration of this process (loaded at start; a script's first call loads it). */
+export function getEnv(): Env {
+  return globalForEnv.__env ?? loadEnv();
 }

@@ -10,6 +10,13 @@ import { Prisma } from "@/lib/db/generated/client";
 
 export const NOTES_PAGE_SIZE = 100;
 
+/** Notes every new account starts with, so the dashboard shows real protected data. */
+const WELCOME_NOTES = [
+  "This note came from GET /api/notes, which only answers with a valid access token.",
+  "Your access token lives in memory only; reload the page and it is restored from the httpOnly refresh cookie.",
+  "Open the Sessions page in another browser to see two refresh-token families side by side.",
+];
+
 export type PublicNote = { id: string; body: string; createdAt: string };
 
 function toPublicNote(note: { id: string; body: string; createdAt: Date }): PublicNote {
@@ -48,4 +55,24 @@ export async function createNote(userId: string, body: string): Promise<PublicNo
     }
     throw error;
   }
+}
+
+/**
+ * Gives a new account its welcome notes, inside the transaction that creates it (lib/sign-up.ts
+ * passes this to `registerUser`), dated just before the account so they sort in a stable order.
+ *
+ * @example
+ * await registerUser(input, client, seedWelcomeNotes);
+ */
+export async function seedWelcomeNotes(
+  tx: Prisma.TransactionClient,
+  user: { id: string; createdAt: Date },
+): Promise<void> {
+  await tx.note.createMany({
+    data: WELCOME_NOTES.map((body, i) => ({
+      userId: user.id,
+      body,
+      createdAt: new Date(user.createdAt.getTime() - (WELCOME_NOTES.length - i) * 1000),
+    })),
+  });
 }

@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  beginShutdown,
-  isDraining,
-  registerShutdownCloser,
-  resetShutdownForTests,
-  trackRequest,
-} from "./shutdown";
+import { forgetShutdownState } from "@/lib/dev/process-state";
+import { beginShutdown, isDraining, registerShutdownCloser, trackRequest } from "./shutdown";
 
 afterEach(() => {
-  resetShutdownForTests();
+  forgetShutdownState();
   vi.useRealTimers();
 });
 

@@ -148,8 +148,3 @@ export function installShutdownHandlers(timeoutMs: number): void {
     });
   }
 }
-
-/** Forgets all state (tests only). */
-export function resetShutdownForTests(): void {
-  globalForShutdown.__shutdown = undefined;
-}

@@ -8,11 +8,11 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
-import { resetSigningKeysForTests } from "@/lib/auth/keys";
 import { chooseDatabase, createAdapterFactory } from "@/lib/db/adapter";
 import { type Db, getDb } from "@/lib/db/client";
 import { applyMigrations } from "@/lib/db/migrate";
-import { getEnv, resetEnvForTests } from "@/lib/env";
+import { forgetEnv, forgetSigningKeys } from "@/lib/dev/process-state";
+import { getEnv } from "@/lib/env";
 
 export const APP_ORIGIN = "http://localhost:3000";
 
@@ -39,8 +39,8 @@ export function useTestDatabase(): Promise<Db> {
     delete process.env.AUTH_SIGNING_KEYS;
     // The grace bound is the app's default, so the attack tests check the shipped policy.
     delete process.env.REFRESH_GRACE_SECONDS;
-    resetEnvForTests();
-    resetSigningKeysForTests();
+    forgetEnv();
+    forgetSigningKeys();
     await applyMigrations(await createAdapterFactory(chooseDatabase(getEnv())));
     return getDb();
   })();
@@ -55,7 +55,7 @@ export function setEnv(values: Record<string, string | undefined>): () => void {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-    resetEnvForTests();
+    forgetEnv();
   };
   apply(values);
   return () => apply(previous);

@@ -27,7 +27,7 @@ export const SESSION_HINT_COOKIE_NAME = "session_hint";
 /**
  * The request header that moves the server's clock for one request (seconds, may be negative).
  * The server honours it only when started with AUTH_TEST_CLOCK=1, and refuses that flag unless
- * its APP_URL is a loopback address (lib/http/test-clock.ts, lib/env.ts).
+ * its APP_URL is a loopback address (lib/dev/gate.ts, lib/env.ts).
  */
 export const TEST_CLOCK_HEADER = "x-test-clock-offset";
 /** A page only a signed-in user can see; the kit opens it to prove a session works. */

@@ -9,7 +9,7 @@ import {
   WrongCurrentPassword,
 } from "@/lib/auth/errors";
 import { getHashPool } from "@/lib/auth/hash-pool";
-import { assertLiveSession, liveSessionWhere } from "@/lib/auth/live-session";
+import { liveSessionWhere } from "@/lib/auth/live-session";
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth/passwords";
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
 import {
@@ -21,16 +21,18 @@ import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
-/** Notes every new account starts with, so the dashboard shows real protected data. */
-const WELCOME_NOTES = [
-  "This note came from GET /api/notes, which only answers with a valid access token.",
-  "Your access token lives in memory only; reload the page and it is restored from the httpOnly refresh cookie.",
-  "Open the Sessions page in another browser to see two refresh-token families side by side.",
-];
+/**
+ * What the app adds to a new account inside its creating transaction (the demo's welcome notes,
+ * lib/notes.ts): auth knows accounts and sessions, not the app's data.
+ */
+export type OnAccountCreated = (
+  tx: Prisma.TransactionClient,
+  user: Pick<User, "id" | "createdAt">,
+) => Promise<void>;
 
 /**
- * Creates an account, its welcome notes and its first session in one
- * transaction. Input must already be validated (email normalised).
+ * Creates an account and its first session in one transaction, with whatever `onCreated` adds
+ * in the same transaction. Input must already be validated (email normalised).
  * Takes a sign-up place in the hash pool first (ServerBusy, 503, at once when
  * there is none), then the registration limit's point (TooManyRegistrations,
  * 429), then hashes.
@@ -41,6 +43,7 @@ const WELCOME_NOTES = [
 export async function registerUser(
   input: RegisterInput,
   client: ClientInfo,
+  onCreated?: OnAccountCreated,
 ): Promise<IssuedRefreshToken> {
   // A full pool answers 503 before the rate limit's database write: a flood's excess costs no
   // query, and does not use up its address's registrations.
@@ -57,20 +60,9 @@ export async function registerUser(
   try {
     return await db.$transaction(async (tx) => {
       const user = await tx.user.create({
-        data: {
-          email: input.email,
-          name: input.name ?? null,
-          passwordHash,
-          createdAt: now,
-          // Distinct timestamps keep the seeded notes in a stable order.
-          notes: {
-            create: WELCOME_NOTES.map((body, i) => ({
-              body,
-              createdAt: new Date(now.getTime() - (WELCOME_NOTES.length - i) * 1000),
-            })),
-          },
-        },
+        data: { email: input.email, name: input.name ?? null, passwordHash, createdAt: now },
       });
+      await onCreated?.(tx, user);
       return startSession(user.id, client, tx);
     });
   } catch (error) {
@@ -119,8 +111,9 @@ export type PasswordChanged = IssuedRefreshToken & {
 };
 
 /**
- * Changes a signed-in user's password. Sensitive: the caller's session must be
- * live in the database (401 `session_revoked` otherwise), and the current
+ * Changes a signed-in user's password. Sensitive: call it only once the caller's session was
+ * found live in the database (the route declares `session: "live"`, lib/auth/live-session.ts:
+ * 401 `session_revoked` otherwise); the write below checks that again. The current
  * password is checked only after taking a point from the login throttle, with
  * the same keys as a login to this account (429 before any hashing when used
  * up), so a stolen access token is no better an oracle than the login form.
@@ -141,7 +134,6 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   client: ClientInfo,
 ): Promise<PasswordChanged> {
-  await assertLiveSession(caller);
   const db = await getDb();
   const user = await db.user.findUnique({ where: { id: caller.sub } });
   if (!user) throw new AccessTokenInvalid();

@@ -3,14 +3,17 @@ import "server-only";
 /**
  * The server's notion of "now" for every auth decision (token issue and
  * expiry, session idle/absolute expiry, the grace window). One function, so
- * nothing reads the wall clock behind its back, and tests can move time:
+ * nothing reads the wall clock behind its back, and time can be moved for one
+ * piece of work:
  *
- * - unit and HTTP tests fake `Date` (vitest's fake timers);
- * - end-to-end tests send `X-Test-Clock-Offset: <seconds>` on each request,
- *   which lib/http/test-clock.ts honours only when AUTH_TEST_CLOCK=1 (allowed
- *   only for a loopback APP_URL). The offset lives in AsyncLocalStorage for the
- *   duration of that one request, so concurrent requests never see each
- *   other's time.
+ * - `runWithClockOffset` moves "now" for the work it runs. The offset lives in
+ *   AsyncLocalStorage, so concurrent requests never see each other's time.
+ *   Production uses it once (lib/auth/expired-access-token.ts signs a token in
+ *   the past); the end-to-end tests' clock (lib/dev/test-clock.ts, through
+ *   lib/dev/gate.ts: only with AUTH_TEST_CLOCK=1 on a local server) runs a
+ *   whole request under the offset its X-Test-Clock-Offset header asks for;
+ * - unit and HTTP tests fake `Date` (vitest's fake timers) or call
+ *   `runWithClockOffset` themselves.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 

@@ -61,9 +61,13 @@ export function acceptsSecureCookies(request: Request): boolean {
 }
 
 /**
- * Every value of each cookie name, in header order. Unlike a Map-based parser (Next's
- * `request.cookies` keeps only the last value of a name), duplicates survive, because two
- * values of the refresh cookie is exactly what this module must see.
+ * Every value of each cookie name, in header order.
+ *
+ * IMPORTANT: this is the app's one hand-written cookie parser, and it stays on purpose. Next's
+ * `NextRequest.cookies` (used everywhere else: proxy.ts, the root layout through `cookies()`)
+ * keeps only the last value of a name, `getAll(name)` included (lib/auth/cookies.test.ts pins
+ * that), so a planted second refresh cookie would silently win or lose. Two values of the refresh
+ * cookie is exactly what `readRefreshCookie` must see to answer `refresh_cookie_ambiguous`.
  */
 function parseCookieValues(header: string | null): Map<string, string[]> {
   const cookies = new Map<string, string[]>();

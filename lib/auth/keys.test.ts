@@ -7,13 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { type JWK, SignJWT, importJWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  SIGNING_ALGORITHMS,
-  generateSigningJwk,
-  getSigningKeys,
-  resetSigningKeysForTests,
-} from "@/lib/auth/keys";
+import { SIGNING_ALGORITHMS, generateSigningJwk, getSigningKeys } from "@/lib/auth/keys";
 import { signAccessToken, verifyAccessToken } from "@/lib/auth/tokens";
+import { forgetSigningKeys } from "@/lib/dev/process-state";
 import { setEnv, useTestDatabase } from "@/test/harness";
 
 describe("signing keys from AUTH_SIGNING_KEYS", () => {
@@ -23,13 +19,13 @@ describe("signing keys from AUTH_SIGNING_KEYS", () => {
   });
   afterAll(() => {
     restore();
-    resetSigningKeysForTests();
+    forgetSigningKeys();
   });
 
   function useKeys(keys: object[], extra: Record<string, string | undefined> = {}) {
     restore();
     restore = setEnv({ AUTH_SIGNING_KEYS: JSON.stringify({ keys }), ...extra });
-    resetSigningKeysForTests();
+    forgetSigningKeys();
   }
   const subject = () => ({ userId: crypto.randomUUID(), sessionId: crypto.randomUUID() });
   const headerOf = (token: string) =>
@@ -133,7 +129,7 @@ describe("signing keys from AUTH_SIGNING_KEYS", () => {
       DATA_DIR: dataDir,
       ACCESS_TOKEN_ALG: undefined,
     });
-    resetSigningKeysForTests();
+    forgetSigningKeys();
     const { signer, publicJwks } = await getSigningKeys();
     expect(signer.alg).toBe("ES256");
     expect(publicJwks.keys.map((k) => k.alg)).toEqual(["ES256", "Ed25519"]);
@@ -142,7 +138,7 @@ describe("signing keys from AUTH_SIGNING_KEYS", () => {
     expect(file.keys.map((k: JWK) => k.kid)).toEqual([signer.kid, edKey.kid]);
 
     // A restart reads the rotated file as it is: no second rotation.
-    resetSigningKeysForTests();
+    forgetSigningKeys();
     expect((await getSigningKeys()).signer.kid).toBe(signer.kid);
     await fs.rm(dataDir, { recursive: true, force: true });
   });
@@ -175,7 +171,7 @@ describe("signing keys from AUTH_SIGNING_KEYS", () => {
   it("refuses a malformed key set without echoing it", async () => {
     restore();
     restore = setEnv({ AUTH_SIGNING_KEYS: '{"keys":[{"kty":"RSA","d":"SECRET-MATERIAL"}]}' });
-    resetSigningKeysForTests();
+    forgetSigningKeys();
     const error = await getSigningKeys().catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/AUTH_SIGNING_KEYS is not a JWKS/);

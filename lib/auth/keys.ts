@@ -287,8 +287,3 @@ export function getSigningKeys(): Promise<SigningKeySet> {
   globalForKeys.__signingKeys = { source, keys };
   return keys;
 }
-
-/** Forget loaded keys (tests switch key sets). */
-export function resetSigningKeysForTests(): void {
-  globalForKeys.__signingKeys = undefined;
-}

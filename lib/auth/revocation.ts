@@ -194,7 +194,12 @@ export type RevocationListenerOptions = {
  */
 export class RevocationListener {
   #state: RevocationState = "stopped";
-  /** Revoked session id → when it may be forgotten (ms). Insertion order is expiry order. */
+  /**
+   * Revoked session id → when it may be forgotten (ms). Insertion order is expiry order.
+   * IMPORTANT: not a cache, so not an LRU: forgetting an id early would let a revoked session's
+   * token through. Nothing is ever evicted for room; an id goes only once every token of its
+   * session has expired, which bounds the map by one token lifetime's revocations.
+   */
   readonly #revoked = new Map<string, number>();
   #feed: RevocationFeed | null = null;
   /** Bumped per connection attempt, so callbacks of an old connection change nothing. */

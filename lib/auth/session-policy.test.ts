@@ -7,9 +7,9 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   defaultSessionPolicy,
   effectiveSessionPolicy,
-  isSessionPolicyPanelEnabled,
   signAccessTokenForSession,
 } from "@/lib/auth/session-policy";
+import { isSessionPolicyPanelEnabled } from "@/lib/dev/gate";
 import { signAccessToken, verifyAccessToken } from "@/lib/auth/tokens";
 import { getEnv, parseEnv } from "@/lib/env";
 import { buildSessionPolicySchema } from "@/lib/validation/session-policy";

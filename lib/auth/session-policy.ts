@@ -17,12 +17,12 @@ import "server-only";
  *   (login, register, refresh) — so a change shows from the next refresh.
  * - `refreshGraceSeconds`: `rotateRefreshToken`, when it decides GRACE or REUSED.
  * - `idleTimeoutSeconds`: `rotateRefreshToken`, when it moves the idle expiry forward; and
- *   `setSessionPolicy`, which re-times the idle expiry from now.
+ *   the policy panel (lib/dev/policy-panel.ts), which re-times the idle expiry from now.
+ *
+ * Reading a policy is production code (every rotation does); writing one is the panel's, a
+ * development tool behind lib/dev/gate.ts.
  */
-import { currentTime } from "@/lib/auth/clock";
-import { SessionExpired, SessionNotFound } from "@/lib/auth/errors";
 import { type SignedAccessToken, signAccessToken } from "@/lib/auth/tokens";
-import { getDb } from "@/lib/db/client";
 import type { Session } from "@/lib/db/generated/client";
 import { type Env, getEnv } from "@/lib/env";
 import type { SessionPolicy, SessionPolicyOverrides } from "@/lib/validation/session-policy";
@@ -72,59 +72,6 @@ export function sessionPolicyOverrides(session: PolicyColumns): SessionPolicyOve
     refreshGraceSeconds: session.refreshGraceSeconds,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
   };
-}
-
-/**
- * Whether the policy panel may change sessions: exactly when the inspector's scenarios are on
- * (a local server by default, see AUTH_DEV_SCENARIOS in lib/env.ts), never on a public deployment.
- */
-export function isSessionPolicyPanelEnabled(env: Env = getEnv()): boolean {
-  return env.devScenariosEnabled && !env.isPublicDeployment;
-}
-
-/**
- * Stores a live session's overrides (validate them first with `buildSessionPolicySchema`) and
- * re-times its idle expiry from now with the new idle timeout, capped by the absolute expiry.
- * Throws SessionNotFound when the session is not the user's or has been revoked, and
- * SessionExpired when it is already past its idle or absolute expiry.
- *
- * IMPORTANT: only a live session may be re-timed. Moving the idle expiry of an expired session
- * forward would bring it back to life: its refresh token would work again.
- *
- * @example
- * await setSessionPolicy(userId, sid, { accessTokenTtlSeconds: 20, refreshGraceSeconds: 0, idleTimeoutSeconds: null });
- */
-export async function setSessionPolicy(
-  userId: string,
-  sessionId: string,
-  overrides: SessionPolicyOverrides,
-): Promise<Session> {
-  const db = await getDb();
-  const now = currentTime();
-  const session = await db.session.findFirst({
-    where: { id: sessionId, userId, revokedAt: null },
-  });
-  if (!session) throw new SessionNotFound();
-  if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) throw new SessionExpired();
-  const { idleTimeoutSeconds } = effectiveSessionPolicy(overrides);
-  const idle = new Date(now.getTime() + idleTimeoutSeconds * 1000);
-  // The same conditions in the write, so a session that expires between the read and the
-  // write is not revived either.
-  const updated = await db.session.updateMany({
-    where: {
-      id: sessionId,
-      userId,
-      revokedAt: null,
-      idleExpiresAt: { gt: now },
-      absoluteExpiresAt: { gt: now },
-    },
-    data: {
-      ...overrides,
-      idleExpiresAt: idle < session.absoluteExpiresAt ? idle : session.absoluteExpiresAt,
-    },
-  });
-  if (updated.count !== 1) throw new SessionExpired();
-  return db.session.findUniqueOrThrow({ where: { id: sessionId } });
 }
 
 /**

@@ -5,13 +5,14 @@
  * tampered tokens, key removal, and the size bound.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { generateSigningJwk, resetSigningKeysForTests } from "@/lib/auth/keys";
+import { generateSigningJwk } from "@/lib/auth/keys";
 import {
   clearAccessTokenCache,
   getAccessTokenCacheStats,
   signAccessToken,
   verifyAccessToken,
 } from "@/lib/auth/tokens";
+import { forgetSigningKeys } from "@/lib/dev/process-state";
 import { setEnv, useTestDatabase } from "@/test/harness";
 
 type Jwk = Awaited<ReturnType<typeof generateSigningJwk>>;
@@ -28,7 +29,7 @@ function configure(values: { keys?: Jwk[]; cacheSize?: number; appUrl?: string }
     ACCESS_TOKEN_CACHE_SIZE: values.cacheSize === undefined ? undefined : String(values.cacheSize),
     ...(values.appUrl && { APP_URL: values.appUrl }),
   });
-  resetSigningKeysForTests();
+  forgetSigningKeys();
 }
 
 const subject = () => ({ userId: crypto.randomUUID(), sessionId: crypto.randomUUID() });
@@ -49,7 +50,7 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 afterAll(() => {
   restoreEnv();
-  resetSigningKeysForTests();
+  forgetSigningKeys();
   clearAccessTokenCache();
   signatureChecks.mockRestore();
 });

@@ -24,7 +24,7 @@ import "server-only";
  *         cached token expires at exactly the same second as an uncached one.
  *
  * What keeps it sound:
- * - The key is the whole compact token, compared by the Map as a string: a
+ * - The key is the whole compact token, compared by the cache as a string: a
  *   token that differs in any byte (a flipped signature bit, an edited claim)
  *   is a different key, is never served from the cache, and is verified in
  *   full. Failures are never cached.
@@ -32,13 +32,14 @@ import "server-only";
  *   returns a different set (a key added or removed) or APP_URL changes, the
  *   cache starts empty, so a removed key's tokens stop at once.
  * - Bounded: at most ACCESS_TOKEN_CACHE_SIZE entries, least recently used
- *   evicted first; an expired entry is dropped when it is next seen.
+ *   evicted first (`lru-cache`); an expired entry is dropped when it is next seen.
  *   ACCESS_TOKEN_CACHE_SIZE=0 turns the cache off.
  * - It is per process and safe to lose: a restart or another instance only
  *   means one more full verification.
  */
 import { randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import { LRUCache } from "lru-cache";
 import { currentTime, toEpochSeconds } from "@/lib/auth/clock";
 import { AccessTokenExpired, AccessTokenInvalid } from "@/lib/auth/errors";
 import { type SigningKeySet, getSigningKeys } from "@/lib/auth/keys";
@@ -110,8 +111,8 @@ type VerificationCache = {
   keys: SigningKeySet;
   issuer: string;
   maxEntries: number;
-  /** Token string → its verified claims, least recently used first (Map keeps insertion order). */
-  entries: Map<string, AccessTokenClaims>;
+  /** Token string → its verified claims; null when the cache is off (ACCESS_TOKEN_CACHE_SIZE=0). */
+  entries: LRUCache<string, AccessTokenClaims> | null;
   hits: number;
   misses: number;
 };
@@ -120,8 +121,12 @@ const globalForTokens = globalThis as typeof globalThis & {
   __verifiedAccessTokens?: VerificationCache;
 };
 
+type EnabledVerificationCache = VerificationCache & {
+  entries: LRUCache<string, AccessTokenClaims>;
+};
+
 /** The cache for this key set and configuration (a new, empty one when either changed), or null when disabled. */
-function verificationCacheFor(keys: SigningKeySet, env: Env): VerificationCache | null {
+function verificationCacheFor(keys: SigningKeySet, env: Env): EnabledVerificationCache | null {
   const maxEntries = env.ACCESS_TOKEN_CACHE_SIZE;
   let cache = globalForTokens.__verifiedAccessTokens;
   if (
@@ -130,24 +135,12 @@ function verificationCacheFor(keys: SigningKeySet, env: Env): VerificationCache 
     cache.issuer !== env.appUrl ||
     cache.maxEntries !== maxEntries
   ) {
-    cache = { keys, issuer: env.appUrl, maxEntries, entries: new Map(), hits: 0, misses: 0 };
+    const entries =
+      maxEntries > 0 ? new LRUCache<string, AccessTokenClaims>({ max: maxEntries }) : null;
+    cache = { keys, issuer: env.appUrl, maxEntries, entries, hits: 0, misses: 0 };
     globalForTokens.__verifiedAccessTokens = cache;
   }
-  return maxEntries > 0 ? cache : null;
-}
-
-function rememberVerifiedToken(
-  cache: VerificationCache,
-  token: string,
-  claims: AccessTokenClaims,
-): void {
-  cache.entries.delete(token);
-  cache.entries.set(token, claims);
-  while (cache.entries.size > cache.maxEntries) {
-    const oldest = cache.entries.keys().next().value;
-    if (oldest === undefined) break;
-    cache.entries.delete(oldest);
-  }
+  return cache.entries ? (cache as EnabledVerificationCache) : null;
 }
 
 /**
@@ -207,12 +200,11 @@ export async function verifyAccessToken(token: string): Promise<AccessTokenClaim
       cache.entries.delete(token);
       throw error;
     }
-    rememberVerifiedToken(cache, token, cached);
     return cached;
   }
   if (cache) cache.misses += 1;
   const claims = await verifyAccessTokenFully(token, keys, env);
-  if (cache) rememberVerifiedToken(cache, token, claims);
+  cache?.entries.set(token, claims);
   return claims;
 }
 
@@ -281,7 +273,7 @@ export function getAccessTokenCacheStats(): {
 } {
   const cache = globalForTokens.__verifiedAccessTokens;
   return {
-    entries: cache?.entries.size ?? 0,
+    entries: cache?.entries?.size ?? 0,
     maxEntries: cache?.maxEntries ?? getEnv().ACCESS_TOKEN_CACHE_SIZE,
     hits: cache?.hits ?? 0,
     misses: cache?.misses ?? 0,

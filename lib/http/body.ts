@@ -38,15 +38,23 @@ export async function readJsonBody<S extends z.ZodType>(
     throw new InvalidJson("The request body must be a JSON object.");
   }
   const result = schema.safeParse(json);
-  if (!result.success) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of result.error.issues) {
-      const key = issue.path.length ? issue.path.join(".") : "_";
-      (fields[key] ??= []).push(issue.message);
-    }
-    throw new InvalidRequest(undefined, fields);
-  }
+  if (!result.success) throw invalidRequestFrom(result.error);
   return result.data;
+}
+
+/**
+ * A failed validation as the contract's 400 `invalid_request`, one `fields` entry per path.
+ *
+ * @example
+ * if (!result.success) throw invalidRequestFrom(result.error); // fields: { id: ["Not a session id."] }
+ */
+export function invalidRequestFrom(error: z.ZodError): InvalidRequest {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "_";
+    (fields[key] ??= []).push(issue.message);
+  }
+  return new InvalidRequest(undefined, fields);
 }
 
 /**

@@ -2,11 +2,8 @@ import "server-only";
 
 import { after, NextResponse } from "next/server";
 import { AppError } from "@/lib/errors";
-import { runWithClockOffset } from "@/lib/auth/clock";
 import { classifyDatabaseError } from "@/lib/db/errors";
-import { assertSameOriginRequest } from "@/lib/http/csrf";
 import { ServiceUnavailable } from "@/lib/http/errors";
-import { readTestClockOffset } from "@/lib/http/test-clock";
 import { isDraining, shutdownFinished, trackRequest } from "@/lib/shutdown";
 
 export type ErrorBody = {
@@ -48,17 +45,17 @@ export function appErrorResponse(error: AppError): NextResponse<ErrorBody> {
 type Handler<Ctx> = (request: Request, context: Ctx) => Promise<Response>;
 
 /**
- * Wraps a route handler: refuses cross-site state-changing requests (403,
- * lib/http/csrf.ts), applies an end-to-end test's clock offset where that is
- * enabled (lib/http/test-clock.ts), turns AppErrors into their contract response,
- * turns an unavailable database (lib/db/errors.ts) into 503 `service_unavailable`
- * with Retry-After, and turns anything else into a bare 500: no stack, no message,
- * and a log line that names only the error class and code (messages can carry user
- * input). While the instance shuts down (lib/shutdown.ts) it refuses new requests
- * with that same 503 and closes each connection after its answer.
+ * The outermost layer of every route handler (route handlers use it through `defineRoute`,
+ * lib/http/route.ts, which adds the per-route steps inside it): turns AppErrors into their
+ * contract response, turns an unavailable database (lib/db/errors.ts) into 503
+ * `service_unavailable` with Retry-After, and turns anything else into a bare 500: no stack, no
+ * message, and a log line that names only the error class and code (messages can carry user
+ * input). While the instance shuts down (lib/shutdown.ts) it refuses new requests with that same
+ * 503 and closes each connection after its answer; every request counts out of the drain when
+ * its answer has been sent.
  *
  * @example
- * export const POST = withErrorHandling(async (request) => { … });
+ * const handler = withErrorHandling(async (request) => { … });
  */
 export function withErrorHandling<Ctx>(handler: Handler<Ctx>): Handler<Ctx> {
   return async (request, context) => {
@@ -108,11 +105,6 @@ async function handleErrors<Ctx>(
   context: Ctx,
 ): Promise<Response> {
   try {
-    assertSameOriginRequest(request);
-    const clockOffsetMs = readTestClockOffset(request);
-    if (clockOffsetMs !== 0) {
-      return await runWithClockOffset(clockOffsetMs, () => handler(request, context));
-    }
     return await handler(request, context);
   } catch (error) {
     if (error instanceof AppError) return appErrorResponse(error);

@@ -88,6 +88,8 @@ export const changePasswordSchema = z.object({
 });
 
 export const sessionIdSchema = z.uuid("Not a session id.");
+/** The path parameters of `/api/auth/sessions/{id}`. */
+export const sessionParamsSchema = z.object({ id: sessionIdSchema });
 
 export type RegisterInput = z.infer<typeof registerSchema>;
 export type LoginInput = z.infer<typeof loginSchema>;

@@ -14,7 +14,7 @@ import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as currentSession } from "@/app/api/auth/sessions/current/route";
 import { GET as me } from "@/app/api/me/route";
-import { assertDevScenariosEnabled } from "@/lib/auth/dev-scenarios";
+import { assertDevToolEnabled } from "@/lib/dev/gate";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { ConfigError, parseEnv } from "@/lib/env";
@@ -115,8 +115,10 @@ describe("on a server that is not local", () => {
 
   it("and the routes' own guard refuses too, should such a configuration ever get through", () => {
     const env = { ...parseEnv({}), devScenariosEnabled: true, isPublicDeployment: true };
-    expect(() => assertDevScenariosEnabled(env)).toThrow(/not enabled/);
-    expect(() => assertDevScenariosEnabled({ ...env, isPublicDeployment: false })).not.toThrow();
+    expect(() => assertDevToolEnabled("scenarios", env)).toThrow(/not enabled/);
+    expect(() =>
+      assertDevToolEnabled("scenarios", { ...env, isPublicDeployment: false }),
+    ).not.toThrow();
   });
 });
 

@@ -12,7 +12,8 @@ import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { POST as login } from "@/app/api/auth/login/route";
 import { POST as register } from "@/app/api/auth/register/route";
-import { generateSigningJwk, resetSigningKeysForTests } from "@/lib/auth/keys";
+import { generateSigningJwk } from "@/lib/auth/keys";
+import { forgetSigningKeys } from "@/lib/dev/process-state";
 import { ConfigError, parseEnv } from "@/lib/env";
 import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
@@ -98,7 +99,7 @@ describe("behind a TLS-terminating proxy, without TRUST_PROXY", () => {
   afterEach(() => {
     restoreEnv();
     restoreEnv = () => {};
-    resetSigningKeysForTests();
+    forgetSigningKeys();
   });
 
   it("the refresh cookie is Secure and __Secure- when APP_URL is https, though the hop is plain http", async () => {
@@ -112,7 +113,7 @@ describe("behind a TLS-terminating proxy, without TRUST_PROXY", () => {
       AUTH_SIGNING_KEYS: keys,
       TRUST_PROXY: "0",
     });
-    resetSigningKeysForTests();
+    forgetSigningKeys();
     // What the app sees from the proxy: plain http to an internal address, no trusted labels.
     const response = await login(
       new Request("http://10.0.0.5:3000/api/auth/login", {

@@ -140,7 +140,8 @@ describe("unknown /api paths answer 404 JSON, never the HTML page", () => {
     const methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
     expect(Object.keys(catchAll).sort()).toEqual([...methods].sort());
     for (const method of methods) {
-      const response = await catchAll[method]();
+      const request = new Request("http://localhost:3000/api/no-such-route", { method });
+      const response = await catchAll[method](request, { params: Promise.resolve({}) });
       expect(response.status, method).toBe(404);
       expect(response.headers.get("content-type"), method).toContain("application/json");
       expect((await response.json()).error, method).toMatchObject({ code: "not_found" });

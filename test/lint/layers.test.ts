@@ -27,6 +27,20 @@ describe("layer rules (npm run lint)", () => {
     ["lib/db/planted.ts", `import { currentTime } from "@/lib/auth/clock";`],
     ["app/api/planted/route.ts", `import { getDb } from "@/lib/db/client";`],
     ["lib/auth/planted.ts", `import { getDb } from "../db/client";`],
+    // The development area: production code goes through the gate, browser code not at all.
+    ["app/api/planted/route.ts", `import { loadDevScenarios } from "@/lib/dev/scenarios";`],
+    ["lib/http/planted.ts", `import { parseTestClockOffset } from "@/lib/dev/test-clock";`],
+    ["lib/auth/planted.ts", `import { setSessionPolicy } from "@/lib/dev/policy-panel";`],
+    ["lib/db/planted.ts", `import { forgetEnv } from "@/lib/dev/process-state";`],
+    ["app/(app)/planted/page.tsx", `import { captureRefreshToken } from "@/lib/dev/scenarios";`],
+    ["lib/planted.ts", `import { forgetEnv } from "@/lib/dev/process-state";`],
+    ["instrumentation.ts", `import { loadPolicyPanel } from "@/lib/dev";`],
+    [
+      "components/inspector/planted.tsx",
+      `import { areDevScenariosEnabled } from "@/lib/dev/gate";`,
+    ],
+    ["lib/client/planted.ts", `import { TEST_CLOCK_HEADER } from "@/lib/dev/gate";`],
+    ["lib/dev/planted.ts", `import { Inspector } from "@/components/inspector/inspector";`],
   ])("refuses %s: %s", async (filePath, code) => {
     expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).not.toEqual([]);
   });
@@ -35,6 +49,10 @@ describe("layer rules (npm run lint)", () => {
     ["app/api/planted/route.ts", `import { listNotes } from "@/lib/notes";`],
     ["components/notes/planted.tsx", `import { createNoteSchema } from "@/lib/validation/notes";`],
     ["lib/auth/planted.ts", `import { getDb } from "@/lib/db/client";`],
+    ["app/api/planted/route.ts", `import { loadDevScenarios } from "@/lib/dev/gate";`],
+    ["lib/http/planted.ts", `import { readTestClockOffset } from "@/lib/dev/gate";`],
+    ["lib/dev/planted.ts", `import { rotateRefreshToken } from "@/lib/auth/sessions";`],
+    ["test/planted.test.ts", `import { forgetEnv } from "@/lib/dev/process-state";`],
   ])("allows %s: %s", async (filePath, code) => {
     expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).toEqual([]);
   });

@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import { Inspector } from "@/components/inspector/inspector";
-import { areDevScenariosEnabled } from "@/lib/auth/dev-scenarios";
-import { isSessionPolicyPanelEnabled } from "@/lib/auth/session-policy";
+import { areDevScenariosEnabled, isSessionPolicyPanelEnabled } from "@/lib/dev/gate";
 
 export const metadata: Metadata = { title: "Inspector" };
 

@@ -1,4 +1,5 @@
 import { errorResponse } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 
 /**
  * Every `/api` path no route claims, for every method → 404 `not_found` in the API's one error
@@ -7,9 +8,9 @@ import { errorResponse } from "@/lib/http/respond";
  * `default-src 'none'` CSP rather than the pages' nonce policy. Next.js prefers every more
  * specific route, so this only ever sees paths nothing else answers.
  */
-function notFound(): Response {
-  return errorResponse(404, "not_found", "There is no such API route.");
-}
+const notFound = defineRoute({ auth: "none" }, () =>
+  errorResponse(404, "not_found", "There is no such API route."),
+);
 
 export const GET = notFound;
 export const HEAD = notFound;

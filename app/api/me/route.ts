@@ -1,10 +1,8 @@
 import { NextResponse } from "next/server";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 import { getPublicUser } from "@/lib/users";
 
 /** GET /api/me (Bearer) → { user }. */
-export const GET = withErrorHandling(async (request) => {
-  const { sub } = await authenticateRequest(request);
-  return NextResponse.json({ user: await getPublicUser(sub) });
-});
+export const GET = defineRoute({ auth: "bearer" }, async ({ claims }) =>
+  NextResponse.json({ user: await getPublicUser(claims.sub) }),
+);

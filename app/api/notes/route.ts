@@ -1,19 +1,16 @@
 import { NextResponse } from "next/server";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { readJsonBody } from "@/lib/http/body";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 import { createNote, listNotes } from "@/lib/notes";
 import { createNoteSchema } from "@/lib/validation/notes";
 
 /** GET /api/notes (Bearer) → the caller's notes, newest first. */
-export const GET = withErrorHandling(async (request) => {
-  const { sub: userId } = await authenticateRequest(request);
-  return NextResponse.json({ notes: await listNotes(userId) });
-});
+export const GET = defineRoute({ auth: "bearer" }, async ({ claims }) =>
+  NextResponse.json({ notes: await listNotes(claims.sub) }),
+);
 
 /** POST /api/notes (Bearer) {body} → 201 { note }; 401 `token_invalid` when the user no longer exists. */
-export const POST = withErrorHandling(async (request) => {
-  const { sub: userId } = await authenticateRequest(request);
-  const { body } = await readJsonBody(request, createNoteSchema);
-  return NextResponse.json({ note: await createNote(userId, body) }, { status: 201 });
-});
+export const POST = defineRoute(
+  { auth: "bearer", body: createNoteSchema },
+  async ({ claims, body }) =>
+    NextResponse.json({ note: await createNote(claims.sub, body.body) }, { status: 201 }),
+);

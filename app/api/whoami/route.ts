@@ -1,6 +1,5 @@
 import { NextResponse } from "next/server";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 
 /**
  * GET /api/whoami (Bearer) → { userId, sessionId, accessTokenExpiresAt }: who the
@@ -8,11 +7,10 @@ import { withErrorHandling } from "@/lib/http/respond";
  * read). The cheapest protected route, so the benchmark measures the cost of
  * authentication itself against /api/health.
  */
-export const GET = withErrorHandling(async (request) => {
-  const { sub, sid, exp } = await authenticateRequest(request);
-  return NextResponse.json({
-    userId: sub,
-    sessionId: sid,
-    accessTokenExpiresAt: new Date(exp * 1000).toISOString(),
-  });
-});
+export const GET = defineRoute({ auth: "bearer" }, ({ claims }) =>
+  NextResponse.json({
+    userId: claims.sub,
+    sessionId: claims.sid,
+    accessTokenExpiresAt: new Date(claims.exp * 1000).toISOString(),
+  }),
+);

@@ -1,8 +1,6 @@
 import { changePassword } from "@/lib/auth/accounts";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { readJsonBody } from "@/lib/http/body";
 import { getClientInfo } from "@/lib/http/client-info";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 import { sessionResponse } from "@/lib/http/session-response";
 import { changePasswordSchema } from "@/lib/validation/auth";
 
@@ -13,13 +11,14 @@ import { changePasswordSchema } from "@/lib/validation/auth";
  * when the caller's session is not live; 403 `invalid_current_password`; 429
  * `too_many_attempts` (shared with login); 503 `server_busy`.
  */
-export const POST = withErrorHandling(async (request) => {
-  const { sub, sid } = await authenticateRequest(request);
-  const input = await readJsonBody(request, changePasswordSchema);
-  const { revokedSessions, ...issued } = await changePassword(
-    { sub, sid },
-    input,
-    getClientInfo(request),
-  );
-  return sessionResponse(request, issued, 200, { revokedSessions });
-});
+export const POST = defineRoute(
+  { auth: "bearer", session: "live", body: changePasswordSchema },
+  async ({ request, claims, body }) => {
+    const { revokedSessions, ...issued } = await changePassword(
+      claims,
+      body,
+      getClientInfo(request),
+    );
+    return sessionResponse(request, issued, 200, { revokedSessions });
+  },
+);

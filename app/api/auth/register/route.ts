@@ -1,13 +1,10 @@
-import { registerUser } from "@/lib/auth/accounts";
-import { readJsonBody } from "@/lib/http/body";
 import { getClientInfo } from "@/lib/http/client-info";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 import { sessionResponse } from "@/lib/http/session-response";
+import { signUp } from "@/lib/sign-up";
 import { registerSchema } from "@/lib/validation/auth";
 
 /** POST /api/auth/register {email, password, name?} → 201 session body + refresh cookie. */
-export const POST = withErrorHandling(async (request) => {
-  const input = await readJsonBody(request, registerSchema);
-  const issued = await registerUser(input, getClientInfo(request));
-  return sessionResponse(request, issued, 201);
-});
+export const POST = defineRoute({ auth: "none", body: registerSchema }, async ({ request, body }) =>
+  sessionResponse(request, await signUp(body, getClientInfo(request)), 201),
+);

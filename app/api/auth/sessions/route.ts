@@ -1,17 +1,14 @@
 import { NextResponse } from "next/server";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { assertLiveSession } from "@/lib/auth/live-session";
 import { listLiveSessions, revokeAllUserSessions } from "@/lib/auth/sessions";
-import { withErrorHandling } from "@/lib/http/respond";
+import { defineRoute } from "@/lib/http/route";
 
 /** GET /api/auth/sessions (Bearer) → the caller's live sessions, the current one marked. */
-export const GET = withErrorHandling(async (request) => {
-  const { sub: userId, sid } = await authenticateRequest(request);
-  const sessions = await listLiveSessions(userId);
+export const GET = defineRoute({ auth: "bearer" }, async ({ claims }) => {
+  const sessions = await listLiveSessions(claims.sub);
   return NextResponse.json({
     sessions: sessions.map((s) => ({
       id: s.id,
-      current: s.id === sid,
+      current: s.id === claims.sid,
       userAgent: s.userAgent,
       ip: s.ip,
       createdAt: s.createdAt.toISOString(),
@@ -26,10 +23,6 @@ export const GET = withErrorHandling(async (request) => {
  * DELETE /api/auth/sessions (Bearer) → "log out everywhere": revokes every session of the caller.
  * Sensitive: 401 `session_revoked` unless the caller's own session is live (lib/auth/live-session.ts).
  */
-export const DELETE = withErrorHandling(async (request) => {
-  const claims = await authenticateRequest(request);
-  await assertLiveSession(claims);
-  const userId = claims.sub;
-  const revoked = await revokeAllUserSessions(userId);
-  return NextResponse.json({ revoked });
-});
+export const DELETE = defineRoute({ auth: "bearer", session: "live" }, async ({ claims }) =>
+  NextResponse.json({ revoked: await revokeAllUserSessions(claims.sub) }),
+);

@@ -1,17 +1,16 @@
 import { NextResponse } from "next/server";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { readRefreshCookie } from "@/lib/auth/cookies";
-import { assertDevScenariosEnabled, captureRefreshToken } from "@/lib/auth/dev-scenarios";
-import { withErrorHandling } from "@/lib/http/respond";
+import { loadDevScenarios } from "@/lib/dev/gate";
+import { defineRoute } from "@/lib/http/route";
 
 /**
  * POST /api/auth/dev/capture-refresh-token (Bearer + refresh cookie) → { captureId, generation,
  * expiresAt }: the server keeps the cookie's current value for a few minutes, as a thief's copy;
- * the page gets only an id. 404 unless AUTH_DEV_SCENARIOS=1 (lib/auth/dev-scenarios.ts).
+ * the page gets only an id. 404 unless the scenarios are on (lib/dev/gate.ts).
  */
-export const POST = withErrorHandling(async (request) => {
-  assertDevScenariosEnabled();
-  const claims = await authenticateRequest(request);
-  const capture = await captureRefreshToken(readRefreshCookie(request), claims);
-  return NextResponse.json(capture, { status: 201 });
-});
+export const POST = defineRoute(
+  { auth: "bearer+refresh-cookie", dev: "scenarios" },
+  async ({ claims, refreshToken }) => {
+    const { captureRefreshToken } = await loadDevScenarios();
+    return NextResponse.json(await captureRefreshToken(refreshToken, claims), { status: 201 });
+  },
+);

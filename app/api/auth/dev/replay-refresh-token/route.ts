@@ -1,10 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { authenticateRequest } from "@/lib/auth/authenticate";
-import { assertDevScenariosEnabled, replayCapturedRefreshToken } from "@/lib/auth/dev-scenarios";
-import { describeSession } from "@/lib/auth/session-family";
-import { readJsonBody } from "@/lib/http/body";
-import { withErrorHandling } from "@/lib/http/respond";
+import { loadDevScenarios } from "@/lib/dev/gate";
+import { defineRoute } from "@/lib/http/route";
 
 const replaySchema = z.strictObject({ captureId: z.string().min(1).max(64) });
 
@@ -13,12 +10,12 @@ const replaySchema = z.strictObject({ captureId: z.string().min(1).max(64) });
  * session }: presents a captured refresh token to the real rotation code, as a thief would, and
  * reports what the thief was told (accepted inside the grace window; otherwise
  * `refresh_token_reused`, and the family is revoked), with the server's view of the session right
- * after. Sets no cookie. 404 unless AUTH_DEV_SCENARIOS=1.
+ * after. Sets no cookie. 404 unless the scenarios are on (lib/dev/gate.ts).
  */
-export const POST = withErrorHandling(async (request) => {
-  assertDevScenariosEnabled();
-  const claims = await authenticateRequest(request);
-  const { captureId } = await readJsonBody(request, replaySchema);
-  const replay = await replayCapturedRefreshToken(captureId, claims);
-  return NextResponse.json({ ...replay, session: await describeSession(claims.sub, claims.sid) });
-});
+export const POST = defineRoute(
+  { auth: "bearer", body: replaySchema, dev: "scenarios" },
+  async ({ claims, body }) => {
+    const { replayCapturedRefreshToken } = await loadDevScenarios();
+    return NextResponse.json(await replayCapturedRefreshToken(body.captureId, claims));
+  },
+);

@@ -1,6 +1,12 @@
 import "server-only";
 
-import { getEnv } from "@/lib/env";
+/**
+ * The end-to-end tests' server clock: `X-Test-Clock-Offset: <seconds>` moves "now" for the one
+ * request that carries it (lib/auth/clock.ts holds the offset in AsyncLocalStorage for that
+ * request). Reached only through lib/dev/gate.ts, which honours the header only with
+ * AUTH_TEST_CLOCK=1 on a local server; AUTH_TEST_CLOCK=1 itself is refused at start unless the
+ * server is local (lib/env.ts), so no real user can move a deployed server's time.
+ */
 import { defineAppError } from "@/lib/errors";
 import { InvalidRequest } from "@/lib/http/errors";
 
@@ -15,18 +21,13 @@ export class TestClockDisabled extends defineAppError(
 ) {}
 
 /**
- * The clock offset an end-to-end test asks for, in milliseconds (0 when the
- * header is absent). Refused with 400 unless AUTH_TEST_CLOCK=1, and
- * AUTH_TEST_CLOCK=1 itself is refused at start unless APP_URL is a loopback
- * address (lib/env.ts), so no real user can move a deployed server's time.
+ * The header's value in milliseconds. Throws InvalidRequest (400) unless it is a whole number of
+ * seconds within a year.
  *
  * @example
- * const offsetMs = readTestClockOffset(request); // "X-Test-Clock-Offset: 360" → 360000
+ * parseTestClockOffset("360"); // 360000
  */
-export function readTestClockOffset(request: Request): number {
-  const header = request.headers.get(TEST_CLOCK_HEADER);
-  if (header === null) return 0;
-  if (getEnv().AUTH_TEST_CLOCK !== "1") throw new TestClockDisabled();
+export function parseTestClockOffset(header: string): number {
   const seconds = Number(header);
   if (!/^-?\d+$/.test(header.trim()) || Math.abs(seconds) > MAX_TEST_CLOCK_OFFSET_SECONDS) {
     throw new InvalidRequest(undefined, {

@@ -2,15 +2,10 @@ import "server-only";
 
 /**
  * The inspector's scenarios that need the server's help: each one runs the real auth code and
- * only supplies the situation that is hard to arrange from a browser. On only for a local server
- * (AUTH_DEV_SCENARIOS defaults to "auto"; lib/env.ts refuses an explicit "1" for a server that is
- * not local); the routes also check `isPublicDeployment` themselves (`assertDevScenariosEnabled`).
+ * only supplies the situation that is hard to arrange from a browser. Reached only through
+ * lib/dev/gate.ts (`loadDevScenarios`), which lets a request through only when AUTH_DEV_SCENARIOS
+ * is on and the server is local.
  *
- * - An expired access token. The client decides "expired" by its own clock, the server by its
- *   own, so no browser-side trick makes the server refuse a token it issued a minute ago.
- *   `signExpiredAccessToken` has `signAccessToken` itself sign a token for the caller's session
- *   with the server's clock moved back one lifetime and five seconds: a real token, real key,
- *   real claims, that the real verifier refuses with `token_expired`.
  * - A refresh token replayed by a thief. The page can never read its refresh token (httpOnly),
  *   which is the point. `captureRefreshToken` keeps the cookie's current value on the server,
  *   keyed by a random capture id, for CAPTURE_TTL_SECONDS; the page only ever holds the id.
@@ -24,33 +19,29 @@ import "server-only";
  *   the server committed. The browser still holds the old cookie, and the page's next refresh
  *   presents it: the parent of a head nobody has presented, so GRACE.
  *
+ * (The third scenario, an expired access token, needs no flag and is not a development tool:
+ * lib/auth/expired-access-token.ts.)
+ *
  * IMPORTANT: a capture is a raw refresh token held in server memory, the one thing the database
  * never stores. That is why captures exist only behind the flag, only for the caller's own
  * session, never leave the server, expire within minutes, and are deleted once replayed.
  */
 import { randomBytes } from "node:crypto";
-import { currentTime, runWithClockOffset } from "@/lib/auth/clock";
+import { LRUCache } from "lru-cache";
+import { currentTime } from "@/lib/auth/clock";
 import { RefreshTokenInvalid, RefreshTokenMissing } from "@/lib/auth/errors";
 import { hashRefreshToken, isWellFormedRefreshToken } from "@/lib/auth/refresh-token-value";
+import { type SessionView, describeSession } from "@/lib/auth/session-family";
 import { rotateRefreshToken } from "@/lib/auth/sessions";
-import { type AccessTokenClaims, type SignedAccessToken, signAccessToken } from "@/lib/auth/tokens";
+import type { AccessTokenClaims } from "@/lib/auth/tokens";
 import { getDb } from "@/lib/db/client";
-import { type Env, getEnv } from "@/lib/env";
 import { AppError, defineAppError } from "@/lib/errors";
 
 /** How long a captured refresh token can be replayed. */
 export const CAPTURE_TTL_SECONDS = 5 * 60;
-/** Captures kept per process at most; the oldest go first. */
+/** Captures kept per process at most; the least recently used go first. */
 export const MAX_CAPTURES = 100;
-/** How far in the past `signExpiredAccessToken`'s token expired: beyond the verifier's 1 s tolerance. */
-export const EXPIRED_TOKEN_AGE_SECONDS = 5;
 
-/** What a disabled scenario route answers: the same as a route that does not exist. */
-export class DevScenariosDisabled extends defineAppError(
-  "not_found",
-  404,
-  "This development scenario is not enabled on this server (it is on by default for a local server; AUTH_DEV_SCENARIOS=0 turns it off, and it is never on for a public deployment).",
-) {}
 /** The browser's refresh cookie belongs to another session than its access token. */
 export class RefreshCookieMismatch extends defineAppError(
   "refresh_cookie_mismatch",
@@ -70,49 +61,26 @@ type Capture = {
   userId: string;
   sessionId: string;
   generation: number;
+  /** By the app's clock (lib/auth/clock.ts), which the test clock can move. */
   expiresAt: number;
 };
 
 const globalForCaptures = globalThis as typeof globalThis & {
-  __refreshTokenCaptures?: Map<string, Capture>;
+  __refreshTokenCaptures?: LRUCache<string, Capture>;
 };
 
-function captures(): Map<string, Capture> {
-  globalForCaptures.__refreshTokenCaptures ??= new Map();
+/**
+ * This process's captures. Two clocks on purpose: the cache's own `ttl` (real time, purged on
+ * time) makes sure no raw token outlives CAPTURE_TTL_SECONDS in memory, and `expiresAt` is the
+ * expiry the API states, checked by the app's clock at replay.
+ */
+function captures(): LRUCache<string, Capture> {
+  globalForCaptures.__refreshTokenCaptures ??= new LRUCache<string, Capture>({
+    max: MAX_CAPTURES,
+    ttl: CAPTURE_TTL_SECONDS * 1000,
+    ttlAutopurge: true,
+  });
   return globalForCaptures.__refreshTokenCaptures;
-}
-
-/**
- * Refuses (404 `not_found`) unless the scenarios are on: AUTH_DEV_SCENARIOS resolved by lib/env.ts
- * (default: on exactly when the server is local), and never on a public deployment.
- *
- * @example
- * export const POST = withErrorHandling(async (request) => {
- *   assertDevScenariosEnabled();
- *   …
- * });
- */
-export function assertDevScenariosEnabled(env: Env = getEnv()): void {
-  if (!areDevScenariosEnabled(env)) throw new DevScenariosDisabled();
-}
-
-/** The scenarios are on, on a deployment that is not public (the inspector page asks this too). */
-export function areDevScenariosEnabled(env: Env = getEnv()): boolean {
-  return env.devScenariosEnabled && !env.isPublicDeployment;
-}
-
-/**
- * An access token for the caller's session that expired EXPIRED_TOKEN_AGE_SECONDS ago, signed by
- * `signAccessToken` under a server clock moved back by one lifetime plus that age.
- *
- * @example
- * const { accessToken } = await signExpiredAccessToken(claims); // verifyAccessToken → token_expired
- */
-export async function signExpiredAccessToken(caller: Caller): Promise<SignedAccessToken> {
-  const backMs = (getEnv().ACCESS_TOKEN_TTL_SECONDS + EXPIRED_TOKEN_AGE_SECONDS) * 1000;
-  return runWithClockOffset(-backMs, () =>
-    signAccessToken({ userId: caller.sub, sessionId: caller.sid }),
-  );
 }
 
 /** The generation of the cookie's token, after checking it belongs to the caller's session. */
@@ -148,12 +116,6 @@ export async function captureRefreshToken(
   const token = await readCallersToken(rawToken, caller);
   const now = currentTime().getTime();
   const store = captures();
-  for (const [id, capture] of store) if (capture.expiresAt <= now) store.delete(id);
-  while (store.size >= MAX_CAPTURES) {
-    const oldest = store.keys().next().value;
-    if (oldest === undefined) break;
-    store.delete(oldest);
-  }
   const captureId = randomBytes(16).toString("base64url");
   const expiresAt = now + CAPTURE_TTL_SECONDS * 1000;
   store.set(captureId, {
@@ -172,14 +134,23 @@ export type ReplayVerdict =
 
 /**
  * Presents a captured refresh token to `rotateRefreshToken`, as a thief holding a copy of the
- * cookie would, and reports what the thief was told. Whatever it was issued is thrown away.
- * The capture is deleted. Throws CaptureNotFound for an unknown, expired or foreign capture.
+ * cookie would, and reports what the thief was told, with the server's view of the session right
+ * after (lib/auth/session-family.ts). Whatever the thief was issued is thrown away. The capture
+ * is deleted. Throws CaptureNotFound for an unknown, expired or foreign capture.
  *
  * @example
- * const verdict = await replayCapturedRefreshToken(captureId, claims);
+ * const { verdict, session } = await replayCapturedRefreshToken(captureId, claims);
  * // after the copy's successor was presented: { accepted: false, status: 401, code: "refresh_token_reused", … }
  */
 export async function replayCapturedRefreshToken(
+  captureId: string,
+  caller: Caller,
+): Promise<{ capturedGeneration: number; verdict: ReplayVerdict; session: SessionView }> {
+  const replay = await presentCapture(captureId, caller);
+  return { ...replay, session: await describeSession(caller.sub, caller.sid) };
+}
+
+async function presentCapture(
   captureId: string,
   caller: Caller,
 ): Promise<{ capturedGeneration: number; verdict: ReplayVerdict }> {
