@@ -54,6 +54,11 @@ function layerRules() {
       "lib/db is the bottom layer: it knows the database, not auth or HTTP.",
     ),
     layer(
+      ["lib/contract/**"],
+      ["@/*", "server-only", "next", "next/*", "react", "react-dom", "jose", "zustand"],
+      "lib/contract is the wire contract that server and browser both import: it may import zod only.",
+    ),
+    layer(
       ["app/**/route.ts"],
       ["@/lib/db", "@/lib/db/*", ...UI_MODULES],
       "Route handlers parse, call one lib/ function and shape the response; database access lives in lib/.",

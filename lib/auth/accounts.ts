@@ -17,6 +17,7 @@ import {
   consumeRegistrationAttempt,
   refundLoginAttempt,
 } from "@/lib/auth/throttle";
+import { REVOKE_REASON } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
@@ -160,14 +161,14 @@ export async function changePassword(
     const now = currentTime();
     const own = await tx.session.updateMany({
       where: liveSessionWhere(caller.sub, caller.sid, now),
-      data: { revokedAt: now, revokeReason: "password_changed" },
+      data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
     // Throwing rolls the transaction back: nothing of this change is written.
     if (own.count !== 1) throw new SessionRevoked();
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     const others = await tx.session.updateMany({
       where: { userId: user.id, revokedAt: null },
-      data: { revokedAt: now, revokeReason: "password_changed" },
+      data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
     const issued = await startSession(user.id, client, tx);
     return { ...issued, revokedSessions: others.count };

@@ -35,12 +35,13 @@ import {
   SECURE_REFRESH_COOKIE_NAME,
   SESSION_HINT_COOKIE_NAME,
 } from "@/lib/auth/cookie-names";
+import { ERROR_CODE } from "@/lib/contract";
 import { getEnv } from "@/lib/env";
 import { defineAppError } from "@/lib/errors";
 
 /** Two refresh-cookie values in one request: one of them was planted, and we cannot tell which. */
 export class RefreshCookieAmbiguous extends defineAppError(
-  "refresh_cookie_ambiguous",
+  ERROR_CODE.refreshCookieAmbiguous,
   400,
   "This browser sent two refresh cookies, so neither is trusted. Clear this site's cookies, then sign in again.",
 ) {}

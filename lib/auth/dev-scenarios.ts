@@ -33,6 +33,7 @@ import { currentTime, runWithClockOffset } from "@/lib/auth/clock";
 import { RefreshTokenInvalid, RefreshTokenMissing } from "@/lib/auth/errors";
 import { hashRefreshToken, isWellFormedRefreshToken } from "@/lib/auth/refresh-token-value";
 import { rotateRefreshToken } from "@/lib/auth/sessions";
+import { ERROR_CODE } from "@/lib/contract";
 import { type AccessTokenClaims, type SignedAccessToken, signAccessToken } from "@/lib/auth/tokens";
 import { getDb } from "@/lib/db/client";
 import { type Env, getEnv } from "@/lib/env";
@@ -47,18 +48,18 @@ export const EXPIRED_TOKEN_AGE_SECONDS = 5;
 
 /** What a disabled scenario route answers: the same as a route that does not exist. */
 export class DevScenariosDisabled extends defineAppError(
-  "not_found",
+  ERROR_CODE.notFound,
   404,
   "This development scenario is not enabled on this server (it is on by default for a local server; AUTH_DEV_SCENARIOS=0 turns it off, and it is never on for a public deployment).",
 ) {}
 /** The browser's refresh cookie belongs to another session than its access token. */
 export class RefreshCookieMismatch extends defineAppError(
-  "refresh_cookie_mismatch",
+  ERROR_CODE.refreshCookieMismatch,
   409,
   "The refresh cookie in this browser belongs to another session than your access token. Reload the page and try again.",
 ) {}
 export class CaptureNotFound extends defineAppError(
-  "capture_not_found",
+  ERROR_CODE.captureNotFound,
   404,
   "No such capture for this session: it was replayed already or has expired.",
 ) {}

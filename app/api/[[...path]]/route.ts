@@ -1,3 +1,4 @@
+import { ERROR_CODE } from "@/lib/contract";
 import { errorResponse } from "@/lib/http/respond";
 
 /**
@@ -8,7 +9,7 @@ import { errorResponse } from "@/lib/http/respond";
  * specific route, so this only ever sees paths nothing else answers.
  */
 function notFound(): Response {
-  return errorResponse(404, "not_found", "There is no such API route.");
+  return errorResponse(404, ERROR_CODE.notFound, "There is no such API route.");
 }
 
 export const GET = notFound;
