@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createAuthClient } from "./auth-client";
-import { FakeServer, createFakeLockManager, FakeChannelHub } from "./test-fakes";
+import { FakeServer, createFakeLockManager, FakeChannelHub } from "@/test/client/fakes";
 
 const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };
 

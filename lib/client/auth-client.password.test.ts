@@ -11,7 +11,7 @@ import {
   flushPromises,
   jsonResponse,
   sessionBody,
-} from "./test-fakes";
+} from "@/test/client/fakes";
 
 const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };
 const CHANGE = { currentPassword: CREDENTIALS.password, newPassword: "a brand new passphrase" };

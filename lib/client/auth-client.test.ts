@@ -14,7 +14,7 @@ import {
   flushPromises,
   jsonResponse,
   sessionBody,
-} from "./test-fakes";
+} from "@/test/client/fakes";
 
 const CURRENT_PATH = "/notes?page=2";
 const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };

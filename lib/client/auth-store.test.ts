@@ -9,7 +9,7 @@ import {
   updateSession,
   type SessionSnapshot,
 } from "./auth-store";
-import { TEST_USER } from "./test-fakes";
+import { TEST_USER } from "@/test/client/fakes";
 
 const session = (accessToken: string): SessionSnapshot => ({
   user: TEST_USER,
