@@ -118,7 +118,3 @@ async function readErrorBody(
   const { code, message, fields } = parsed.data.error;
   return { code, message: message ?? null, fields: fields ?? null };
 }
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}

@@ -6,6 +6,7 @@
 export * from "./dev";
 export * from "./errors";
 export * from "./http";
+export * from "./jwks";
 export * from "./notes";
 export * from "./session";
 export * from "./sessions";

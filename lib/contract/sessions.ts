@@ -21,6 +21,9 @@ export type LiveSession = z.infer<typeof liveSessionSchema>;
 
 export const liveSessionsBodySchema = z.object({ sessions: z.array(liveSessionSchema) });
 
+/** A 204 answer (`DELETE /api/auth/sessions/{id}`): no body at all. */
+export const noContentSchema = z.undefined();
+
 /** `DELETE /api/auth/sessions` ("log out everywhere"). */
 export const revokedSessionsBodySchema = z.object({ revoked: z.number().int().nonnegative() });
 
