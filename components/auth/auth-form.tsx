@@ -37,7 +37,7 @@ const COPY = {
 
 /**
  * The login and register forms. Errors come from the server (field-level for 400
- * invalid_request, one message otherwise) or, for sign-up, first from the same zod schema the
+ * `ERROR_CODE.invalidRequest`, one message otherwise) or, for sign-up, first from the same zod schema the
  * server uses; after a failed submit, focus moves to the first field in error (or the message).
  * The sign-out reason from the URL is shown above the form; after success we go to `next`
  * (same-origin paths only) or the dashboard.

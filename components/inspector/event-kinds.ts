@@ -66,8 +66,8 @@ const TOKEN_SOURCES = {
  * The entry's text, for people.
  *
  * @example
- * describeEvent({ seq: 1, at: 0, type: "unauthorized", path: "/api/me", code: "token_expired" });
- * // "/api/me: token_expired"
+ * describeEvent({ seq: 1, at: 0, type: "unauthorized", path: "/api/me", code: ERROR_CODE.tokenExpired });
+ * // "/api/me: " followed by the code
  */
 export function describeEvent(event: AuthEvent): string {
   switch (event.type) {
@@ -144,7 +144,7 @@ function describeBroadcast(message: BroadcastSummary | undefined): string {
  * flattened, `facts` as `data-fact-*`), so tests and tools read the data, not the wording.
  *
  * @example
- * eventAttributes(unauthorized); // { "data-type": "unauthorized", "data-path": "/api/me", "data-code": "token_expired" }
+ * eventAttributes(unauthorized); // { "data-type": "unauthorized", "data-path": "/api/me", "data-code": <the code> }
  */
 export function eventAttributes(event: AuthEvent): Record<`data-${string}`, string> {
   const attributes: Record<`data-${string}`, string> = {};

@@ -23,7 +23,7 @@ const formatDate = (iso: string) => dateFormat.format(new Date(iso));
 /**
  * Every live session of the user (one per login per device, each a refresh-
  * token family). Revoking one ends that family on the server: that device's
- * next refresh fails with session_revoked. Its current access token still
+ * next refresh is refused (SessionRevoked). Its current access token still
  * works until it expires (at most ACCESS_TOKEN_TTL_SECONDS).
  */
 export function SessionsPanel() {

@@ -121,18 +121,18 @@ export type PasswordChanged = IssuedRefreshToken & {
 
 /**
  * Changes a signed-in user's password. Sensitive: the caller's session must be
- * live in the database (401 `session_revoked` otherwise), and the current
+ * live in the database (401 SessionRevoked otherwise), and the current
  * password is checked only after taking a point from the login throttle, with
  * the same keys as a login to this account (429 before any hashing when used
  * up), so a stolen access token is no better an oracle than the login form.
  *
  * Success, in one transaction: the new hash; every session of the user
- * revoked (reason `password_changed`), the caller's included, so a thief who
+ * revoked (`REVOKE_REASON.passwordChanged`), the caller's included, so a thief who
  * shares the caller's session (a copied cookie) loses it too; and a new
  * session for the caller, whose refresh token the route sets as the cookie.
  * The caller's session is revoked by a compare-and-set on "still live", so a
  * revocation or a second password change that commits first wins and this one
- * answers `session_revoked` with nothing written.
+ * answers SessionRevoked with nothing written.
  *
  * @example
  * const changed = await changePassword({ sub, sid }, { currentPassword, newPassword }, client);

@@ -18,7 +18,7 @@ import "server-only";
  * `refresh_token` the browser then sends to us, and a planted cookie with a longer Path is sent
  * first. So on an origin that uses the `__Secure-` name, the unprefixed name never counts (plain
  * http cannot set a `__Secure-` cookie), and a request that carries two refresh-cookie values
- * (two of one name, or both names) is refused with 400 `refresh_cookie_ambiguous` and changes
+ * (two of one name, or both names) is refused with 400 RefreshCookieAmbiguous and changes
  * nothing: guessing which one is ours would let a planted cookie sign the victim into the
  * attacker's account, or let logout revoke the attacker's session while the victim's stays live.
  * SECURITY.md says why the prefix is `__Secure-` and not `__Host-` (that one requires Path=/).

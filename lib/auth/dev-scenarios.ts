@@ -10,7 +10,7 @@ import "server-only";
  *   own, so no browser-side trick makes the server refuse a token it issued a minute ago.
  *   `signExpiredAccessToken` has `signAccessToken` itself sign a token for the caller's session
  *   with the server's clock moved back one lifetime and five seconds: a real token, real key,
- *   real claims, that the real verifier refuses with `token_expired`.
+ *   real claims, that the real verifier refuses as expired (AccessTokenExpired).
  * - A refresh token replayed by a thief. The page can never read its refresh token (httpOnly),
  *   which is the point. `captureRefreshToken` keeps the cookie's current value on the server,
  *   keyed by a random capture id, for CAPTURE_TTL_SECONDS; the page only ever holds the id.
@@ -84,7 +84,7 @@ function captures(): Map<string, Capture> {
 }
 
 /**
- * Refuses (404 `not_found`) unless the scenarios are on: AUTH_DEV_SCENARIOS resolved by lib/env.ts
+ * Refuses (404 DevScenariosDisabled, the same code as an unknown route) unless the scenarios are on: AUTH_DEV_SCENARIOS resolved by lib/env.ts
  * (default: on exactly when the server is local), and never on a public deployment.
  *
  * @example
@@ -107,7 +107,7 @@ export function areDevScenariosEnabled(env: Env = getEnv()): boolean {
  * `signAccessToken` under a server clock moved back by one lifetime plus that age.
  *
  * @example
- * const { accessToken } = await signExpiredAccessToken(claims); // verifyAccessToken → token_expired
+ * const { accessToken } = await signExpiredAccessToken(claims); // verifyAccessToken throws AccessTokenExpired
  */
 export async function signExpiredAccessToken(caller: Caller): Promise<SignedAccessToken> {
   const backMs = (getEnv().ACCESS_TOKEN_TTL_SECONDS + EXPIRED_TOKEN_AGE_SECONDS) * 1000;
@@ -178,7 +178,7 @@ export type ReplayVerdict =
  *
  * @example
  * const verdict = await replayCapturedRefreshToken(captureId, claims);
- * // after the copy's successor was presented: { accepted: false, status: 401, code: "refresh_token_reused", … }
+ * // after the copy's successor was presented: { accepted: false, status: 401, code: ERROR_CODE.refreshTokenReused, … }
  */
 export async function replayCapturedRefreshToken(
   captureId: string,

@@ -22,7 +22,7 @@ import "server-only";
  *   REUSED    anything else: an older ancestor; an unused sibling at generation H−1 or below
  *             after the head moved on; the parent after the head was presented or after the
  *             bound
- *               → revoke the whole session (reason refresh_token_reused) and mark T `reusedAt`
+ *               → revoke the whole session (`REVOKE_REASON.refreshTokenReused`) and mark T `reusedAt`
  *                 (the inspector shows which token came back). Every token of the family stops
  *                 working, the thief's and the victim's alike.
  *

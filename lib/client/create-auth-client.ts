@@ -119,7 +119,7 @@ export interface AuthClient {
    * POST /api/auth/password. The server ends every session of the user, this one included, and
    * answers with a new session (body + refresh cookie) that this tab adopts and tells the other
    * tabs about, as a refresh does. Resolves how many other sessions ended; throws `ApiError`
-   * (`invalid_current_password`, `too_many_attempts`, `server_busy`, …) otherwise.
+   * (`ERROR_CODE.invalidCurrentPassword`, `.tooManyAttempts`, `.serverBusy`, …) otherwise.
    */
   changePassword(change: PasswordChange): Promise<{ revokedSessions: number }>;
   start(): void;

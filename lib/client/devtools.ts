@@ -8,8 +8,8 @@
  *
  * - `replaceAccessToken` holds another token of the same session instead of the current one,
  *   keeping the local expiry estimate, epoch and timers. The next request therefore sends it as
- *   if it were fresh, and whatever the server answers (a 401 `token_expired` for an expired
- *   token) goes through the ordinary path. Tokens are opaque to this client: the server judges.
+ *   if it were fresh, and whatever the server answers (a 401 for an expired token) goes
+ *   through the ordinary path. Tokens are opaque to this client: the server judges.
  * - `annotate` writes a scenario marker into the event log.
  */
 import { type AuthEventData, fingerprint, type ScenarioMarkerEvent } from "./auth-events";

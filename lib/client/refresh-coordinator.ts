@@ -8,7 +8,7 @@
  * result) | unavailable (keep the session, try again on the next request or wake-up).
  *
  * The races it prevents:
- * 1. Stampede. Five requests fail with `token_expired` at once. Five refreshes would spend the
+ * 1. Stampede. Five requests fail with an expired token at once. Five refreshes would spend the
  *    same refresh token five times and the server would call that reuse. Instead the first 401
  *    starts the refresh and every other caller awaits the same promise (single-flight), then
  *    each retries once with the new token.

@@ -6,7 +6,7 @@
  * it is done (a logout's POST has reached the server, a refused refresh has let go of the lock).
  *
  * Where to, by cause (`signOutDestination`):
- *   logout            /login?reason=logged_out              (the user asked; no way back needed)
+ *   logout            /login?reason=<logged out>            (the user asked; no way back needed)
  *   refresh_rejected  /login?reason=<code>&next=<this page> (so signing in again returns here)
  *   other_tab         /login?reason=<reason>&next=<this page>
  *   restore_rejected  nowhere: a page load whose cookie was missing or dead is a visitor, not a
@@ -42,7 +42,7 @@ export interface SignOutOptions {
  *
  * @example
  * signOutDestination("refresh_rejected", SIGN_OUT_REASON.sessionRevoked, "/notes");
- * // "/login?reason=session_revoked&next=%2Fnotes"
+ * // "/login?reason=<that reason>&next=%2Fnotes"
  */
 export function signOutDestination(
   cause: SignOutCause,

@@ -11,7 +11,7 @@
  *                                       arrive out of order; equal expiry is a tie, not "older")
  *   session, otherwise                  start it (a login in another tab)
  *   signed_out, we are signed out       nothing: keep the reason we have
- *   signed_out, otherwise               end ours (`logged_out` becomes `logged_out_elsewhere`);
+ *   signed_out, otherwise               end ours (logged out there: `loggedOutElsewhere` here);
  *                                       leave the page only if it was showing a session
  */
 import { z } from "zod";

@@ -15,8 +15,8 @@ import {
 import type { SessionSnapshot } from "./auth-store";
 
 /**
- * The 401 codes a protected route answers that mean "refresh once, then retry". `session_revoked`
- * is one of them: the access token's session was revoked (instant revocation), but the refresh
+ * The 401 codes a protected route answers that mean "refresh once, then retry".
+ * `ERROR_CODE.sessionRevoked` is one of them: the access token's session was revoked (instant revocation), but the refresh
  * cookie may already belong to a newer session (a password change starts one), so one refresh
  * decides; if it fails, the tab signs out with the refresh's reason.
  */
@@ -49,8 +49,8 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /**
- * Why the session ends after the refresh endpoint refused: its code, or `refresh_token_invalid`
- * for any code it is not supposed to answer.
+ * Why the session ends after the refresh endpoint refused: its code, or
+ * `ERROR_CODE.refreshTokenInvalid` for any code it is not supposed to answer.
  *
  * @example
  * toRejectionReason(ERROR_CODE.sessionExpired); // that reason
