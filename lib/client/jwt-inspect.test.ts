@@ -48,6 +48,9 @@ describe("findJwk", () => {
       ],
     };
     expect(findJwk(jwks, "key-1")).toEqual({ key: jwks.keys[1], index: 1, total: 2 });
+    // The document's own object, every time: the inspector's card keys an effect on it.
+    expect(findJwk(jwks, "key-1")?.key).toBe(jwks.keys[1]);
+    expect(findJwk({ keys: [{ kid: "no kty" }, jwks.keys[1]] }, "key-1")?.total).toBe(1);
     expect(findJwk(jwks, "missing")).toBeNull();
     expect(findJwk(null, "key-1")).toBeNull();
     expect(findJwk(jwks, 42)).toBeNull();

@@ -9,7 +9,7 @@
  * token but never mint one.
  */
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
-import { jwksBodySchema, type PublicJwk } from "@/lib/contract";
+import { jwksBodySchema, publicJwkSchema, type PublicJwk } from "@/lib/contract";
 
 export type { PublicJwk } from "@/lib/contract";
 
@@ -53,7 +53,11 @@ export function findJwk(
 ): { key: PublicJwk; index: number; total: number } | null {
   const parsed = jwksBodySchema.safeParse(jwks);
   if (!parsed.success || typeof kid !== "string") return null;
-  const { keys } = parsed.data;
+  // IMPORTANT: the document's own key objects, not parsed copies. The card keys an effect on the
+  // matched key; a fresh copy on every render re-ran the signature check forever.
+  const keys = parsed.data.keys.filter(
+    (key): key is PublicJwk => publicJwkSchema.safeParse(key).success,
+  );
   const index = keys.findIndex((key) => key.kid === kid);
   const key = keys[index];
   return key ? { key, index, total: keys.length } : null;
