@@ -92,6 +92,16 @@ function layerRules() {
       ],
     ),
     layer(
+      ["lib/contract/**"],
+      [
+        {
+          group: ["@/*", "server-only", "next", "next/*", "react", "react-dom", "jose", "zustand"],
+          message:
+            "lib/contract is the wire contract that server and browser both import: it may import zod only.",
+        },
+      ],
+    ),
+    layer(
       ["app/**/route.ts"],
       [
         {

@@ -24,7 +24,7 @@ export abstract class AppError extends Error {
  * Declares an AppError subclass with a fixed code, status and default message.
  *
  * @example
- * export class EmailTaken extends defineAppError("email_taken", 409, "…") {}
+ * export class EmailTaken extends defineAppError(ERROR_CODE.emailTaken, 409, "…") {}
  */
 export function defineAppError(code: string, status: number, message: string) {
   return class extends AppError {

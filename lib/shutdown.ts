@@ -11,7 +11,7 @@ import "server-only";
  * - draining: `next start`'s own handler has stopped accepting connections, but a client with a
  *   keep-alive connection can still send requests on it, and a busy client never lets it go idle:
  *   that is what made shutdown take 17 s under load. So every API request that arrives now is
- *   refused with 503 `service_unavailable` + Retry-After (the browser wrapper keeps its session
+ *   refused with 503 ServiceUnavailable + Retry-After (the browser wrapper keeps its session
  *   and tries again, reaching another instance or this one restarted), and every answer carries
  *   `Connection: close`, so each connection ends after the response it is carrying.
  * - closing: the registered closers run (the database pool or PGlite; a LISTEN connection

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/text-field";
 import { ApiError, type ApiErrorFields, describeRetryAfter } from "@/lib/client/api-error";
 import { getAuthClient } from "@/lib/client/auth-client";
+import { ERROR_CODE } from "@/lib/contract";
 import { changePasswordSchema } from "@/lib/validation/auth";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/validation/limits";
 
@@ -77,7 +78,7 @@ export function ChangePasswordForm() {
         finish({}, { tone: "error", text: "Could not reach the server. Try again." });
       } else if (error.fields) {
         finish(error.fields, null);
-      } else if (error.code === "invalid_current_password") {
+      } else if (error.code === ERROR_CODE.invalidCurrentPassword) {
         finish({ currentPassword: [error.message] }, null);
       } else if (error.status === 429 && error.retryAfterSeconds !== null) {
         finish(

@@ -10,6 +10,7 @@ import { ApiError, type ApiErrorFields, describeRetryAfter } from "@/lib/client/
 import { getAuthClient } from "@/lib/client/auth-client";
 import { useAuthStore } from "@/lib/client/auth-store";
 import { buildLoginUrl, describeSignOutReason, sanitizeNextPath } from "@/lib/client/redirect";
+import { ERROR_CODE, SIGN_OUT_REASON } from "@/lib/contract";
 import { registerSchema } from "@/lib/validation/auth";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/validation/limits";
 
@@ -36,7 +37,7 @@ const COPY = {
 
 /**
  * The login and register forms. Errors come from the server (field-level for 400
- * invalid_request, one message otherwise) or, for sign-up, first from the same zod schema the
+ * `ERROR_CODE.invalidRequest`, one message otherwise) or, for sign-up, first from the same zod schema the
  * server uses; after a failed submit, focus moves to the first field in error (or the message).
  * The sign-out reason from the URL is shown above the form; after success we go to `next`
  * (same-origin paths only) or the dashboard.
@@ -117,9 +118,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
       <h1 className="text-2xl font-semibold tracking-tight text-slate-900">{copy.title}</h1>
       <div className="mt-6 space-y-4">
         {reason && (
-          <Alert tone={params.get("reason") === "logged_out" ? "info" : "warning"}>
+          <Alert tone={params.get("reason") === SIGN_OUT_REASON.loggedOut ? "info" : "warning"}>
             <span data-testid="sign-out-reason">{reason}</span>
-            {params.get("reason") === "refresh_token_reused" && (
+            {params.get("reason") === SIGN_OUT_REASON.refreshTokenReused && (
               <>
                 {" "}
                 <Link
@@ -191,7 +192,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
 
 /** The sentence for a refused sign-in or sign-up, with the way forward where there is one. */
 function describeFailure(error: ApiError, next: string): ReactNode {
-  if (error.code === "email_taken") {
+  if (error.code === ERROR_CODE.emailTaken) {
     // The email stays out of the URL (URLs end up in logs); the browser's autofill has it.
     const query = new URLSearchParams(next !== "/dashboard" ? { next } : {}).toString();
     return (

@@ -4,6 +4,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { type ReactNode, useEffect, useRef } from "react";
 import { useAuthStore } from "@/lib/client/auth-store";
 import { buildLoginUrl } from "@/lib/client/redirect";
+import { SIGN_OUT_REASON } from "@/lib/contract";
 
 /**
  * Renders its children only for a signed-in user. proxy.ts already sent visitors without a
@@ -32,7 +33,7 @@ export function RequireSession({ children }: { children: ReactNode }) {
     if (status !== "signed_out" || wasSignedIn.current) return;
     router.replace(
       buildLoginUrl({
-        reason: reason === "refresh_token_missing" ? null : reason,
+        reason: reason === SIGN_OUT_REASON.refreshTokenMissing ? null : reason,
         next: search ? `${pathname}?${search}` : pathname,
       }),
     );

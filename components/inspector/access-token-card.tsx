@@ -4,16 +4,17 @@ import { useEffect, useState } from "react";
 import { Card } from "@/components/ui/card";
 import { useAuthStore } from "@/lib/client/auth-store";
 import {
-  type DecodedJwt,
+  type InspectedJwt,
   type PublicJwk,
-  decodeJwt,
   findJwk,
+  inspectJwt,
   verifyJwtSignature,
 } from "@/lib/client/jwt-inspect";
+import { API_PATH, ERROR_CODE } from "@/lib/contract";
 import { formatDate, formatDuration, formatFromNow } from "./format";
 import { useNow } from "./use-now";
 
-const JWKS_PATH = "/.well-known/jwks.json";
+const JWKS_PATH = API_PATH.jwks;
 
 /** What each header parameter and claim is for: shown beside it, not only in a tooltip. */
 const HEADER_NOTES: Record<string, string> = {
@@ -28,7 +29,7 @@ const CLAIM_NOTES: Record<string, string> = {
   sub: "Subject: your user id. Route handlers take the caller from here, with no database lookup.",
   sid: "Session id: the refresh-token family this token came from (the server's view below shows it).",
   iat: "Issued at, by the server's clock (seconds since 1970).",
-  exp: "Expires at, by the server's clock. After it, the API answers 401 token_expired and the wrapper refreshes.",
+  exp: `Expires at, by the server's clock. After it, the API answers 401 ${ERROR_CODE.tokenExpired} and the wrapper refreshes.`,
   jti: "JWT id: unique per token, so two tokens issued in the same second still differ.",
 };
 
@@ -49,7 +50,7 @@ export function AccessTokenCard() {
   const token = useAuthStore((s) => s.accessToken);
   const expiresAt = useAuthStore((s) => s.accessTokenExpiresAt);
   const now = useNow(250);
-  const decoded = token ? decodeJwt(token) : null;
+  const decoded = token ? inspectJwt(token) : null;
   const kid = decoded?.header.kid;
   const [jwks, setJwks] = useState<{ body: unknown } | "unavailable" | null>(null);
   const [verified, setVerified] = useState<{ token: string; result: Verification } | null>(null);
@@ -146,7 +147,7 @@ function TokenLifetime({
   expiresAt,
   now,
 }: {
-  decoded: DecodedJwt;
+  decoded: InspectedJwt;
   expiresAt: number | null;
   now: number;
 }) {
@@ -175,6 +176,7 @@ function TokenLifetime({
       {byExpClaim !== null && (
         <p
           data-testid="exp-by-local-clock"
+          data-expired={byExpClaim <= 0}
           className={`text-sm ${clocksDisagree ? "text-amber-800" : "text-slate-500"}`}
         >
           The <code className="font-mono text-xs">exp</code> claim read against this tab&apos;s
@@ -279,7 +281,7 @@ function SigningKey({
         <code className="font-mono text-xs">kid</code>: {match.key.kty} / {match.key.crv}, public
         part <code className="font-mono text-xs break-all">x = {match.key.x}</code>.
       </p>
-      <p data-testid="signature-verification">
+      <p data-testid="signature-verification" data-result={String(verification)}>
         {verification === null && "Checking the signature in this browser…"}
         {verification === true && (
           <span className="text-emerald-800">

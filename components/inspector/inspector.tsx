@@ -7,11 +7,11 @@ import { Card } from "@/components/ui/card";
 import { ApiError } from "@/lib/client/api-error";
 import { apiJson, getAuthClient } from "@/lib/client/auth-client";
 import { type AuthEventType, authStore } from "@/lib/client/auth-store";
+import { API_PATH, ERROR_CODE, type SessionView, sessionViewBodySchema } from "@/lib/contract";
 import { AccessTokenCard } from "./access-token-card";
 import { PolicyCard } from "./policy-card";
 import { ScenariosCard } from "./scenarios-card";
 import { SessionCard } from "./session-card";
-import { SESSION_VIEW_PATH, type SessionView } from "./session-view";
 import { TimelineCard } from "./timeline-card";
 
 /** Events after which the server's view has changed: re-read it (unless a scenario is running). */
@@ -33,7 +33,7 @@ function useSessionView() {
   const reload = useCallback(async (): Promise<SessionView | null> => {
     const request = ++latest.current;
     try {
-      const { session } = await apiJson<{ session: SessionView }>(SESSION_VIEW_PATH);
+      const { session } = await apiJson(API_PATH.currentSession, sessionViewBodySchema);
       if (request === latest.current) {
         current.current = session;
         setView(session);
@@ -152,14 +152,18 @@ export function Inspector({
 function EndedSessionBanner({ view }: { view: SessionView }) {
   const [pending, setPending] = useState(false);
   return (
-    <div data-testid="session-ended-banner">
+    <div
+      data-testid="session-ended-banner"
+      data-status={view.status}
+      data-revoke-reason={view.revokeReason ?? ""}
+    >
       <Alert tone="warning">
         <span className="flex flex-wrap items-center justify-between gap-3">
           <span>
             The server has {view.status === "revoked" ? "revoked" : "expired"} this session
             {view.revokeReason ? ` (${view.revokeReason})` : ""}.{" "}
             {view.status === "revoked"
-              ? "This tab still holds its access token, but every instance of the server already refuses it (401 session_revoked: instant revocation), although it has not expired."
+              ? `This tab still holds its access token, but every instance of the server already refuses it (401 ${ERROR_CODE.sessionRevoked}: instant revocation), although it has not expired.`
               : "This tab still holds a working access token, because access tokens are checked without the database."}{" "}
             Its next refresh will be refused and the app will sign you out, saying why.
           </span>

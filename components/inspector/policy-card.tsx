@@ -7,6 +7,7 @@ import { Card } from "@/components/ui/card";
 import { TextField } from "@/components/ui/text-field";
 import { ApiError, type ApiErrorFields } from "@/lib/client/api-error";
 import { apiJson, getAuthClient } from "@/lib/client/auth-client";
+import { API_PATH, type SessionView, sessionViewBodySchema } from "@/lib/contract";
 import {
   SESSION_POLICY_FIELDS,
   SESSION_POLICY_MINIMUMS,
@@ -14,9 +15,6 @@ import {
   type SessionPolicyOverrides,
 } from "@/lib/validation/session-policy";
 import { formatDuration } from "./format";
-import type { SessionView } from "./session-view";
-
-const POLICY_PATH = "/api/auth/sessions/current/policy";
 
 const FIELD_COPY: Record<keyof SessionPolicy, { label: string; effect: string }> = {
   accessTokenTtlSeconds: {
@@ -54,7 +52,7 @@ export function PolicyCard({
     setFields({});
     setMessage(null);
     try {
-      const { session } = await apiJson<{ session: SessionView }>(POLICY_PATH, {
+      const { session } = await apiJson(API_PATH.currentSessionPolicy, sessionViewBodySchema, {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(overrides),

@@ -7,13 +7,14 @@
  * events to `sessionStorage` (this tab only, gone when the tab closes) and shows earlier loads
  * above the current one when it opens again.
  *
- * What is stored is exactly what the timeline shows: event names, paths, reasons and token
- * fingerprints (the last six characters of a token, enough to tell two apart, useless to replay).
- * Never a token.
+ * What is stored is exactly what the timeline shows: event types and their data (paths, codes,
+ * reasons, token fingerprints: the last six characters of a token, enough to tell two apart,
+ * useless to replay). Never a token.
  */
 import type { AuthEvent } from "@/lib/client/auth-store";
 
-const STORAGE_KEY = "inspector:timeline";
+/** Versioned: events of another shape (an older build's) are not read back. */
+const STORAGE_KEY = "inspector:timeline:v2";
 /** Earlier page loads kept, newest last. */
 export const MAX_SAVED_LOADS = 3;
 

@@ -3,15 +3,12 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { getAuthClient } from "@/lib/client/auth-client";
+import { getAuthClient, getAuthDevtools } from "@/lib/client/auth-client";
 import { getPageClockSkew } from "@/lib/client/page-clock";
-import {
-  type Check,
-  type ScenarioContext,
-  type ScenarioId,
-  type Verdict,
-  runScenario,
-} from "./run-scenario";
+import type { DevScenarioId } from "@/lib/contract";
+import { type Check, type ScenarioContext, type Verdict, runScenario } from "./run-scenario";
+
+type ScenarioId = DevScenarioId;
 
 type Scenario = {
   id: ScenarioId;
@@ -106,15 +103,17 @@ export function ScenariosCard({
 
   async function run(scenario: Scenario) {
     const client = getAuthClient();
+    const devtools = getAuthDevtools();
     setRunning(scenario.id);
     onRunningChange(true);
     setVerdicts(({ [scenario.id]: _previous, ...rest }) => rest);
     const title = scenario.id === "skew" && skewed ? "Put my clock back" : scenario.title;
-    client.annotate(`▶ ${title}`);
+    devtools.annotate({ marker: "start", scenario: scenario.id, text: title });
     let verdict: Verdict;
     try {
       verdict = await runScenario(scenario.id, {
         client,
+        devtools,
         devScenarios,
         reloadView,
         showView,
@@ -125,11 +124,18 @@ export function ScenariosCard({
       verdict = {
         tone: "error",
         checks: [],
+        facts: { failed: true },
         summary: `failed: ${message}`,
         text: `It failed: ${message}`,
       };
     }
-    client.annotate(`verdict: ${verdict.summary}`);
+    devtools.annotate({
+      marker: "verdict",
+      scenario: scenario.id,
+      text: verdict.summary,
+      tone: verdict.tone,
+      facts: verdict.facts,
+    });
     setVerdicts((current) => ({ ...current, [scenario.id]: verdict }));
     setProgress(null);
     setRunning(null);
@@ -184,6 +190,7 @@ export function ScenariosCard({
                   role={verdict.tone === "ok" ? "status" : "alert"}
                   data-testid="scenario-verdict"
                   data-tone={verdict.tone}
+                  {...factAttributes(verdict.facts)}
                   className={`rounded-md px-3 py-2 text-xs ring-1 ring-inset ${VERDICT_CLASSES[verdict.tone]}`}
                 >
                   {verdict.checks.length > 0 && <Checklist checks={verdict.checks} />}
@@ -195,6 +202,16 @@ export function ScenariosCard({
         })}
       </ul>
     </Card>
+  );
+}
+
+/** A verdict's facts as `data-fact-*` attributes (camelCase in kebab-case), for tools and tests. */
+function factAttributes(facts: Verdict["facts"]): Record<`data-${string}`, string> {
+  return Object.fromEntries(
+    Object.entries(facts).map(([name, value]) => [
+      `data-fact-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      String(value),
+    ]),
   );
 }
 

@@ -5,7 +5,12 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { formatClock, formatDate, formatDuration, formatFromNow } from "./format";
-import type { FamilyToken, FamilyTokenState, SessionView } from "./session-view";
+import {
+  type FamilyToken,
+  type FamilyTokenState,
+  REVOKE_REASON,
+  type SessionView,
+} from "@/lib/contract";
 import { useNow } from "./use-now";
 
 const STATE_STYLES: Record<FamilyTokenState, { label: string; className: string; note: string }> = {
@@ -48,12 +53,11 @@ const ISSUED_VIA_LABELS: Record<FamilyToken["issuedVia"], string> = {
 };
 
 const REVOKE_REASONS: Record<string, string> = {
-  refresh_token_reused:
-    "a spent refresh token came back (refresh_token_reused): the server cannot tell the thief from you, so it ended the session for both",
-  logout: "you logged out",
-  revoked_by_user: "revoked from the Sessions page",
-  logout_everywhere: "“log out everywhere”",
-  password_changed: "the password was changed",
+  [REVOKE_REASON.refreshTokenReused]: `a spent refresh token came back (${REVOKE_REASON.refreshTokenReused}): the server cannot tell the thief from you, so it ended the session for both`,
+  [REVOKE_REASON.logout]: "you logged out",
+  [REVOKE_REASON.revokedByUser]: "revoked from the Sessions page",
+  [REVOKE_REASON.logoutEverywhere]: "“log out everywhere”",
+  [REVOKE_REASON.passwordChanged]: "the password was changed",
 };
 
 /**
@@ -126,7 +130,11 @@ function SessionFacts({ view, now }: { view: SessionView; now: number }) {
       <p className="flex flex-wrap items-center gap-2 text-sm">
         <StatusBadge status={view.status} />
         {view.revokedAt && (
-          <span className="text-slate-700" data-testid="revoke-reason">
+          <span
+            className="text-slate-700"
+            data-testid="revoke-reason"
+            data-reason={view.revokeReason ?? ""}
+          >
             Revoked {formatClock(view.revokedAt)}:{" "}
             {REVOKE_REASONS[view.revokeReason ?? ""] ?? view.revokeReason}.
           </span>

@@ -4,10 +4,17 @@ import { useEffect, useId, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { type AuthEvent, MAX_AUTH_EVENTS, authStore, useAuthStore } from "@/lib/client/auth-store";
-import { EVENT_CATEGORIES, EVENT_KINDS, type EventCategory, TONE_CLASSES } from "./event-kinds";
+import { API_PATH } from "@/lib/contract";
+import {
+  EVENT_CATEGORIES,
+  type EventCategory,
+  TONE_CLASSES,
+  describeEvent,
+  eventAttributes,
+  kindOf,
+} from "./event-kinds";
 import { formatClock, formatOffset } from "./format";
 import { type SavedLoad, clearSavedLoads, readSavedLoads, saveLoad } from "./saved-timeline";
-import { SESSION_VIEW_PATH } from "./session-view";
 
 /** This page load, for the saved timeline (saved-timeline.ts). */
 const LOAD_ID = Math.random().toString(36).slice(2);
@@ -23,7 +30,9 @@ const ALL_CATEGORIES = new Set<EventCategory>(EVENT_CATEGORIES.map((c) => c.id))
  * lines stay, naming the path, so a refresh never appears without its cause.
  */
 function isInspectorRead(event: AuthEvent): boolean {
-  return event.type === "request" && event.detail === `GET ${SESSION_VIEW_PATH}`;
+  return (
+    event.type === "request" && event.method === "GET" && event.path === API_PATH.currentSession
+  );
 }
 
 /**
@@ -41,8 +50,7 @@ export function TimelineCard() {
   const filterId = useId();
 
   const visible = events.filter(
-    (event) =>
-      shown.has(EVENT_KINDS[event.type].category) && !(hideOwnReads && isInspectorRead(event)),
+    (event) => shown.has(kindOf(event).category) && !(hideOwnReads && isInspectorRead(event)),
   );
   const lastSeq = visible.at(-1)?.seq;
   // Rendered only for a signed-in user, so never on the server: sessionStorage is there.
@@ -76,7 +84,7 @@ export function TimelineCard() {
   function exportJson() {
     const body = {
       exportedAt: new Date().toISOString(),
-      note: "The fetch wrapper's auth events (lib/client/auth-store.ts). `at` is this tab's clock in ms.",
+      note: "The fetch wrapper's auth events (lib/client/auth-events.ts): `type` and its data fields. `at` is this tab's clock in ms.",
       filter: { categories: [...shown], hideInspectorReads: hideOwnReads },
       events: visible,
     };
@@ -135,14 +143,14 @@ export function TimelineCard() {
           {earlier.map((load) => {
             const shownEarlier = load.events.filter(
               (event) =>
-                shown.has(EVENT_KINDS[event.type]?.category ?? "scenario") &&
-                !(hideOwnReads && isInspectorRead(event)),
+                shown.has(kindOf(event).category) && !(hideOwnReads && isInspectorRead(event)),
             );
             return (
               <details
                 key={load.id}
                 open
                 data-testid="earlier-load"
+                {...endAttributes(load.events)}
                 className="rounded-md ring-1 ring-slate-200 ring-inset"
               >
                 <summary className="cursor-pointer px-3 py-2 text-xs font-medium text-slate-700">
@@ -189,10 +197,24 @@ export function TimelineCard() {
   );
 }
 
-/** "signed_out refresh_token_reused": the last event of a load, which usually says why it ended. */
+/** The last event of a load, which usually says why it ended ("signed_out" and its reason). */
 function describeEnd(events: AuthEvent[]): string {
   const last = events.at(-1);
-  return last ? `${last.type}${last.detail ? ` ${last.detail}` : ""}` : "nothing";
+  if (!last) return "nothing";
+  const text = describeEvent(last);
+  return text ? `${last.type} ${text}` : last.type;
+}
+
+/** The last event's data, as `data-end-*` attributes of the earlier load. */
+function endAttributes(events: AuthEvent[]): Record<`data-${string}`, string> {
+  const last = events.at(-1);
+  if (!last) return {};
+  return Object.fromEntries(
+    Object.entries(eventAttributes(last)).map(([name, value]) => [
+      name.replace(/^data-/, "data-end-"),
+      value,
+    ]),
+  );
 }
 
 /**
@@ -205,13 +227,13 @@ function TimelineEntries({ events, testId }: { events: AuthEvent[]; testId: stri
   return (
     <ol className="divide-y divide-slate-100">
       {events.map((event, index) => {
-        const kind = EVENT_KINDS[event.type] ?? EVENT_KINDS.scenario;
+        const kind = kindOf(event);
         const previous = events[index - 1];
         return (
           <li
             key={event.seq}
             data-testid={testId}
-            data-type={event.type}
+            {...eventAttributes(event)}
             className="grid grid-cols-[5.5rem_1fr] gap-x-3 px-3 py-1.5 text-xs sm:grid-cols-[5.5rem_4.5rem_10.5rem_1fr]"
           >
             <span
@@ -232,7 +254,7 @@ function TimelineEntries({ events, testId }: { events: AuthEvent[]; testId: stri
               </span>
             </span>
             <span className="col-span-2 min-w-0 break-words text-slate-700 sm:col-span-1">
-              {event.detail ?? ""}
+              {describeEvent(event)}
             </span>
           </li>
         );

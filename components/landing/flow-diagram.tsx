@@ -2,9 +2,10 @@
  * The token flow as a sequence diagram, drawn as SVG from the list of steps
  * below (one arrow per step), so the picture and the text cannot drift apart.
  * Each browser-side step names the event the fetch wrapper records for it
- * (lib/client/auth-store.ts), so the diagram reads like the inspector's timeline.
+ * (lib/client/auth-events.ts), so the diagram reads like the inspector's timeline.
  */
 import type { AuthEventType } from "@/lib/client/auth-store";
+import { ERROR_CODE } from "@/lib/contract";
 
 type Lane = "browser" | "server" | "db";
 type Step = {
@@ -53,7 +54,7 @@ const STEPS: Step[] = [
   {
     from: "server",
     to: "browser",
-    label: "401 token_expired",
+    label: `401 ${ERROR_CODE.tokenExpired}`,
     event: "unauthorized",
     tone: "warn",
   },

@@ -5,12 +5,10 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ApiError } from "@/lib/client/api-error";
-import { getAuthClient } from "@/lib/client/auth-client";
+import { getAuthClient, getAuthDevtools } from "@/lib/client/auth-client";
 import { authStore } from "@/lib/client/auth-store";
 import { type RefreshPathObservation, observeRefreshPath } from "@/lib/client/refresh-path";
-
-/** The ungated endpoint: a genuinely expired access token for the caller's own session. */
-export const EXPIRED_ACCESS_TOKEN_PATH = "/api/auth/expired-access-token";
+import { API_PATH, expiredAccessTokenBodySchema } from "@/lib/contract";
 
 type Phase =
   | { kind: "idle" }
@@ -21,8 +19,8 @@ type Phase =
 
 /**
  * "Expire my access token now": the server signs an already-expired access token for this
- * session and the wrapper holds it as if it were fresh (`replaceAccessToken`). The next
- * protected call, whichever it is, meets the server's real 401 `token_expired`; the card then
+ * session and the wrapper holds it as if it were fresh (the devtools hook's `replaceAccessToken`).
+ * The next protected call, whichever it is, meets the server's real 401; the card then
  * shows, from the wrapper's own event log, the one refresh and the retry that followed.
  */
 export function ExpireNowCard() {
@@ -42,12 +40,12 @@ export function ExpireNowCard() {
   async function expireNow() {
     setPhase({ kind: "expiring" });
     try {
-      const client = getAuthClient();
-      const { accessToken } = await client.apiJson<{ accessToken: string }>(
-        EXPIRED_ACCESS_TOKEN_PATH,
+      const { accessToken } = await getAuthClient().apiJson(
+        API_PATH.expiredAccessToken,
+        expiredAccessTokenBodySchema,
         { method: "POST" },
       );
-      client.replaceAccessToken(accessToken);
+      getAuthDevtools().replaceAccessToken(accessToken);
       setPhase({ kind: "waiting", sinceSeq: authStore.getState().events.at(-1)?.seq ?? 0 });
     } catch (error) {
       setPhase({
@@ -98,7 +96,7 @@ export function ExpireNowCard() {
 function ObservedPath({ observation }: { observation: RefreshPathObservation }) {
   const { path, code, refreshes, refreshed, retryStatus } = observation;
   const steps = [
-    { ok: true, text: `${path} answered 401 ${code}` },
+    { ok: true, text: `${path} answered 401 ${code ?? "(no code)"}` },
     {
       ok: refreshes === 1 && refreshed,
       text: `${refreshes === 1 ? "One refresh" : `${refreshes} refreshes`} with the httpOnly cookie${refreshed ? "" : " (refused)"}`,

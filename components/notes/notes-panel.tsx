@@ -7,9 +7,8 @@ import { Card } from "@/components/ui/card";
 import { ApiError } from "@/lib/client/api-error";
 import { apiJson } from "@/lib/client/auth-client";
 import { useApiResource } from "@/lib/client/use-api-resource";
+import { API_PATH, noteBodySchema, notesBodySchema } from "@/lib/contract";
 import { NOTE_MAX_LENGTH } from "@/lib/validation/limits";
-
-type Note = { id: string; body: string; createdAt: string };
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -19,7 +18,7 @@ const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", tim
  * and this component never knows.
  */
 export function NotesPanel() {
-  const resource = useApiResource<{ notes: Note[] }>("/api/notes", "Could not load your notes.");
+  const resource = useApiResource(API_PATH.notes, notesBodySchema, "Could not load your notes.");
   const notes = resource.data?.notes ?? null;
   const loadError = resource.error;
   const [draft, setDraft] = useState("");
@@ -31,7 +30,7 @@ export function NotesPanel() {
     setSaving(true);
     setSaveError(null);
     try {
-      const { note } = await apiJson<{ note: Note }>("/api/notes", {
+      const { note } = await apiJson(API_PATH.notes, noteBodySchema, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ body: draft }),

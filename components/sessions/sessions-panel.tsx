@@ -8,17 +8,14 @@ import { Card } from "@/components/ui/card";
 import { ApiError } from "@/lib/client/api-error";
 import { apiJson, getAuthClient } from "@/lib/client/auth-client";
 import { useApiResource } from "@/lib/client/use-api-resource";
-
-type LiveSession = {
-  id: string;
-  current: boolean;
-  userAgent: string | null;
-  ip: string | null;
-  createdAt: string;
-  lastUsedAt: string;
-  idleExpiresAt: string;
-  absoluteExpiresAt: string;
-};
+import {
+  API_PATH,
+  type LiveSession,
+  liveSessionsBodySchema,
+  noContentSchema,
+  revokedSessionsBodySchema,
+  sessionPath,
+} from "@/lib/contract";
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const formatDate = (iso: string) => dateFormat.format(new Date(iso));
@@ -26,12 +23,13 @@ const formatDate = (iso: string) => dateFormat.format(new Date(iso));
 /**
  * Every live session of the user (one per login per device, each a refresh-
  * token family). Revoking one ends that family on the server: that device's
- * next refresh fails with session_revoked. Its current access token still
+ * next refresh is refused (SessionRevoked). Its current access token still
  * works until it expires (at most ACCESS_TOKEN_TTL_SECONDS).
  */
 export function SessionsPanel() {
-  const resource = useApiResource<{ sessions: LiveSession[] }>(
-    "/api/auth/sessions",
+  const resource = useApiResource(
+    API_PATH.sessions,
+    liveSessionsBodySchema,
     "Could not load your sessions.",
   );
   const sessions = resource.data?.sessions ?? null;
@@ -50,7 +48,7 @@ export function SessionsPanel() {
         await getAuthClient().logout();
         return;
       }
-      await apiJson(`/api/auth/sessions/${session.id}`, { method: "DELETE" });
+      await apiJson(sessionPath(session.id), noContentSchema, { method: "DELETE" });
       setSessions((list) => list?.filter((s) => s.id !== session.id) ?? null);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : "Could not revoke the session.");
@@ -64,7 +62,7 @@ export function SessionsPanel() {
     setBusy("all");
     setError(null);
     try {
-      await apiJson("/api/auth/sessions", { method: "DELETE" });
+      await apiJson(API_PATH.sessions, revokedSessionsBodySchema, { method: "DELETE" });
       await getAuthClient().logout();
     } catch (e) {
       setError(e instanceof ApiError ? e.message : "Could not log out everywhere.");

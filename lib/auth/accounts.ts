@@ -17,6 +17,7 @@ import {
   consumeRegistrationAttempt,
   refundLoginAttempt,
 } from "@/lib/auth/throttle";
+import { REVOKE_REASON } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
@@ -119,12 +120,12 @@ export type PasswordChanged = IssuedRefreshToken & {
  * up), so a stolen access token is no better an oracle than the login form.
  *
  * Success, in one transaction: the new hash; every session of the user
- * revoked (reason `password_changed`), the caller's included, so a thief who
+ * revoked (`REVOKE_REASON.passwordChanged`), the caller's included, so a thief who
  * shares the caller's session (a copied cookie) loses it too; and a new
  * session for the caller, whose refresh token the route sets as the cookie.
  * The caller's session is revoked by a compare-and-set on "still live", so a
  * revocation or a second password change that commits first wins and this one
- * answers `session_revoked` with nothing written.
+ * answers SessionRevoked with nothing written.
  *
  * @example
  * const changed = await changePassword({ sub, sid }, { currentPassword, newPassword }, client);
@@ -152,14 +153,14 @@ export async function changePassword(
     const now = currentTime();
     const own = await tx.session.updateMany({
       where: liveSessionWhere(caller.sub, caller.sid, now),
-      data: { revokedAt: now, revokeReason: "password_changed" },
+      data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
     // Throwing rolls the transaction back: nothing of this change is written.
     if (own.count !== 1) throw new SessionRevoked();
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     const others = await tx.session.updateMany({
       where: { userId: user.id, revokedAt: null },
-      data: { revokedAt: now, revokeReason: "password_changed" },
+      data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
     const issued = await startSession(user.id, client, tx);
     return { ...issued, revokedSessions: others.count };

@@ -8,7 +8,7 @@ import { type AccessTokenClaims, verifyAccessToken } from "@/lib/auth/tokens";
  * The caller of a protected route, from its `Authorization: Bearer` header.
  * Throws AccessTokenMissing / AccessTokenExpired / AccessTokenInvalid (the
  * 401s a client answers with a silent refresh), or SessionRevoked (401
- * `session_revoked`) when the token's session has been revoked.
+ * SessionRevoked) when the token's session has been revoked.
  *
  * No database read on the normal path: the signature and `exp` prove the
  * token, and revocation is checked against the ids this instance heard on the

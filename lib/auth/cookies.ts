@@ -18,7 +18,7 @@ import "server-only";
  * `refresh_token` the browser then sends to us, and a planted cookie with a longer Path is sent
  * first. So on an origin that uses the `__Secure-` name, the unprefixed name never counts (plain
  * http cannot set a `__Secure-` cookie), and a request that carries two refresh-cookie values
- * (two of one name, or both names) is refused with 400 `refresh_cookie_ambiguous` and changes
+ * (two of one name, or both names) is refused with 400 RefreshCookieAmbiguous and changes
  * nothing: guessing which one is ours would let a planted cookie sign the victim into the
  * attacker's account, or let logout revoke the attacker's session while the victim's stays live.
  * SECURITY.md says why the prefix is `__Secure-` and not `__Host-` (that one requires Path=/).
@@ -35,12 +35,13 @@ import {
   SECURE_REFRESH_COOKIE_NAME,
   SESSION_HINT_COOKIE_NAME,
 } from "@/lib/auth/cookie-names";
+import { ERROR_CODE } from "@/lib/contract";
 import { getEnv } from "@/lib/env";
 import { defineAppError } from "@/lib/errors";
 
 /** Two refresh-cookie values in one request: one of them was planted, and we cannot tell which. */
 export class RefreshCookieAmbiguous extends defineAppError(
-  "refresh_cookie_ambiguous",
+  ERROR_CODE.refreshCookieAmbiguous,
   400,
   "This browser sent two refresh cookies, so neither is trusted. Clear this site's cookies, then sign in again.",
 ) {}

@@ -3,73 +3,74 @@
  * carries the stable `code` the HTTP contract promises and the status that
  * fits it. Route handlers turn them into `{ error: { code, message } }`.
  *
- * Only the three access-token codes (`token_missing`, `token_expired`,
- * `token_invalid`) answer 401 in a way that tells a client "refresh and retry".
+ * Only the three access-token codes (`ACCESS_TOKEN_ERROR_CODES` in lib/contract) answer 401 in a
+ * way that tells a client "refresh and retry".
  */
+import { ERROR_CODE } from "@/lib/contract";
 import { defineAppError as defineError } from "@/lib/errors";
 
 export class InvalidCredentials extends defineError(
-  "invalid_credentials",
+  ERROR_CODE.invalidCredentials,
   401,
   "The email or password is incorrect.",
 ) {}
 /** Password change with a wrong current password (403: the caller is signed in, so not a 401). */
 export class WrongCurrentPassword extends defineError(
-  "invalid_current_password",
+  ERROR_CODE.invalidCurrentPassword,
   403,
   "The current password is incorrect.",
 ) {}
 export class EmailTaken extends defineError(
-  "email_taken",
+  ERROR_CODE.emailTaken,
   409,
   "An account with this email already exists.",
 ) {}
 
 export class AccessTokenMissing extends defineError(
-  "token_missing",
+  ERROR_CODE.tokenMissing,
   401,
   "This request needs an access token (Authorization: Bearer …).",
 ) {}
 export class AccessTokenExpired extends defineError(
-  "token_expired",
+  ERROR_CODE.tokenExpired,
   401,
   "The access token has expired.",
 ) {}
 /** Every other verification failure. The message is deliberately generic. */
 export class AccessTokenInvalid extends defineError(
-  "token_invalid",
+  ERROR_CODE.tokenInvalid,
   401,
   "The access token is not valid.",
 ) {}
 
 export class RefreshTokenMissing extends defineError(
-  "refresh_token_missing",
+  ERROR_CODE.refreshTokenMissing,
   401,
   "No refresh token was sent. Sign in again.",
 ) {}
 export class RefreshTokenInvalid extends defineError(
-  "refresh_token_invalid",
+  ERROR_CODE.refreshTokenInvalid,
   401,
   "The refresh token is not recognised. Sign in again.",
 ) {}
 /** A spent refresh token came back: the whole session (family) is now revoked. */
 export class RefreshTokenReused extends defineError(
-  "refresh_token_reused",
+  ERROR_CODE.refreshTokenReused,
   401,
   "This session was signed out because its refresh token was used twice, which suggests it was copied. Sign in again.",
 ) {}
 export class SessionExpired extends defineError(
-  "session_expired",
+  ERROR_CODE.sessionExpired,
   401,
   "The session has expired. Sign in again.",
 ) {}
 export class SessionRevoked extends defineError(
-  "session_revoked",
+  ERROR_CODE.sessionRevoked,
   401,
   "The session was signed out. Sign in again.",
 ) {}
 export class SessionNotFound extends defineError(
-  "session_not_found",
+  ERROR_CODE.sessionNotFound,
   404,
   "No such session among yours.",
 ) {}
@@ -79,7 +80,7 @@ export class SessionNotFound extends defineError(
  * `Retry-After` says when to try again.
  */
 export class TooManyLoginAttempts extends defineError(
-  "too_many_attempts",
+  ERROR_CODE.tooManyAttempts,
   429,
   "Too many sign-in attempts. Wait a little, then try again.",
 ) {
@@ -90,7 +91,7 @@ export class TooManyLoginAttempts extends defineError(
 }
 /** Too many new accounts from this address (or, without a trusted proxy, this instance). */
 export class TooManyRegistrations extends defineError(
-  "too_many_attempts",
+  ERROR_CODE.tooManyAttempts,
   429,
   "Too many new accounts from here. Wait a little, then try again.",
 ) {
@@ -104,7 +105,7 @@ export class TooManyRegistrations extends defineError(
  * once, before any hashing, instead of queueing the request for seconds.
  */
 export class ServerBusy extends defineError(
-  "server_busy",
+  ERROR_CODE.serverBusy,
   503,
   "The server is busy. Try again in a moment.",
 ) {

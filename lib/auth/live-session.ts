@@ -10,7 +10,7 @@ import "server-only";
  * token outlives the revocation of its session by up to its lifetime, and those minutes would
  * let a thief whose session the owner already ended lock the owner out. So these actions also
  * require the token's session (`sid`) to be live in the database: not revoked, not idle- or
- * absolute-expired, and the caller's. Anything else is 401 `session_revoked`, which the browser
+ * absolute-expired, and the caller's. Anything else is 401 SessionRevoked, which the browser
  * wrapper answers with one refresh (the cookie may hold a newer session) and a retry.
  *
  * This is a read before the action. Password change repeats the check inside its own write
@@ -39,7 +39,7 @@ export function liveSessionWhere(
 }
 
 /**
- * Throws SessionRevoked (401 `session_revoked`) unless the caller's session is live.
+ * Throws SessionRevoked (401) unless the caller's session is live.
  *
  * @example
  * const claims = await authenticateRequest(request);

@@ -52,13 +52,11 @@ import {
   effectiveSessionPolicy,
   sessionPolicyOverrides,
 } from "@/lib/auth/session-policy";
+import type { FamilyTokenState, IssuedVia, SessionStatus } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 
 /** The newest tokens of a family that the view lists; a long-lived session has thousands. */
 export const MAX_FAMILY_NODES = 60;
-
-export type FamilyTokenState =
-  "current" | "rotated" | "reused" | "superseded" | "revoked" | "expired";
 
 export type FamilyToken = {
   id: string;
@@ -67,11 +65,9 @@ export type FamilyToken = {
   issuedAt: Date;
   usedAt: Date | null;
   reusedAt: Date | null;
-  issuedVia: "login" | "rotation" | "grace";
+  issuedVia: IssuedVia;
   state: FamilyTokenState;
 };
-
-export type SessionStatus = "active" | "revoked" | "expired";
 
 export type SessionView = {
   id: string;

@@ -22,7 +22,7 @@ import "server-only";
  *   REUSED    anything else: an older ancestor; an unused sibling at generation H−1 or below
  *             after the head moved on; the parent after the head was presented or after the
  *             bound
- *               → revoke the whole session (reason refresh_token_reused) and mark T `reusedAt`
+ *               → revoke the whole session (`REVOKE_REASON.refreshTokenReused`) and mark T `reusedAt`
  *                 (the inspector shows which token came back). Every token of the family stops
  *                 working, the thief's and the victim's alike.
  *
@@ -71,12 +71,12 @@ import {
   isWellFormedRefreshToken,
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
+import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
 import { type Db, getDb } from "@/lib/db/client";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
-export type RevokeReason =
-  "logout" | "revoked_by_user" | "logout_everywhere" | "refresh_token_reused" | "password_changed";
+export type { RevokeReason } from "@/lib/contract";
 
 export type ClientInfo = { userAgent: string | null; ip: string | null };
 
@@ -142,7 +142,7 @@ export async function startSession(
 
 function assertSessionUsable(session: Session, now: Date): void {
   if (session.revokedAt) {
-    throw session.revokeReason === "refresh_token_reused"
+    throw session.revokeReason === REVOKE_REASON.refreshTokenReused
       ? new RefreshTokenReused()
       : new SessionRevoked();
   }
@@ -414,7 +414,7 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
 
     await tx.session.update({
       where: { id: sessionId },
-      data: { revokedAt: now, revokeReason: "refresh_token_reused" },
+      data: { revokedAt: now, revokeReason: REVOKE_REASON.refreshTokenReused },
     });
     await tx.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
     return { via: "reused" };
@@ -426,7 +426,7 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
  * an already revoked session keeps its first reason.
  *
  * @example
- * await revokeSessionFamily(sessionId, "logout");
+ * await revokeSessionFamily(sessionId, REVOKE_REASON.logout);
  */
 export async function revokeSessionFamily(sessionId: string, reason: RevokeReason): Promise<void> {
   const db = await getDb();
@@ -447,7 +447,7 @@ export async function revokeSessionByRefreshToken(raw: string | undefined): Prom
     where: { tokenHash: hashRefreshToken(raw) },
     select: { sessionId: true },
   });
-  if (token) await revokeSessionFamily(token.sessionId, "logout");
+  if (token) await revokeSessionFamily(token.sessionId, REVOKE_REASON.logout);
 }
 
 /**
@@ -458,7 +458,7 @@ export async function revokeUserSession(userId: string, sessionId: string): Prom
   const db = await getDb();
   const result = await db.session.updateMany({
     where: { id: sessionId, userId, revokedAt: null },
-    data: { revokedAt: currentTime(), revokeReason: "revoked_by_user" },
+    data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.revokedByUser },
   });
   if (result.count === 0) throw new SessionNotFound();
 }
@@ -466,7 +466,7 @@ export async function revokeUserSession(userId: string, sessionId: string): Prom
 /** "Log out everywhere": revokes every live session of the user. Returns how many. */
 export async function revokeAllUserSessions(
   userId: string,
-  reason: RevokeReason = "logout_everywhere",
+  reason: RevokeReason = REVOKE_REASON.logoutEverywhere,
 ): Promise<number> {
   const db = await getDb();
   const result = await db.session.updateMany({

@@ -1,10 +1,17 @@
 /**
- * The client side of the server's one error shape:
+ * The client side of the server's one error shape (`apiErrorBodySchema` in lib/contract):
  * `{ "error": { "code": "...", "message": "...", "fields"?: { email?: string[], ... } } }`.
  * Pages branch on `code` (never on `message`, which is for humans and may change).
  */
+import { apiErrorBodySchema } from "@/lib/contract";
 
 export type ApiErrorFields = Partial<Record<string, string[]>>;
+
+/**
+ * The code this client gives an answer whose body is not what the contract promises. Made up
+ * here, never sent by the server.
+ */
+export const MALFORMED_RESPONSE = "malformed_response";
 
 /** A non-2xx answer from our API, decoded. `code` is `"http_<status>"` when the body had none. */
 export class ApiError extends Error {
@@ -79,10 +86,24 @@ export function describeRetryAfter(seconds: number): string {
  * untouched response to whoever asked for it.
  *
  * @example
- * if (response.status === 401 && (await readErrorCode(response)) === "token_expired") refresh();
+ * if (response.status === 401 && (await readErrorCode(response)) === ERROR_CODE.tokenExpired) refresh();
  */
 export async function readErrorCode(response: Response): Promise<string | null> {
   return (await readErrorBody(response)).code;
+}
+
+/**
+ * An `ApiError` for a 2xx answer whose body did not match its schema.
+ *
+ * @example
+ * if (!parsed.success) throw malformedResponse(response);
+ */
+export function malformedResponse(response: Response): ApiError {
+  return new ApiError({
+    status: response.status,
+    code: MALFORMED_RESPONSE,
+    message: "Unexpected server answer.",
+  });
 }
 
 async function readErrorBody(
@@ -92,23 +113,8 @@ async function readErrorBody(
     .clone()
     .json()
     .catch(() => null);
-  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
-  return {
-    code: typeof error.code === "string" ? error.code : null,
-    message: typeof error.message === "string" ? error.message : null,
-    fields: isRecord(error.fields) ? readFields(error.fields) : null,
-  };
-}
-
-function readFields(raw: Record<string, unknown>): ApiErrorFields {
-  const fields: ApiErrorFields = {};
-  for (const [name, messages] of Object.entries(raw)) {
-    if (Array.isArray(messages))
-      fields[name] = messages.filter((m): m is string => typeof m === "string");
-  }
-  return fields;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
+  const parsed = apiErrorBodySchema.safeParse(body);
+  if (!parsed.success) return { code: null, message: null, fields: null };
+  const { code, message, fields } = parsed.data.error;
+  return { code, message: message ?? null, fields: fields ?? null };
 }

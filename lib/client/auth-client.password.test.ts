@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ApiError } from "./api-error";
-import { createAuthClient, PASSWORD_API_PATH, type AuthClientOptions } from "./auth-client";
+import { API_PATH } from "@/lib/contract";
+import { createAuthClient, type AuthClientOptions } from "./auth-client";
+
+const PASSWORD_API_PATH = API_PATH.password;
 import {
   createDeferred,
   createFakeLockManager,
@@ -11,7 +14,7 @@ import {
   flushPromises,
   jsonResponse,
   sessionBody,
-} from "./test-fakes";
+} from "@/test/client/fakes";
 
 const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };
 const CHANGE = { currentPassword: CREDENTIALS.password, newPassword: "a brand new passphrase" };

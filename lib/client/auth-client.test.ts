@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 
 import { ApiError } from "./api-error";
 import { createAuthClient, LOCK_ACQUIRE_TIMEOUT_MS, type AuthClientOptions } from "./auth-client";
@@ -14,7 +15,7 @@ import {
   flushPromises,
   jsonResponse,
   sessionBody,
-} from "./test-fakes";
+} from "@/test/client/fakes";
 
 const CURRENT_PATH = "/notes?page=2";
 const CREDENTIALS = { email: "ada@example.com", password: "correct horse battery staple" };
@@ -168,7 +169,9 @@ describe("apiJson", () => {
   it("parses a 2xx body", async () => {
     const { client } = openTab();
     await client.login(CREDENTIALS);
-    await expect(client.apiJson<{ token: string }>("/api/notes")).resolves.toMatchObject({
+    await expect(
+      client.apiJson("/api/notes", z.object({ token: z.string() })),
+    ).resolves.toMatchObject({
       token: "token-1",
     });
   });
@@ -180,7 +183,7 @@ describe("apiJson", () => {
       errorResponse(400, "invalid_request", { title: ["Required"] }),
     );
 
-    const error = await client.apiJson("/api/notes").catch((e: unknown) => e);
+    const error = await client.apiJson("/api/notes", z.unknown()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({
@@ -238,8 +241,8 @@ describe("the event log", () => {
       "retry",
       "retry_result",
     ]);
-    expect(store.getState().events[2]?.detail).toBe("/api/notes: token_expired");
-    expect(store.getState().events[7]?.detail).toBe("/api/notes: 200");
+    expect(store.getState().events[2]).toMatchObject({ path: "/api/notes", code: "token_expired" });
+    expect(store.getState().events[7]).toMatchObject({ path: "/api/notes", status: 200 });
   });
 });
 

@@ -9,7 +9,7 @@ import {
   updateSession,
   type SessionSnapshot,
 } from "./auth-store";
-import { TEST_USER } from "./test-fakes";
+import { TEST_USER } from "@/test/client/fakes";
 
 const session = (accessToken: string): SessionSnapshot => ({
   user: TEST_USER,
@@ -58,7 +58,9 @@ describe("auth store", () => {
 
   it(`keeps only the last ${MAX_AUTH_EVENTS} events, oldest dropped`, () => {
     const store = createAuthStore();
-    for (let i = 1; i <= MAX_AUTH_EVENTS + 50; i++) recordAuthEvent(store, i, "request", `#${i}`);
+    for (let i = 1; i <= MAX_AUTH_EVENTS + 50; i++) {
+      recordAuthEvent(store, i, { type: "request", method: "GET", path: `/${i}` });
+    }
     const { events } = store.getState();
     expect(events).toHaveLength(MAX_AUTH_EVENTS);
     expect(events[0]).toEqual({
@@ -66,15 +68,22 @@ describe("auth store", () => {
       at: 51,
       elapsed: expect.any(Number),
       type: "request",
-      detail: "#51",
+      method: "GET",
+      path: "/51",
     });
-    expect(events.at(-1)?.detail).toBe(`#${MAX_AUTH_EVENTS + 50}`);
+    expect(events.at(-1)).toMatchObject({ path: `/${MAX_AUTH_EVENTS + 50}` });
   });
 
   it("stamps each event with monotonic time, which never runs backwards when `at` does", () => {
     const store = createAuthStore();
-    recordAuthEvent(store, 10 * 60_000, "scenario", "clock skewed");
-    recordAuthEvent(store, 0, "scenario", "clock put back");
+    const note = (text: string) => ({
+      type: "scenario" as const,
+      marker: "note" as const,
+      scenario: null,
+      text,
+    });
+    recordAuthEvent(store, 10 * 60_000, note("clock skewed"));
+    recordAuthEvent(store, 0, note("clock put back"));
     const [skewed, putBack] = store.getState().events;
     expect(putBack!.at).toBeLessThan(skewed!.at);
     expect(putBack!.elapsed!).toBeGreaterThanOrEqual(skewed!.elapsed!);

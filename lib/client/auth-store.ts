@@ -1,5 +1,6 @@
 /**
- * The browser's memory of the session: a zustand store that only `auth-client.ts` writes.
+ * The browser's memory of the session: a zustand store that only the fetch wrapper's modules
+ * (auth-client.ts and the parts it is built from) write.
  *
  * States: `unknown` (page just loaded, `restoreSession()` not answered yet) -> `authenticated`
  * (we hold an access token) -> `signed_out` (with a `signOutReason`). A signed-out tab becomes
@@ -18,53 +19,14 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { useStore } from "zustand";
 
-import type { SignOutReason } from "./redirect";
+import type { PublicUser, SignOutReason } from "@/lib/contract";
+import type { AuthEvent, AuthEventData } from "./auth-events";
+
+export type { AuthEvent, AuthEventType } from "./auth-events";
 
 export type AuthStatus = "unknown" | "authenticated" | "signed_out";
 
-export interface AuthUser {
-  id: string;
-  email: string;
-  name: string | null;
-  createdAt: string;
-}
-
-/** What the inspector page and the tests read to follow the protocol step by step. */
-export type AuthEventType =
-  | "request" // apiFetch sent a request
-  | "unauthorized" // ...and got a 401 (detail: its code)
-  | "retry" // ...and is re-sending it once with a new token
-  | "retry_result" // ...and the retry got this status (detail: "<path>: <status>")
-  | "refresh_start" // detail: what triggered it (unauthorized, proactive, restore, ...)
-  | "attempt_failed" // a refresh or logout hit a network error or 5xx; a backoff retry follows
-  | "refresh_end" // detail: how it ended
-  | "rotation" // the server answered with a new access token (and rotated the cookie)
-  | "token_adopted" // used a token another request or tab just obtained instead of refreshing
-  | "stale_result_ignored" // a refresh finished after logout/login: dropped
-  | "lock_acquired" // detail: how long we waited for the cross-tab lock
-  | "lock_timeout"
-  | "reuse_detected" // the server saw a refresh token spent twice and ended the session family
-  | "signed_out" // detail: the reason
-  | "login"
-  | "logout"
-  | "broadcast_sent"
-  | "broadcast_received"
-  | "proactive_refresh" // the token is about to expire while the tab is visible
-  | "token_replaced" // the inspector swapped in another token of this session (see replaceAccessToken)
-  | "scenario"; // the inspector's marker: a scenario started, or its verdict (detail)
-
-export interface AuthEvent {
-  seq: number;
-  /** Local wall-clock ms (from the client's injected `now`). Jumps when the clock is changed. */
-  at: number;
-  /**
-   * Monotonic ms since this page loaded (`performance.now()`), where available: unlike `at`, it
-   * never runs backwards when the wall clock is set back, so the timeline measures with it.
-   */
-  elapsed?: number;
-  type: AuthEventType;
-  detail?: string;
-}
+export type AuthUser = PublicUser;
 
 export interface AuthState {
   status: AuthStatus;
@@ -169,7 +131,7 @@ export function updateSession(
  * Forgets the token and user, records why, and bumps the epoch (see the module comment).
  *
  * @example
- * endSession(store, "session_revoked");
+ * endSession(store, SIGN_OUT_REASON.sessionRevoked);
  */
 export function endSession(store: AuthStore, reason: SignOutReason): void {
   store.setState((state) => ({
@@ -187,20 +149,14 @@ export function endSession(store: AuthStore, reason: SignOutReason): void {
  * Appends to the bounded event log, dropping the oldest entries beyond `MAX_AUTH_EVENTS`.
  *
  * @example
- * recordAuthEvent(store, Date.now(), "refresh_start", "proactive");
+ * recordAuthEvent(store, Date.now(), { type: "refresh_start", trigger: "proactive" });
  */
-export function recordAuthEvent(
-  store: AuthStore,
-  at: number,
-  type: AuthEventType,
-  detail?: string,
-): void {
+export function recordAuthEvent(store: AuthStore, at: number, data: AuthEventData): void {
   store.setState((state) => {
     const seq = (state.events.at(-1)?.seq ?? 0) + 1;
     const elapsed = typeof performance === "undefined" ? undefined : performance.now();
-    const event: AuthEvent = { seq, at, type };
+    const event: AuthEvent = { ...data, seq, at };
     if (elapsed !== undefined) event.elapsed = elapsed;
-    if (detail !== undefined) event.detail = detail;
     return { events: [...state.events.slice(-(MAX_AUTH_EVENTS - 1)), event] };
   });
 }

@@ -2,56 +2,42 @@
  * Reading an access token in the browser, for the inspector only. The fetch wrapper never does
  * this: to it, tokens are opaque strings, and only the server decides whether one is valid.
  *
- * Decoding needs no key (a JWS is base64url JSON plus a signature). Verifying needs the public
- * key, which the server publishes at /.well-known/jwks.json; the browser's Web Crypto can check
- * an ES256, Ed25519 or RS256 signature itself, which shows that anyone holding only the public key
- * can verify a token but never mint one.
+ * Decoding needs no key (a JWS is base64url JSON plus a signature): jose's `decodeJwt` and
+ * `decodeProtectedHeader`. Verifying needs the public key, which the server publishes at
+ * /.well-known/jwks.json; jose's `compactVerify` checks an ES256, Ed25519 or RS256 signature with
+ * the browser's Web Crypto, which shows that anyone holding only the public key can verify a
+ * token but never mint one.
  */
-import { isRecord } from "./api-error";
+import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
+import { jwksBodySchema, publicJwkSchema, type PublicJwk } from "@/lib/contract";
+
+export type { PublicJwk } from "@/lib/contract";
 
 export type JsonObject = Record<string, unknown>;
 
-export interface DecodedJwt {
+export interface InspectedJwt {
+  /** The compact token, as held. */
+  token: string;
   header: JsonObject;
   payload: JsonObject;
   /** The third segment, base64url, as sent. */
   signature: string;
-  /** `header.payload`: the bytes the signature covers. */
-  signingInput: string;
-}
-
-/** A public key from the JWKS (the server never publishes `d`). */
-export interface PublicJwk {
-  kty: string;
-  crv?: string;
-  x?: string;
-  y?: string;
-  n?: string;
-  e?: string;
-  kid?: string;
-  alg?: string;
-  use?: string;
 }
 
 /**
- * Splits and decodes a compact JWS without verifying it, or returns null when it is not one.
+ * Decodes a compact JWS without verifying it, or returns null when it is not one.
  *
  * @example
- * decodeJwt(accessToken)?.payload.exp; // 1767225600
+ * inspectJwt(accessToken)?.payload.exp; // 1767225600
  */
-export function decodeJwt(token: string): DecodedJwt | null {
-  const parts = token.split(".");
-  if (parts.length !== 3) return null;
-  const [header, payload, signature] = parts as [string, string, string];
-  const decodedHeader = parseSegment(header);
-  const decodedPayload = parseSegment(payload);
-  if (!decodedHeader || !decodedPayload || signature === "") return null;
-  return {
-    header: decodedHeader,
-    payload: decodedPayload,
-    signature,
-    signingInput: `${header}.${payload}`,
-  };
+export function inspectJwt(token: string): InspectedJwt | null {
+  const signature = token.split(".")[2];
+  if (!signature) return null;
+  try {
+    return { token, header: decodeProtectedHeader(token), payload: decodeJwt(token), signature };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -65,42 +51,23 @@ export function findJwk(
   jwks: unknown,
   kid: unknown,
 ): { key: PublicJwk; index: number; total: number } | null {
-  if (!isRecord(jwks) || !Array.isArray(jwks.keys) || typeof kid !== "string") return null;
-  const keys = jwks.keys.filter(isPublicJwk);
+  const parsed = jwksBodySchema.safeParse(jwks);
+  if (!parsed.success || typeof kid !== "string") return null;
+  // IMPORTANT: the document's own key objects, not parsed copies. The card keys an effect on the
+  // matched key; a fresh copy on every render re-ran the signature check forever.
+  const keys = parsed.data.keys.filter(
+    (key): key is PublicJwk => publicJwkSchema.safeParse(key).success,
+  );
   const index = keys.findIndex((key) => key.kid === kid);
   const key = keys[index];
   return key ? { key, index, total: keys.length } : null;
 }
 
-/** Web Crypto's import and verify parameters for each algorithm the server signs with. */
-const WEB_CRYPTO: Record<
-  string,
-  {
-    matches: (jwk: PublicJwk) => boolean;
-    publicJwk: (jwk: PublicJwk) => JsonWebKey;
-    importParams: AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams;
-    verifyParams: AlgorithmIdentifier | EcdsaParams;
-  }
-> = {
-  ES256: {
-    matches: (jwk) => jwk.kty === "EC" && jwk.crv === "P-256" && !!jwk.x && !!jwk.y,
-    publicJwk: ({ x, y }) => ({ kty: "EC", crv: "P-256", x, y }),
-    importParams: { name: "ECDSA", namedCurve: "P-256" },
-    // A JWS ES256 signature is the raw r‖s pair, which is also what Web Crypto expects.
-    verifyParams: { name: "ECDSA", hash: "SHA-256" },
-  },
-  Ed25519: {
-    matches: (jwk) => jwk.kty === "OKP" && jwk.crv === "Ed25519" && !!jwk.x,
-    publicJwk: ({ x }) => ({ kty: "OKP", crv: "Ed25519", x }),
-    importParams: { name: "Ed25519" },
-    verifyParams: { name: "Ed25519" },
-  },
-  RS256: {
-    matches: (jwk) => jwk.kty === "RSA" && !!jwk.n && !!jwk.e,
-    publicJwk: ({ n, e }) => ({ kty: "RSA", n, e }),
-    importParams: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
-    verifyParams: { name: "RSASSA-PKCS1-v1_5" },
-  },
+/** The key type each algorithm the server signs with needs. */
+const KEY_SHAPES: Record<string, (jwk: PublicJwk) => boolean> = {
+  ES256: (jwk) => jwk.kty === "EC" && jwk.crv === "P-256",
+  Ed25519: (jwk) => jwk.kty === "OKP" && jwk.crv === "Ed25519",
+  RS256: (jwk) => jwk.kty === "RSA",
 };
 
 /**
@@ -110,56 +77,30 @@ const WEB_CRYPTO: Record<
  * Ed25519).
  *
  * @example
- * await verifyJwtSignature(decoded, key); // true
+ * await verifyJwtSignature(inspected, key); // true
  */
 export async function verifyJwtSignature(
-  decoded: DecodedJwt,
+  inspected: InspectedJwt,
   jwk: PublicJwk,
-  subtle: SubtleCrypto = globalThis.crypto.subtle,
 ): Promise<boolean | "unsupported"> {
   const alg = jwk.alg ?? (jwk.kty === "OKP" ? "Ed25519" : undefined);
-  const scheme = alg === undefined ? undefined : WEB_CRYPTO[alg];
-  if (!scheme || !scheme.matches(jwk) || decoded.header.alg !== alg) return false;
-  let key: CryptoKey;
+  const fits = alg === undefined ? undefined : KEY_SHAPES[alg];
+  if (!alg || !fits || !fits(jwk) || inspected.header.alg !== alg) return false;
+  const { kty, crv, x, y, n, e } = jwk;
+  let key: Awaited<ReturnType<typeof importJWK>>;
   try {
-    key = await subtle.importKey("jwk", scheme.publicJwk(jwk), scheme.importParams, false, [
-      "verify",
-    ]);
-  } catch {
-    return "unsupported";
+    key = await importJWK({ kty, crv, x, y, n, e }, alg);
+  } catch (error) {
+    return isNotSupported(error) ? "unsupported" : false;
   }
-  const signature = base64UrlToBytes(decoded.signature);
-  if (!signature) return false;
-  return subtle.verify(
-    scheme.verifyParams,
-    key,
-    signature,
-    new TextEncoder().encode(decoded.signingInput),
-  );
-}
-
-function parseSegment(segment: string): JsonObject | null {
-  const bytes = base64UrlToBytes(segment);
-  if (!bytes) return null;
   try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    return isRecord(value) && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
+    await compactVerify(inspected.token, key, { algorithms: [alg] });
+    return true;
+  } catch (error) {
+    return isNotSupported(error) ? "unsupported" : false;
   }
 }
 
-function base64UrlToBytes(segment: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return null;
-  const base64 = segment.replace(/-/g, "+").replace(/_/g, "/");
-  try {
-    const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-function isPublicJwk(value: unknown): value is PublicJwk {
-  return isRecord(value) && typeof value.kty === "string";
+function isNotSupported(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ERR_JOSE_NOT_SUPPORTED";
 }

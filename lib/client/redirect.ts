@@ -9,30 +9,22 @@
  *   classic open redirect (`/login?next=//evil.example`).
  */
 
+import { SIGN_OUT_REASON, SIGN_OUT_REASONS, type SignOutReason } from "@/lib/contract";
+
+export { SIGN_OUT_REASONS, type SignOutReason };
+
 export const LOGIN_PATH = "/login";
 
-/** Every reason a session can end, as sent in `/login?reason=`. */
-export const SIGN_OUT_REASONS = [
-  "refresh_token_reused",
-  "session_expired",
-  "session_revoked",
-  "refresh_token_invalid",
-  "refresh_token_missing",
-  "logged_out",
-  "logged_out_elsewhere",
-] as const;
-
-export type SignOutReason = (typeof SIGN_OUT_REASONS)[number];
-
 const SIGN_OUT_MESSAGES: Record<SignOutReason, string> = {
-  refresh_token_reused:
+  [SIGN_OUT_REASON.refreshTokenReused]:
     "You were signed out because your session was used elsewhere. If that wasn't you, change your password.",
-  session_expired: "Your session expired. Please sign in again.",
-  session_revoked: "Your session was ended from another device. Please sign in again.",
-  refresh_token_invalid: "Your session is no longer valid. Please sign in again.",
-  refresh_token_missing: "Please sign in to continue.",
-  logged_out: "You have signed out.",
-  logged_out_elsewhere: "You signed out in another tab.",
+  [SIGN_OUT_REASON.sessionExpired]: "Your session expired. Please sign in again.",
+  [SIGN_OUT_REASON.sessionRevoked]:
+    "Your session was ended from another device. Please sign in again.",
+  [SIGN_OUT_REASON.refreshTokenInvalid]: "Your session is no longer valid. Please sign in again.",
+  [SIGN_OUT_REASON.refreshTokenMissing]: "Please sign in to continue.",
+  [SIGN_OUT_REASON.loggedOut]: "You have signed out.",
+  [SIGN_OUT_REASON.loggedOutElsewhere]: "You signed out in another tab.",
 };
 
 const GENERIC_SIGN_OUT_MESSAGE = "You have been signed out. Please sign in again.";
@@ -48,7 +40,7 @@ const PROBE_ORIGIN = "http://probe.invalid";
  * Narrows an unknown value (a query param, a broadcast message field) to a sign-out reason.
  *
  * @example
- * isSignOutReason("session_expired"); // true
+ * isSignOutReason(SIGN_OUT_REASON.sessionExpired); // true
  * isSignOutReason("<script>");        // false
  */
 export function isSignOutReason(value: unknown): value is SignOutReason {
@@ -60,7 +52,7 @@ export function isSignOutReason(value: unknown): value is SignOutReason {
  *
  * @example
  * describeSignOutReason(searchParams.get("reason"));
- * // "refresh_token_reused" -> "You were signed out because your session was used elsewhere. ..."
+ * // SIGN_OUT_REASON.refreshTokenReused -> "You were signed out because your session was used elsewhere. ..."
  * // "made-up"              -> "You have been signed out. Please sign in again."
  * // null                   -> null (show nothing)
  */
@@ -107,9 +99,9 @@ export function sanitizeNextPath(raw: string | null | undefined, fallback = "/")
  * points at the login page itself, is dropped rather than passed on.
  *
  * @example
- * buildLoginUrl({ reason: "session_expired", next: "/notes?page=2" });
- * // "/login?reason=session_expired&next=%2Fnotes%3Fpage%3D2"
- * buildLoginUrl({ reason: "logged_out" }); // "/login?reason=logged_out"
+ * buildLoginUrl({ reason: SIGN_OUT_REASON.sessionExpired, next: "/notes?page=2" });
+ * // "/login?reason=<that reason>&next=%2Fnotes%3Fpage%3D2"
+ * buildLoginUrl({ reason: SIGN_OUT_REASON.loggedOut }); // "/login?reason=<that reason>"
  */
 export function buildLoginUrl(
   options: { reason?: SignOutReason | null; next?: string | null } = {},

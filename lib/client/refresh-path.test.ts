@@ -1,20 +1,28 @@
 import { describe, expect, it } from "vitest";
-import type { AuthEvent, AuthEventType } from "./auth-store";
+import type { AuthEvent, AuthEventData } from "./auth-events";
 import { observeRefreshPath } from "./refresh-path";
 
-const log = (...entries: Array<[AuthEventType, string?]>): AuthEvent[] =>
-  entries.map(([type, detail], index) => ({ seq: index + 1, at: index, type, detail }));
+const log = (...entries: AuthEventData[]): AuthEvent[] =>
+  entries.map((data, index) => ({ ...data, seq: index + 1, at: index }));
+
+const unauthorized: AuthEventData = {
+  type: "unauthorized",
+  path: "/api/notes",
+  code: "token_expired",
+};
+const start: AuthEventData = { type: "refresh_start", trigger: "unauthorized" };
+const refreshed: AuthEventData = { type: "refresh_end", outcome: "refreshed" };
 
 describe("observeRefreshPath", () => {
   it("reads one 401, one refresh and the retry's status", () => {
     const events = log(
-      ["request", "GET /api/notes"],
-      ["unauthorized", "/api/notes: token_expired"],
-      ["refresh_start", "unauthorized"],
-      ["rotation", "new token …abcdef"],
-      ["refresh_end", "refreshed"],
-      ["retry", "/api/notes"],
-      ["retry_result", "/api/notes: 200"],
+      { type: "request", method: "GET", path: "/api/notes" },
+      unauthorized,
+      start,
+      { type: "rotation", cause: "refresh", token: "…abcdef" },
+      refreshed,
+      { type: "retry", path: "/api/notes" },
+      { type: "retry_result", path: "/api/notes", status: 200 },
     );
     expect(observeRefreshPath(events)).toEqual({
       path: "/api/notes",
@@ -26,22 +34,26 @@ describe("observeRefreshPath", () => {
   });
 
   it("is null while the retry has not answered", () => {
-    const events = log(
-      ["unauthorized", "/api/notes: token_expired"],
-      ["refresh_start", "unauthorized"],
-      ["refresh_end", "refreshed"],
-      ["retry", "/api/notes"],
-    );
+    const events = log(unauthorized, start, refreshed, { type: "retry", path: "/api/notes" });
     expect(observeRefreshPath(events)).toBeNull();
     expect(observeRefreshPath([])).toBeNull();
   });
 
+  it("ignores another path's retry", () => {
+    const events = log(unauthorized, start, refreshed, {
+      type: "retry_result",
+      path: "/api/me",
+      status: 200,
+    });
+    expect(observeRefreshPath(events)).toBeNull();
+  });
+
   it("reports a refused refresh, which ends the story without a retry", () => {
-    const events = log(
-      ["unauthorized", "/api/notes: token_expired"],
-      ["refresh_start", "unauthorized"],
-      ["refresh_end", "signed out: session_revoked"],
-    );
+    const events = log(unauthorized, start, {
+      type: "refresh_end",
+      outcome: "signed_out",
+      reason: "session_revoked",
+    });
     expect(observeRefreshPath(events)).toMatchObject({ refreshed: false, retryStatus: 0 });
   });
 });

@@ -6,7 +6,7 @@
  *
  * This wraps the driver adapter so that a statement outside a transaction gives up after
  * `waitMs` (DB_STATEMENT_TIMEOUT_MS) with `DatabaseQueueTimeout`, which the API answers as 503
- * `service_unavailable`. Transactions are bounded by Prisma's `maxWait` (their place in the
+ * ServiceUnavailable. Transactions are bounded by Prisma's `maxWait` (their place in the
  * queue) and `timeout` (their whole run), set in lib/db/client.ts.
  *
  * IMPORTANT: a statement that gave up stays in PGlite's queue and still runs when its turn

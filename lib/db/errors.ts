@@ -2,7 +2,7 @@ import "server-only";
 
 /**
  * Which database failures mean "the database is unavailable right now" (answer 503
- * `service_unavailable` with Retry-After, the client keeps its session and tries again) rather
+ * ServiceUnavailable with Retry-After, the client keeps its session and tries again) rather
  * than "this code is wrong" (a 500).
  *
  * Classified by code only: Prisma's error code, the PostgreSQL SQLSTATE the driver adapter

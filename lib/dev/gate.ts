@@ -22,6 +22,7 @@ import "server-only";
  * lib/auth/expired-access-token.ts) needs no flag, because an expired token grants nothing.
  */
 import { type Env, getEnv } from "@/lib/env";
+import { ERROR_CODE } from "@/lib/contract";
 import { defineAppError } from "@/lib/errors";
 import { parseTestClockOffset, TEST_CLOCK_HEADER, TestClockDisabled } from "@/lib/dev/test-clock";
 
@@ -29,7 +30,7 @@ export { TEST_CLOCK_HEADER };
 
 /** What a disabled development route answers: the same as a route that does not exist. */
 export class DevScenariosDisabled extends defineAppError(
-  "not_found",
+  ERROR_CODE.notFound,
   404,
   "This development scenario is not enabled on this server (it is on by default for a local server; AUTH_DEV_SCENARIOS=0 turns it off, and it is never on for a public deployment).",
 ) {}

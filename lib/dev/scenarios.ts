@@ -33,6 +33,7 @@ import { RefreshTokenInvalid, RefreshTokenMissing } from "@/lib/auth/errors";
 import { hashRefreshToken, isWellFormedRefreshToken } from "@/lib/auth/refresh-token-value";
 import { type SessionView, describeSession } from "@/lib/auth/session-family";
 import { rotateRefreshToken } from "@/lib/auth/sessions";
+import { ERROR_CODE } from "@/lib/contract";
 import type { AccessTokenClaims } from "@/lib/auth/tokens";
 import { getDb } from "@/lib/db/client";
 import { AppError, defineAppError } from "@/lib/errors";
@@ -44,12 +45,12 @@ export const MAX_CAPTURES = 100;
 
 /** The browser's refresh cookie belongs to another session than its access token. */
 export class RefreshCookieMismatch extends defineAppError(
-  "refresh_cookie_mismatch",
+  ERROR_CODE.refreshCookieMismatch,
   409,
   "The refresh cookie in this browser belongs to another session than your access token. Reload the page and try again.",
 ) {}
 export class CaptureNotFound extends defineAppError(
-  "capture_not_found",
+  ERROR_CODE.captureNotFound,
   404,
   "No such capture for this session: it was replayed already or has expired.",
 ) {}
@@ -140,7 +141,7 @@ export type ReplayVerdict =
  *
  * @example
  * const { verdict, session } = await replayCapturedRefreshToken(captureId, claims);
- * // after the copy's successor was presented: { accepted: false, status: 401, code: "refresh_token_reused", … }
+ * // after the copy's successor was presented: { accepted: false, status: 401, code: ERROR_CODE.refreshTokenReused, … }
  */
 export async function replayCapturedRefreshToken(
   captureId: string,

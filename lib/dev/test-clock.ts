@@ -7,15 +7,16 @@ import "server-only";
  * AUTH_TEST_CLOCK=1 on a local server; AUTH_TEST_CLOCK=1 itself is refused at start unless the
  * server is local (lib/env.ts), so no real user can move a deployed server's time.
  */
+import { ERROR_CODE, HEADER_NAME } from "@/lib/contract";
 import { defineAppError } from "@/lib/errors";
 import { InvalidRequest } from "@/lib/http/errors";
 
-export const TEST_CLOCK_HEADER = "x-test-clock-offset";
+export const TEST_CLOCK_HEADER = HEADER_NAME.testClockOffset;
 /** Far enough for any lifetime this app has (the absolute session lifetime defaults to 30 days). */
 const MAX_TEST_CLOCK_OFFSET_SECONDS = 366 * 24 * 60 * 60;
 
 export class TestClockDisabled extends defineAppError(
-  "test_clock_disabled",
+  ERROR_CODE.testClockDisabled,
   400,
   `${TEST_CLOCK_HEADER} is only honoured when the server runs with AUTH_TEST_CLOCK=1.`,
 ) {}

@@ -13,7 +13,8 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024;
 
 /**
  * Reads, size-caps, parses and validates a JSON request body.
- * Throws 415 / 413 / 400 `invalid_json` / 400 `invalid_request` (with fields).
+ * Throws UnsupportedMediaType (415), PayloadTooLarge (413), InvalidJson or InvalidRequest (400,
+ * with fields).
  *
  * @example
  * const input = await readJsonBody(request, loginSchema);

@@ -1,11 +1,12 @@
 import "server-only";
 
+import { ERROR_CODE } from "@/lib/contract";
 import { getEnv } from "@/lib/env";
 import { defineAppError } from "@/lib/errors";
 
 /** A state-changing request that a page on another site started. */
 export class CrossSiteRequest extends defineAppError(
-  "cross_site_request",
+  ERROR_CODE.crossSiteRequest,
   403,
   "This request came from another site and was refused.",
 ) {}

@@ -1,23 +1,24 @@
+import { ERROR_CODE } from "@/lib/contract";
 import { defineAppError } from "@/lib/errors";
 
 /** Input failed validation; `fields` says which field and why. */
 export class InvalidRequest extends defineAppError(
-  "invalid_request",
+  ERROR_CODE.invalidRequest,
   400,
   "Some fields are not valid.",
 ) {}
 export class InvalidJson extends defineAppError(
-  "invalid_json",
+  ERROR_CODE.invalidJson,
   400,
   "The request body is not valid JSON.",
 ) {}
 export class UnsupportedMediaType extends defineAppError(
-  "unsupported_media_type",
+  ERROR_CODE.unsupportedMediaType,
   415,
   "Send the request body as application/json.",
 ) {}
 export class PayloadTooLarge extends defineAppError(
-  "payload_too_large",
+  ERROR_CODE.payloadTooLarge,
   413,
   "The request body is too large.",
 ) {}
@@ -31,7 +32,7 @@ export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
  * session and tries again after Retry-After.
  */
 export class ServiceUnavailable extends defineAppError(
-  "service_unavailable",
+  ERROR_CODE.serviceUnavailable,
   503,
   "The service is briefly unavailable. Try again in a moment.",
 ) {

@@ -2,6 +2,7 @@ import "server-only";
 
 import { after, NextResponse } from "next/server";
 import { AppError } from "@/lib/errors";
+import { ERROR_CODE } from "@/lib/contract";
 import { classifyDatabaseError } from "@/lib/db/errors";
 import { ServiceUnavailable } from "@/lib/http/errors";
 import { isDraining, shutdownFinished, trackRequest } from "@/lib/shutdown";
@@ -14,7 +15,7 @@ export type ErrorBody = {
  * The one error shape of the API.
  *
  * @example
- * return errorResponse(404, "not_found", "No such note.");
+ * return errorResponse(404, ERROR_CODE.notFound, "No such note.");
  */
 export function errorResponse(
   status: number,
@@ -31,9 +32,9 @@ export function errorResponse(
 /** Renders an AppError; access-token failures also get `WWW-Authenticate: Bearer` (RFC 6750). */
 export function appErrorResponse(error: AppError): NextResponse<ErrorBody> {
   const headers = new Headers(error.headers);
-  if (error.code === "token_missing") {
+  if (error.code === ERROR_CODE.tokenMissing) {
     headers.set("WWW-Authenticate", 'Bearer realm="api"');
-  } else if (error.code === "token_expired" || error.code === "token_invalid") {
+  } else if (error.code === ERROR_CODE.tokenExpired || error.code === ERROR_CODE.tokenInvalid) {
     headers.set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`);
   }
   return errorResponse(error.status, error.code, error.message, {
@@ -118,6 +119,10 @@ async function handleErrors<Ctx>(
     const code = database?.code ? ` ${database.code}` : "";
     console.error(`[api] ${where} failed: ${kind}${code}`);
     if (process.env.NODE_ENV !== "production") console.error(error);
-    return errorResponse(500, "internal_error", "Something went wrong on our side. Try again.");
+    return errorResponse(
+      500,
+      ERROR_CODE.internalError,
+      "Something went wrong on our side. Try again.",
+    );
   }
 }

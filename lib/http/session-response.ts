@@ -1,19 +1,11 @@
 import "server-only";
 
 import { NextResponse } from "next/server";
-import { type PublicUser, toPublicUser } from "@/lib/auth/accounts";
+import { toPublicUser } from "@/lib/auth/accounts";
 import { setRefreshCookie } from "@/lib/auth/cookies";
 import { signAccessTokenForSession } from "@/lib/auth/session-policy";
 import type { IssuedRefreshToken } from "@/lib/auth/sessions";
-
-export type SessionBody = {
-  user: PublicUser;
-  accessToken: string;
-  /** ISO time the access token stops working (server clock). */
-  accessTokenExpiresAt: string;
-  /** The same as a lifetime in seconds, for clients whose clock is off. */
-  accessTokenExpiresIn: number;
-};
+import type { SessionBody } from "@/lib/contract";
 
 /**
  * The answer to register, login, refresh and password change: a new access token in the body

@@ -41,6 +41,10 @@ describe("layer rules (npm run lint)", () => {
     ],
     ["lib/client/planted.ts", `import { TEST_CLOCK_HEADER } from "@/lib/dev/gate";`],
     ["lib/dev/planted.ts", `import { Inspector } from "@/components/inspector/inspector";`],
+    // The wire contract is imported by both sides, so it imports nothing but zod.
+    ["lib/contract/planted.ts", `import { getEnv } from "@/lib/env";`],
+    ["lib/contract/planted.ts", `import "server-only";`],
+    ["lib/contract/planted.ts", `import { decodeJwt } from "jose";`],
   ])("refuses %s: %s", async (filePath, code) => {
     expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).not.toEqual([]);
   });
@@ -53,6 +57,9 @@ describe("layer rules (npm run lint)", () => {
     ["lib/http/planted.ts", `import { readTestClockOffset } from "@/lib/dev/gate";`],
     ["lib/dev/planted.ts", `import { rotateRefreshToken } from "@/lib/auth/sessions";`],
     ["test/planted.test.ts", `import { forgetEnv } from "@/lib/dev/process-state";`],
+    ["lib/contract/planted.ts", `import { z } from "zod";`],
+    ["app/api/planted/route.ts", `import { ERROR_CODE } from "@/lib/contract";`],
+    ["lib/client/planted.ts", `import { sessionBodySchema } from "@/lib/contract";`],
   ])("allows %s: %s", async (filePath, code) => {
     expect(await restrictedImportErrors(filePath, `${code}\nexport {};\n`)).toEqual([]);
   });

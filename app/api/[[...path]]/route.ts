@@ -1,3 +1,4 @@
+import { ERROR_CODE } from "@/lib/contract";
 import { errorResponse } from "@/lib/http/respond";
 import { defineRoute } from "@/lib/http/route";
 
@@ -9,7 +10,7 @@ import { defineRoute } from "@/lib/http/route";
  * specific route, so this only ever sees paths nothing else answers.
  */
 const notFound = defineRoute({ auth: "none" }, () =>
-  errorResponse(404, "not_found", "There is no such API route."),
+  errorResponse(404, ERROR_CODE.notFound, "There is no such API route."),
 );
 
 export const GET = notFound;

@@ -1,10 +1,14 @@
 /**
  * Test doubles for the auth client: a fake server behind `fetch`, and in-memory stand-ins for the
  * browser APIs two tabs share (Web Locks, BroadcastChannel) plus page visibility.
- * Imported only by `*.test.ts`; nothing here ships to the browser.
+ * Outside the production folders: imported only by `*.test.ts`, nothing here ships to the browser.
  */
-import type { AuthUser } from "./auth-store";
-import type { BroadcastChannelLike, LockManagerLike, PageLifecycle } from "./auth-client";
+import type { AuthUser } from "@/lib/client/auth-store";
+import type {
+  BroadcastChannelLike,
+  LockManagerLike,
+  PageLifecycle,
+} from "@/lib/client/auth-client";
 
 export const TEST_USER: AuthUser = {
   id: "user-1",

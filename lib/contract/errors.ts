@@ -1,0 +1,79 @@
+/**
+ * Every `error.code` the API answers, and the one error shape that carries it:
+ * `{ "error": { "code", "message", "fields"? } }`. Clients branch on `code`, never on `message`.
+ *
+ * Each code is spelled here and nowhere else in production code: the server's error classes take
+ * their code from `ERROR_CODE`, the browser compares against it.
+ */
+import { z } from "zod";
+
+export const ERROR_CODE = {
+  // Request plumbing (lib/http)
+  invalidRequest: "invalid_request",
+  invalidJson: "invalid_json",
+  unsupportedMediaType: "unsupported_media_type",
+  payloadTooLarge: "payload_too_large",
+  crossSiteRequest: "cross_site_request",
+  testClockDisabled: "test_clock_disabled",
+  notFound: "not_found",
+  internalError: "internal_error",
+  serviceUnavailable: "service_unavailable",
+  // Accounts and sign-in
+  invalidCredentials: "invalid_credentials",
+  invalidCurrentPassword: "invalid_current_password",
+  emailTaken: "email_taken",
+  tooManyAttempts: "too_many_attempts",
+  serverBusy: "server_busy",
+  // Access tokens: the only codes that mean "refresh, then retry"
+  tokenMissing: "token_missing",
+  tokenExpired: "token_expired",
+  tokenInvalid: "token_invalid",
+  // Refresh tokens and sessions
+  refreshTokenMissing: "refresh_token_missing",
+  refreshTokenInvalid: "refresh_token_invalid",
+  refreshTokenReused: "refresh_token_reused",
+  refreshCookieAmbiguous: "refresh_cookie_ambiguous",
+  sessionExpired: "session_expired",
+  sessionRevoked: "session_revoked",
+  sessionNotFound: "session_not_found",
+  // Development scenarios (the inspector)
+  refreshCookieMismatch: "refresh_cookie_mismatch",
+  captureNotFound: "capture_not_found",
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
+
+/** The 401 codes of an access token the server refused: answered with `WWW-Authenticate: Bearer`. */
+export const ACCESS_TOKEN_ERROR_CODES = [
+  ERROR_CODE.tokenMissing,
+  ERROR_CODE.tokenExpired,
+  ERROR_CODE.tokenInvalid,
+] as const;
+
+/** What `POST /api/auth/refresh` answers with a 401 (the cookie is then cleared). */
+export const REFRESH_REJECTION_CODES = [
+  ERROR_CODE.refreshTokenMissing,
+  ERROR_CODE.refreshTokenInvalid,
+  ERROR_CODE.refreshTokenReused,
+  ERROR_CODE.sessionExpired,
+  ERROR_CODE.sessionRevoked,
+] as const;
+
+export type RefreshRejectionCode = (typeof REFRESH_REJECTION_CODES)[number];
+
+/** Per-field messages for forms: `{ email: ["Already taken"] }`. */
+export const errorFieldsSchema = z.record(z.string(), z.array(z.string()));
+
+/**
+ * The body of every non-2xx answer. `message` is for people; a body without one (or with fields
+ * of another shape) still yields its `code`.
+ */
+export const apiErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string().optional().catch(undefined),
+    fields: errorFieldsSchema.optional().catch(undefined),
+  }),
+});
+
+export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
