@@ -7,7 +7,7 @@ import "server-only";
  * Scripts (`npm run db:migrate`, `keys:generate`, the benchmark) get the same validation from
  * their first `getEnv()`, which is the first thing each of them does.
  *
- * Every variable here is documented in the README ("Configuration").
+ * Every variable here is documented in docs/configuration.md.
  */
 import path from "node:path";
 import { z } from "zod";

@@ -6,8 +6,8 @@
  * that just works and this script only runs `prisma generate`. Where the
  * download fails (an offline or locked-down machine), it runs generate again
  * with PRISMA_SCHEMA_ENGINE_BINARY (Prisma's documented custom-engine
- * override) pointing at an existing file, and says so. See the README,
- * "Troubleshooting".
+ * override) pointing at an existing file, and says so. See
+ * docs/troubleshooting.md, "Problems and fixes".
  */
 import { spawnSync } from "node:child_process";
 

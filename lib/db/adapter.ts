@@ -79,7 +79,7 @@ function restrictNewFilesToOwner(): void {
  * database that holds a few megabytes. 16 MB caches far more than this app's
  * working set; `work_mem` and `maintenance_work_mem` are capped for the same
  * reason (the app sorts little; migrations index tiny tables). `temp_buffers`
- * is unused here. Measured with `npm run bench` (see bench/README.md).
+ * is unused here. Measured with `npm run bench` (see docs/benchmark.md).
  *
  * Durability (IMPORTANT): PGlite always runs with `fsync = off` (its default
  * start parameters pass `-F`), and its files are ordinary files under DATA_DIR,

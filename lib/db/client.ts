@@ -16,7 +16,7 @@ type DbCache = { key: string; client: Promise<PrismaClient> };
 const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
 
 /**
- * Every wait on the database is bounded (README "Configuration"), so a stalled or unreachable
+ * Every wait on the database is bounded (docs/configuration.md), so a stalled or unreachable
  * database costs a request a few seconds and a 503 (lib/http/respond.ts), never a hung worker:
  *
  * - opening a connection: `DB_CONNECT_TIMEOUT_MS` (node-postgres);
