@@ -1,8 +1,32 @@
 import "server-only";
 
+import { getSigningKeys } from "@/lib/auth/keys";
 import { getDb } from "@/lib/db/client";
-import { getEnv } from "@/lib/env";
+import { ConfigError, getEnv, loadEnv } from "@/lib/env";
 import { installShutdownHandlers } from "@/lib/shutdown";
+
+/**
+ * Validates the configuration (lib/env.ts) and loads the signing keys (lib/auth/keys.ts) before
+ * the first request. A ConfigError ends the process with exit code 1 and its message on stderr.
+ *
+ * IMPORTANT: Next 16 does not stop when `register()` throws: it logs the error and answers every
+ * request with a bare 500, retrying `register` each time. A server that cannot sign a token or
+ * would run with unsafe settings must not look alive to a supervisor or a load balancer, so this
+ * exits instead. The message names the variable and what to do; it never contains a key.
+ */
+export async function checkConfigurationOrExit(): Promise<void> {
+  try {
+    loadEnv();
+    await getSigningKeys();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`[config] ${error.message}`);
+    console.error(
+      "[config] The server did not start: fix the configuration above and start it again.",
+    );
+    process.exit(1);
+  }
+}
 
 /**
  * What a server process does once at start (instrumentation.ts; Next awaits it before the

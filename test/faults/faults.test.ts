@@ -292,3 +292,43 @@ describe("one instance on PGlite", () => {
     );
   });
 });
+
+describe("a configuration error", () => {
+  // Next 16 keeps a server whose register() threw alive, answering 500 to everything: the app
+  // must exit instead (lib/server-start.ts), so a supervisor or load balancer sees it is down.
+  it.each([
+    [
+      "a variable out of range",
+      { ACCESS_TOKEN_TTL_SECONDS: "0" },
+      /\[config\] Invalid configuration:\s+ACCESS_TOKEN_TTL_SECONDS: must be greater than zero/,
+    ],
+    [
+      "signing keys of another algorithm (found only by loading the keys)",
+      { ACCESS_TOKEN_ALG: "RS256" },
+      /\[config\] ACCESS_TOKEN_ALG is RS256, but the first key of AUTH_SIGNING_KEYS/,
+    ],
+  ])("%s: the server exits at start and says what to fix", async (_, bad, message) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "faults-config-"));
+    try {
+      const starting = startApp({
+        distDir,
+        env: { ...commonEnv(dataDir), ...bad },
+        logFile: path.join(LOG_DIR, "config-error.log"),
+        prestart: false,
+      });
+      const failure = await starting.then(
+        async (server) => {
+          await server.stop();
+          return "it started";
+        },
+        (error: Error) => error.message,
+      );
+      expect(failure).toMatch(/next start exited early/);
+      expect(failure).toMatch(message);
+      expect(failure).toMatch(/The server did not start/);
+      expect(failure).not.toContain(signingKeys);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
