@@ -4,7 +4,7 @@ import "server-only";
  * The only reader of `process.env`. Configuration is parsed and validated once, at start: the
  * server's `register()` (instrumentation.ts) calls `loadEnv()` before anything else, so a bad
  * value stops the server with a message that says what to fix, before it answers a request.
- * Scripts (`npm run db:migrate`, `keys:generate`, the benchmark) get the same validation from
+ * Scripts (`npm run db:migrate`, the benchmark) get the same validation from
  * their first `getEnv()`, which is the first thing each of them does.
  *
  * Every variable here is documented in docs/configuration.md.
@@ -193,7 +193,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (env.AUTH_DEV_SCENARIOS === "1" && (!isLocal || productionWithoutAppUrl)) {
     throw new ConfigError(
-      "AUTH_DEV_SCENARIOS=1 lets a signed-in user replay refresh tokens and mint expired access tokens; " +
+      "AUTH_DEV_SCENARIOS=1 lets a signed-in user capture, replay and lose the answers of refresh tokens; " +
         "it is refused unless the server is local: APP_URL a loopback origin (http://localhost:<port>), " +
         "or, outside production, APP_URL unset and HOST a loopback address. " +
         (productionWithoutAppUrl

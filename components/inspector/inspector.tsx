@@ -139,9 +139,12 @@ export function Inspector({
       ) : (
         <Card title="Policy for this session">
           <p className="text-sm text-slate-600">
-            In development (<code className="font-mono text-xs">npm run dev</code>) or with{" "}
-            <code className="font-mono text-xs">AUTH_DEV_SCENARIOS=1</code>, this panel shortens
-            this session&apos;s access-token lifetime, grace window and idle timeout.
+            On a local server (<code className="font-mono text-xs">AUTH_DEV_SCENARIOS</code> is{" "}
+            <code className="font-mono text-xs">auto</code> by default: on for a loopback{" "}
+            <code className="font-mono text-xs">APP_URL</code> or{" "}
+            <code className="font-mono text-xs">HOST</code>), this panel shortens this
+            session&apos;s access-token lifetime, grace window and idle timeout. This server has it
+            off.
           </p>
         </Card>
       )}

@@ -171,7 +171,12 @@ export function ScenariosCard({
             >
               <h3 className="text-sm font-semibold text-slate-900">{scenario.heading}</h3>
               <p className="flex-1 text-sm text-slate-600">{scenario.description}</p>
-              {disabled && <p className="text-xs text-slate-500">Needs AUTH_DEV_SCENARIOS=1.</p>}
+              {disabled && (
+                <p className="text-xs text-slate-500">
+                  Needs a local server (AUTH_DEV_SCENARIOS=auto, the default) or
+                  AUTH_DEV_SCENARIOS=1.
+                </p>
+              )}
               <Button
                 variant={scenario.id === "replay" ? "danger" : "secondary"}
                 onClick={() => void run(scenario)}
