@@ -71,7 +71,7 @@ import {
   isWellFormedRefreshToken,
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
-import { type Db, getDb } from "@/lib/db/client";
+import { type Db, getDb, getSqlRunner } from "@/lib/db/client";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -164,12 +164,12 @@ function assertSessionUsable(session: Session, now: Date): void {
 export async function rotateRefreshToken(raw: string | undefined): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
-  const db = await getDb();
   const tokenHash = hashRefreshToken(raw);
 
-  const fast = await rotateInOneStatement(db, tokenHash);
+  const fast = await rotateInOneStatement(tokenHash);
   if (fast) return { ...fast, via: "rotated" };
 
+  const db = await getDb();
   const token = await db.refreshToken.findUnique({
     where: { tokenHash },
     select: { id: true, sessionId: true, session: { include: { user: true } } },
@@ -211,38 +211,15 @@ type RotatedRow = {
 };
 
 /**
- * The fast path: the normal CURRENT rotation as one data-modifying statement, one round trip.
- * Returns null whenever the token is not CURRENT in a live session at the moment of the write
- * (unknown, spent, a sibling behind the head, a lost race, revoked, expired); the careful path
- * then decides, with every guarantee of the state table.
- *
- * Its parts, in the order PostgreSQL has to run them:
- * - `presented`: the token, if unused.
- * - `locked`: its session's row, locked (FOR UPDATE), only if the token is at the head and the
- *   session is not revoked. A concurrent rotation makes this wait; READ COMMITTED then re-checks
- *   the condition on the newest row version, so the loser of a race finds nothing here. This is
- *   the compare-and-set.
- * - `clock`: the time, read from a row of `locked`, so after the lock was granted: the later of
- *   the app's clock when the request was sent and the database's clock now plus the test clock's
- *   offset. Waiting for the lock never makes a rotation look older than it is.
- * - `rotated`: H → H+1, head_parent_id, head_issued_at, last_used_at and the idle expiry (the
- *   session's effective idle timeout: its override, never above the default), if not expired.
- * - `spent` and `issued`: T marked used and its child inserted, with the same time, only if
- *   `rotated` wrote a row (data-modifying CTEs always run; they act on `rotated`'s rows).
+ * The fast path's statement. Parameters: $1 the presented token's hash, $2 the app's clock when
+ * the request was sent (ISO), $3 the test clock's offset in ms, $4 the default idle timeout in
+ * seconds, $5 the successor's id, $6 the successor's hash.
  */
-async function rotateInOneStatement(
-  db: Db,
-  tokenHash: string,
-): Promise<{ refreshToken: string; session: Session; user: User } | null> {
-  const successor = generateRefreshToken();
-  const sentAt = currentTime().toISOString();
-  const offsetMs = clockOffsetMs();
-  const defaultIdleSeconds = getEnv().SESSION_IDLE_TIMEOUT_SECONDS;
-  const rows = await db.$queryRaw<RotatedRow[]>`
+const ROTATE_IN_ONE_STATEMENT = `
     WITH presented AS MATERIALIZED (
       SELECT t.id, t.session_id, t.generation
       FROM refresh_tokens t
-      WHERE t.token_hash = ${tokenHash} AND t.used_at IS NULL
+      WHERE t.token_hash = $1::text AND t.used_at IS NULL
     ),
     locked AS MATERIALIZED (
       SELECT s.id
@@ -252,8 +229,8 @@ async function rotateInOneStatement(
     ),
     clock AS MATERIALIZED (
       SELECT GREATEST(
-        ${sentAt}::timestamptz,
-        clock_timestamp() + make_interval(secs => ${offsetMs}::float8 / 1000)
+        $2::timestamptz,
+        clock_timestamp() + make_interval(secs => $3::float8 / 1000)
       ) AS now
       FROM locked
     ),
@@ -265,8 +242,8 @@ async function rotateInOneStatement(
           last_used_at = c.now,
           idle_expires_at = LEAST(
             c.now + make_interval(secs => LEAST(
-              COALESCE(s.idle_timeout_seconds, ${defaultIdleSeconds}::int),
-              ${defaultIdleSeconds}::int
+              COALESCE(s.idle_timeout_seconds, $4::int),
+              $4::int
             )),
             s.absolute_expires_at
           )
@@ -286,8 +263,7 @@ async function rotateInOneStatement(
     ),
     issued AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
-      SELECT ${randomUUID()}::uuid, r.id, ${hashRefreshToken(successor)}, r.spent_id,
-             r.head_generation, r.head_issued_at
+      SELECT $5::uuid, r.id, $6::text, r.spent_id, r.head_generation, r.head_issued_at
       FROM rotated r
     )
     SELECT r.id AS s_id, r.user_id AS s_user_id, r.user_agent AS s_user_agent, r.ip AS s_ip,
@@ -302,6 +278,49 @@ async function rotateInOneStatement(
            u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
            u.created_at AS u_created_at, u.updated_at AS u_updated_at
     FROM rotated r JOIN users u ON u.id = r.user_id`;
+
+/**
+ * The fast path: the normal CURRENT rotation as one data-modifying statement, one round trip.
+ * Returns null whenever the token is not CURRENT in a live session at the moment of the write
+ * (unknown, spent, a sibling behind the head, a lost race, revoked, expired); the careful path
+ * then decides, with every guarantee of the state table.
+ *
+ * Its parts, in the order PostgreSQL has to run them:
+ * - `presented`: the token, if unused.
+ * - `locked`: its session's row, locked (FOR UPDATE), only if the token is at the head and the
+ *   session is not revoked. A concurrent rotation makes this wait; READ COMMITTED then re-checks
+ *   the condition on the newest row version, so the loser of a race finds nothing here. This is
+ *   the compare-and-set.
+ * - `clock`: the time, read from a row of `locked`, so after the lock was granted: the later of
+ *   the app's clock when the request was sent and the database's clock now plus the test clock's
+ *   offset. Waiting for the lock never makes a rotation look older than it is.
+ * - `rotated`: H → H+1, head_parent_id, head_issued_at, last_used_at and the idle expiry (the
+ *   session's effective idle timeout: its override, never above the default), if not expired.
+ * - `spent` and `issued`: T marked used and its child inserted, with the same time, only if
+ *   `rotated` wrote a row (data-modifying CTEs always run; they act on `rotated`'s rows).
+ *
+ * It goes straight to the driver under Prisma (`getSqlRunner`: the same pool, or the same
+ * embedded database, with the same bounds), not through `$queryRaw`: Prisma's query runtime cost
+ * more CPU than the statement itself (measured in docs/benchmark.md, "Where a rotation's time
+ * goes"). On PostgreSQL it is a named prepared statement, planned once per connection.
+ */
+async function rotateInOneStatement(
+  tokenHash: string,
+): Promise<{ refreshToken: string; session: Session; user: User } | null> {
+  const run = await getSqlRunner();
+  const successor = generateRefreshToken();
+  const rows = await run<RotatedRow>({
+    name: "rotate_refresh_token",
+    text: ROTATE_IN_ONE_STATEMENT,
+    values: [
+      tokenHash,
+      currentTime().toISOString(),
+      clockOffsetMs(),
+      getEnv().SESSION_IDLE_TIMEOUT_SECONDS,
+      randomUUID(),
+      hashRefreshToken(successor),
+    ],
+  });
   const row = rows[0];
   if (!row) return null;
   return {
