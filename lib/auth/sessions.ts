@@ -103,7 +103,9 @@ function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: numb
 
 /**
  * Starts a session (after login or registration) with its first refresh token.
- * Pass a transaction client to make it part of a larger write.
+ * Pass a transaction client to make it part of a larger write (Prisma's nested create); without
+ * one (a login) it is one hand-written statement, session and token and the user read back in a
+ * single round trip (`START_SESSION`; measured in docs/benchmark.md).
  *
  * @example
  * const { refreshToken, session } = await startSession(user.id, { userAgent, ip });
@@ -113,19 +115,39 @@ export async function startSession(
   client: ClientInfo,
   tx?: Pick<Db, "session" | "refreshToken" | "user">,
 ): Promise<IssuedRefreshToken> {
-  const db = tx ?? (await getDb());
   const env = getEnv();
   const now = currentTime();
   const absoluteExpiresAt = addSeconds(now, env.SESSION_ABSOLUTE_TIMEOUT_SECONDS);
+  const idleExpiresAt = idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS);
   const refreshToken = generateRefreshToken();
-  const session = await db.session.create({
+  if (!tx) {
+    const run = await getSqlRunner();
+    const [row] = await run<SessionRow>({
+      name: "start_session",
+      text: START_SESSION,
+      values: [
+        randomUUID(),
+        userId,
+        client.userAgent?.slice(0, 512) ?? null,
+        client.ip,
+        now.toISOString(),
+        idleExpiresAt.toISOString(),
+        absoluteExpiresAt.toISOString(),
+        randomUUID(),
+        hashRefreshToken(refreshToken),
+      ],
+    });
+    if (!row) throw new Error("starting a session returned no row");
+    return { refreshToken, ...fromSessionRow(row) };
+  }
+  const session = await tx.session.create({
     data: {
       userId,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
       createdAt: now,
       lastUsedAt: now,
-      idleExpiresAt: idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS),
+      idleExpiresAt,
       absoluteExpiresAt,
       headGeneration: 0,
       headIssuedAt: now,
@@ -184,8 +206,11 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   return { ...outcome, user };
 }
 
-/** The fast path's one row: the rotated session and its user, column by column. */
-type RotatedRow = {
+/**
+ * A session and its user as one row, column by column: what the hand-written statements return
+ * (`SESSION_AND_USER_COLUMNS` of a session row `r` joined to its user `u`).
+ */
+type SessionRow = {
   s_id: string;
   s_user_id: string;
   s_user_agent: string | null;
@@ -209,6 +234,42 @@ type RotatedRow = {
   u_created_at: Date;
   u_updated_at: Date;
 };
+
+/** The columns of `SessionRow`, from a session row `r` and its user `u`. */
+const SESSION_AND_USER_COLUMNS = `
+    r.id AS s_id, r.user_id AS s_user_id, r.user_agent AS s_user_agent, r.ip AS s_ip,
+    r.created_at AS s_created_at, r.last_used_at AS s_last_used_at,
+    r.idle_expires_at AS s_idle_expires_at, r.absolute_expires_at AS s_absolute_expires_at,
+    r.head_generation AS s_head_generation, r.head_issued_at AS s_head_issued_at,
+    r.head_parent_id AS s_head_parent_id, r.revoked_at AS s_revoked_at,
+    r.revoke_reason AS s_revoke_reason,
+    r.access_token_ttl_seconds AS s_access_token_ttl_seconds,
+    r.refresh_grace_seconds AS s_refresh_grace_seconds,
+    r.idle_timeout_seconds AS s_idle_timeout_seconds,
+    u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
+    u.created_at AS u_created_at, u.updated_at AS u_updated_at`;
+
+/**
+ * A new session and its first refresh token, in one statement. Parameters: $1 the session's id,
+ * $2 the user's id, $3 user agent, $4 address, $5 now, $6 the idle expiry, $7 the absolute
+ * expiry, $8 the token's id, $9 its hash.
+ */
+const START_SESSION = `
+    WITH started AS (
+      INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at,
+                            idle_expires_at, absolute_expires_at, head_generation,
+                            head_issued_at, head_parent_id)
+      VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::timestamptz, $5::timestamptz,
+              $6::timestamptz, $7::timestamptz, 0, $5::timestamptz, NULL)
+      RETURNING *
+    ),
+    issued AS (
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
+      SELECT $8::uuid, s.id, $9::text, NULL, 0, s.created_at
+      FROM started s
+    )
+    SELECT ${SESSION_AND_USER_COLUMNS}
+    FROM started r JOIN users u ON u.id = r.user_id`;
 
 /**
  * The fast path's statement. Parameters: $1 the presented token's hash, $2 the app's clock when
@@ -266,17 +327,7 @@ const ROTATE_IN_ONE_STATEMENT = `
       SELECT $5::uuid, r.id, $6::text, r.spent_id, r.head_generation, r.head_issued_at
       FROM rotated r
     )
-    SELECT r.id AS s_id, r.user_id AS s_user_id, r.user_agent AS s_user_agent, r.ip AS s_ip,
-           r.created_at AS s_created_at, r.last_used_at AS s_last_used_at,
-           r.idle_expires_at AS s_idle_expires_at, r.absolute_expires_at AS s_absolute_expires_at,
-           r.head_generation AS s_head_generation, r.head_issued_at AS s_head_issued_at,
-           r.head_parent_id AS s_head_parent_id, r.revoked_at AS s_revoked_at,
-           r.revoke_reason AS s_revoke_reason,
-           r.access_token_ttl_seconds AS s_access_token_ttl_seconds,
-           r.refresh_grace_seconds AS s_refresh_grace_seconds,
-           r.idle_timeout_seconds AS s_idle_timeout_seconds,
-           u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
-           u.created_at AS u_created_at, u.updated_at AS u_updated_at
+    SELECT ${SESSION_AND_USER_COLUMNS}
     FROM rotated r JOIN users u ON u.id = r.user_id`;
 
 /**
@@ -309,7 +360,7 @@ async function rotateInOneStatement(
 ): Promise<{ refreshToken: string; session: Session; user: User } | null> {
   const run = await getSqlRunner();
   const successor = generateRefreshToken();
-  const rows = await run<RotatedRow>({
+  const rows = await run<SessionRow>({
     name: "rotate_refresh_token",
     text: ROTATE_IN_ONE_STATEMENT,
     values: [
@@ -322,9 +373,11 @@ async function rotateInOneStatement(
     ],
   });
   const row = rows[0];
-  if (!row) return null;
+  return row ? { refreshToken: successor, ...fromSessionRow(row) } : null;
+}
+
+function fromSessionRow(row: SessionRow): { session: Session; user: User } {
   return {
-    refreshToken: successor,
     session: {
       id: row.s_id,
       userId: row.s_user_id,
