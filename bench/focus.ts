@@ -10,7 +10,9 @@
  *   FOCUS_DIST_DIR=.next-focus the build to serve
  *   FOCUS_COMPARE_DIST_DIR=dir a second build (of the code before a change) served side by side,
  *                              on its own database, its rounds interleaved with the first's
- *   FOCUS_SERVER_ENV='A=1 B=2' extra environment for the servers
+ *   FOCUS_SERVER_ENV='A=1 B=2' extra environment for the (first) server; FOCUS_COMPARE_SERVER_ENV
+ *                              for the compared one (the same build with other settings)
+ *   FOCUS_SMAPS_DUMP=prefix    write each server's resident memory by mapping size at the end
  *   FOCUS_PROFILE=dir          CPU profiles of the (first) server while it serves the measured
  *                              routes (bench/cpu-profile-preload.mjs; bench/profile-summary.ts)
  *   BENCH_SKIP_BUILD=1         reuse the build in FOCUS_DIST_DIR (the compared one is never built)
@@ -44,9 +46,9 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const seconds = 3;
 const profileDir = process.env.FOCUS_PROFILE ? path.resolve(process.env.FOCUS_PROFILE) : null;
 
-function serverEnv(): Record<string, string> {
+function serverEnv(variable: string): Record<string, string> {
   const extra: Record<string, string> = {};
-  for (const pair of (process.env.FOCUS_SERVER_ENV ?? "").split(/\s+/).filter(Boolean)) {
+  for (const pair of (process.env[variable] ?? "").split(/\s+/).filter(Boolean)) {
     const at = pair.indexOf("=");
     extra[pair.slice(0, at)] = pair.slice(at + 1);
   }
@@ -59,7 +61,39 @@ function profilerEnv(): Record<string, string> {
   return { NODE_OPTIONS: `--import ${preload.href}`, FOCUS_PROFILE: profileDir };
 }
 
+/** Peak resident memory of one process per phase of the run (what it was doing when it grew). */
+class PhasePeaks {
+  phase = "start";
+  readonly peaks = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  constructor(pid: number) {
+    this.timer = setInterval(() => {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readStatus(pid));
+      if (match) {
+        const mib = Number(match[1]) / 1024;
+        this.peaks.set(this.phase, Math.max(this.peaks.get(this.phase) ?? 0, mib));
+      }
+    }, 100);
+    this.timer.unref();
+  }
+  describe(): string {
+    return [...this.peaks].map(([phase, mib]) => `${phase} ${mib.toFixed(0)}`).join(", ");
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function readStatus(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 type Focused = {
+  phases: PhasePeaks;
   label: string;
   server: AppServer;
   watch: TreeMemoryWatch;
@@ -91,14 +125,17 @@ async function startFocused(label: string, distDir: string, profiled: boolean): 
       DATABASE_URL: databaseUrl,
       DATA_DIR: tempDir,
       ...(profiled ? profilerEnv() : {}),
-      ...serverEnv(),
+      ...serverEnv(label === "old" ? "FOCUS_COMPARE_SERVER_ENV" : "FOCUS_SERVER_ENV"),
     },
   });
   const watch = new TreeMemoryWatch(server.pid);
+  const phases = new PhasePeaks(server.pid);
+  phases.phase = "register";
   log(`${label}: ${distDir} on ${server.url} (pid ${server.pid}, ${database})`);
   const users = await registerUsers(server, connections, `${database}-${label}`);
   return {
     label,
+    phases,
     server,
     watch,
     users,
@@ -106,6 +143,7 @@ async function startFocused(label: string, distDir: string, profiled: boolean): 
     profiled,
     cleanUp: async () => {
       watch.stop();
+      phases.stop();
       await server.stop();
       await drop?.();
       fs.rmSync(tempDir, { recursive: true, force: true });
@@ -131,9 +169,13 @@ function routes(focused: Focused) {
 
 async function measureRound(focused: Focused, round: number): Promise<void> {
   const run = routes(focused);
-  const order = ["health", ...["refresh", "login"].filter((p) => parts.has(p))];
-  if (round % 2 === 1) order.reverse();
+  // The baseline first every round, then the measured routes in alternating order: never two
+  // login runs back to back, whose leftover requests (autocannon closes its connections with
+  // requests in flight, and the server finishes them) would fill the hash pool and get 503s.
+  const measured = ["refresh", "login"].filter((p) => parts.has(p));
+  const order = ["health", ...(round % 2 === 1 ? measured.reverse() : measured)];
   for (const which of order) {
+    focused.phases.phase = which;
     // The profile covers the measured route only, not its baseline.
     const profiled = focused.profiled && which !== "health";
     if (profiled) process.kill(focused.server.pid, "SIGUSR2");
@@ -172,8 +214,49 @@ function report(focused: Focused): string {
           .join(" ")})`,
     );
   }
-  lines.push(`  peak RSS ${focused.watch.peakMiB().peak.toFixed(0)} MiB`);
+  lines.push(
+    `  peak RSS ${focused.watch.peakMiB().peak.toFixed(0)} MiB; now by mapping (size) resident MiB: ${residentByMapping(focused.server.pid)}`,
+  );
+  lines.push(`  peak RSS (MiB) by phase: ${focused.phases.describe()}`);
   return lines.join("\n");
+}
+
+/**
+ * Resident memory now, in the largest mappings (/proc/<pid>/smaps), each with its size: the WASM
+ * heap is one mapping of gigabytes of address space, glibc's arenas 64 MiB ones, V8's heap many
+ * small ones (counted together as the rest).
+ */
+function residentByMapping(pid: number): string {
+  const mappings: Array<{ name: string; sizeKiB: number; rssKiB: number }> = [];
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const sizeKiB = (parseInt(header[2]!, 16) - parseInt(header[1]!, 16)) / 1024;
+      mappings.push({ name: path.basename(header[3]!) || "anon", sizeKiB, rssKiB: 0 });
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && mappings.length) mappings[mappings.length - 1]!.rssKiB += Number(rss[1]);
+  }
+  mappings.sort((a, b) => b.rssKiB - a.rssKiB);
+  if (process.env.FOCUS_SMAPS_DUMP) {
+    const bySize = new Map<string, { count: number; rssKiB: number }>();
+    for (const m of mappings) {
+      const key = `${m.name} ${Math.round(m.sizeKiB)} KiB`;
+      const entry = bySize.get(key) ?? { count: 0, rssKiB: 0 };
+      entry.count += 1;
+      entry.rssKiB += m.rssKiB;
+      bySize.set(key, entry);
+    }
+    const lines = [...bySize]
+      .sort((a, b) => b[1].rssKiB - a[1].rssKiB)
+      .map(([key, e]) => `${(e.rssKiB / 1024).toFixed(1)} MiB in ${e.count} × ${key}`);
+    fs.writeFileSync(`${process.env.FOCUS_SMAPS_DUMP}-${pid}.txt`, lines.join("\n"));
+  }
+  const mib = (kib: number) => (kib / 1024).toFixed(0);
+  const top = mappings.slice(0, Number(process.env.FOCUS_MAPPINGS ?? 8));
+  const rest = mappings.slice(top.length).reduce((sum, m) => sum + m.rssKiB, 0);
+  return `${top.map((m) => `${m.name}(${mib(m.sizeKiB)}) ${mib(m.rssKiB)}`).join(", ")}, rest ${mib(rest)} MiB`;
 }
 
 async function main(): Promise<void> {
@@ -188,6 +271,7 @@ async function main(): Promise<void> {
     log("warming");
     for (const focused of all) {
       const run = routes(focused);
+      focused.phases.phase = "warm";
       await run.health(2);
       if (parts.has("refresh")) await run.refresh(connections * 10);
       if (parts.has("login")) await run.login(2);
