@@ -18,7 +18,7 @@ import {
   refundLoginAttempt,
 } from "@/lib/auth/throttle";
 import { REVOKE_REASON } from "@/lib/contract";
-import { getDb } from "@/lib/db/client";
+import { getDb, getSqlRunner } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
@@ -94,8 +94,7 @@ export async function loginUser(
   let passwordMatches = false;
   try {
     await consumeLoginAttempt(input.email, client.ip);
-    const db = await getDb();
-    user = await db.user.findUnique({ where: { email: input.email } });
+    user = await findUserByEmail(input.email);
     if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password, ticket);
     else await verifyAgainstDummyHash(input.password, ticket);
   } finally {
@@ -104,6 +103,36 @@ export async function loginUser(
   if (!user || !passwordMatches) throw new InvalidCredentials();
   await refundLoginAttempt(input.email, client.ip);
   return startSession(user.id, client);
+}
+
+/**
+ * A login's user lookup, straight to the driver as a named statement (a login's statements are
+ * its hot path, docs/benchmark.md); the same row as `db.user.findUnique({ where: { email } })`.
+ */
+async function findUserByEmail(email: string): Promise<User | null> {
+  const run = await getSqlRunner();
+  const [row] = await run<{
+    id: string;
+    email: string;
+    name: string | null;
+    password_hash: string;
+    created_at: Date;
+    updated_at: Date;
+  }>({
+    name: "find_user_by_email",
+    text: `SELECT id, email, name, password_hash, created_at, updated_at
+           FROM users WHERE email = $1::text`,
+    values: [email],
+  });
+  if (!row) return null;
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 export type PasswordChanged = IssuedRefreshToken & {

@@ -56,7 +56,7 @@ import "server-only";
  *   every sibling the thief was given are REUSED.
  */
 import { randomUUID } from "node:crypto";
-import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
+import { currentTime } from "@/lib/auth/clock";
 import {
   RefreshTokenInvalid,
   RefreshTokenMissing,
@@ -72,7 +72,13 @@ import {
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
-import { type Db, getDb } from "@/lib/db/client";
+import { type Db, getDb, getSqlRunner } from "@/lib/db/client";
+import {
+  START_SESSION,
+  type SessionRow,
+  fromSessionRow,
+  rotateInOneStatement,
+} from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -103,7 +109,9 @@ function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: numb
 
 /**
  * Starts a session (after login or registration) with its first refresh token.
- * Pass a transaction client to make it part of a larger write.
+ * Pass a transaction client to make it part of a larger write (Prisma's nested create); without
+ * one (a login) it is one hand-written statement, session and token and the user read back in a
+ * single round trip (`START_SESSION`; measured in docs/benchmark.md).
  *
  * @example
  * const { refreshToken, session } = await startSession(user.id, { userAgent, ip });
@@ -113,19 +121,39 @@ export async function startSession(
   client: ClientInfo,
   tx?: Pick<Db, "session" | "refreshToken" | "user">,
 ): Promise<IssuedRefreshToken> {
-  const db = tx ?? (await getDb());
   const env = getEnv();
   const now = currentTime();
   const absoluteExpiresAt = addSeconds(now, env.SESSION_ABSOLUTE_TIMEOUT_SECONDS);
+  const idleExpiresAt = idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS);
   const refreshToken = generateRefreshToken();
-  const session = await db.session.create({
+  if (!tx) {
+    const run = await getSqlRunner();
+    const [row] = await run<SessionRow>({
+      name: "start_session",
+      text: START_SESSION,
+      values: [
+        randomUUID(),
+        userId,
+        client.userAgent?.slice(0, 512) ?? null,
+        client.ip,
+        now.toISOString(),
+        idleExpiresAt.toISOString(),
+        absoluteExpiresAt.toISOString(),
+        randomUUID(),
+        hashRefreshToken(refreshToken),
+      ],
+    });
+    if (!row) throw new Error("starting a session returned no row");
+    return { refreshToken, ...fromSessionRow(row) };
+  }
+  const session = await tx.session.create({
     data: {
       userId,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
       createdAt: now,
       lastUsedAt: now,
-      idleExpiresAt: idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS),
+      idleExpiresAt,
       absoluteExpiresAt,
       headGeneration: 0,
       headIssuedAt: now,
@@ -164,12 +192,12 @@ function assertSessionUsable(session: Session, now: Date): void {
 export async function rotateRefreshToken(raw: string | undefined): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
-  const db = await getDb();
   const tokenHash = hashRefreshToken(raw);
 
-  const fast = await rotateInOneStatement(db, tokenHash);
+  const fast = await rotateInOneStatement(tokenHash);
   if (fast) return { ...fast, via: "rotated" };
 
+  const db = await getDb();
   const token = await db.refreshToken.findUnique({
     where: { tokenHash },
     select: { id: true, sessionId: true, session: { include: { user: true } } },
@@ -182,157 +210,6 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   const outcome = await decideUnderLock(db, token.id, token.sessionId);
   if (outcome.via === "reused") throw new RefreshTokenReused();
   return { ...outcome, user };
-}
-
-/** The fast path's one row: the rotated session and its user, column by column. */
-type RotatedRow = {
-  s_id: string;
-  s_user_id: string;
-  s_user_agent: string | null;
-  s_ip: string | null;
-  s_created_at: Date;
-  s_last_used_at: Date;
-  s_idle_expires_at: Date;
-  s_absolute_expires_at: Date;
-  s_head_generation: number;
-  s_head_issued_at: Date;
-  s_head_parent_id: string | null;
-  s_revoked_at: Date | null;
-  s_revoke_reason: string | null;
-  s_access_token_ttl_seconds: number | null;
-  s_refresh_grace_seconds: number | null;
-  s_idle_timeout_seconds: number | null;
-  u_id: string;
-  u_email: string;
-  u_name: string | null;
-  u_password_hash: string;
-  u_created_at: Date;
-  u_updated_at: Date;
-};
-
-/**
- * The fast path: the normal CURRENT rotation as one data-modifying statement, one round trip.
- * Returns null whenever the token is not CURRENT in a live session at the moment of the write
- * (unknown, spent, a sibling behind the head, a lost race, revoked, expired); the careful path
- * then decides, with every guarantee of the state table.
- *
- * Its parts, in the order PostgreSQL has to run them:
- * - `presented`: the token, if unused.
- * - `locked`: its session's row, locked (FOR UPDATE), only if the token is at the head and the
- *   session is not revoked. A concurrent rotation makes this wait; READ COMMITTED then re-checks
- *   the condition on the newest row version, so the loser of a race finds nothing here. This is
- *   the compare-and-set.
- * - `clock`: the time, read from a row of `locked`, so after the lock was granted: the later of
- *   the app's clock when the request was sent and the database's clock now plus the test clock's
- *   offset. Waiting for the lock never makes a rotation look older than it is.
- * - `rotated`: H → H+1, head_parent_id, head_issued_at, last_used_at and the idle expiry (the
- *   session's effective idle timeout: its override, never above the default), if not expired.
- * - `spent` and `issued`: T marked used and its child inserted, with the same time, only if
- *   `rotated` wrote a row (data-modifying CTEs always run; they act on `rotated`'s rows).
- */
-async function rotateInOneStatement(
-  db: Db,
-  tokenHash: string,
-): Promise<{ refreshToken: string; session: Session; user: User } | null> {
-  const successor = generateRefreshToken();
-  const sentAt = currentTime().toISOString();
-  const offsetMs = clockOffsetMs();
-  const defaultIdleSeconds = getEnv().SESSION_IDLE_TIMEOUT_SECONDS;
-  const rows = await db.$queryRaw<RotatedRow[]>`
-    WITH presented AS MATERIALIZED (
-      SELECT t.id, t.session_id, t.generation
-      FROM refresh_tokens t
-      WHERE t.token_hash = ${tokenHash} AND t.used_at IS NULL
-    ),
-    locked AS MATERIALIZED (
-      SELECT s.id
-      FROM sessions s JOIN presented p ON p.session_id = s.id
-      WHERE s.head_generation = p.generation AND s.revoked_at IS NULL
-      FOR UPDATE OF s
-    ),
-    clock AS MATERIALIZED (
-      SELECT GREATEST(
-        ${sentAt}::timestamptz,
-        clock_timestamp() + make_interval(secs => ${offsetMs}::float8 / 1000)
-      ) AS now
-      FROM locked
-    ),
-    rotated AS (
-      UPDATE sessions s
-      SET head_generation = s.head_generation + 1,
-          head_parent_id = p.id,
-          head_issued_at = c.now,
-          last_used_at = c.now,
-          idle_expires_at = LEAST(
-            c.now + make_interval(secs => LEAST(
-              COALESCE(s.idle_timeout_seconds, ${defaultIdleSeconds}::int),
-              ${defaultIdleSeconds}::int
-            )),
-            s.absolute_expires_at
-          )
-      FROM locked l, presented p, clock c
-      WHERE s.id = l.id
-        AND s.head_generation = p.generation
-        AND s.revoked_at IS NULL
-        AND c.now < s.idle_expires_at
-        AND c.now < s.absolute_expires_at
-      RETURNING s.*, p.id AS spent_id
-    ),
-    spent AS (
-      UPDATE refresh_tokens t
-      SET used_at = r.head_issued_at
-      FROM rotated r
-      WHERE t.id = r.spent_id
-    ),
-    issued AS (
-      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
-      SELECT ${randomUUID()}::uuid, r.id, ${hashRefreshToken(successor)}, r.spent_id,
-             r.head_generation, r.head_issued_at
-      FROM rotated r
-    )
-    SELECT r.id AS s_id, r.user_id AS s_user_id, r.user_agent AS s_user_agent, r.ip AS s_ip,
-           r.created_at AS s_created_at, r.last_used_at AS s_last_used_at,
-           r.idle_expires_at AS s_idle_expires_at, r.absolute_expires_at AS s_absolute_expires_at,
-           r.head_generation AS s_head_generation, r.head_issued_at AS s_head_issued_at,
-           r.head_parent_id AS s_head_parent_id, r.revoked_at AS s_revoked_at,
-           r.revoke_reason AS s_revoke_reason,
-           r.access_token_ttl_seconds AS s_access_token_ttl_seconds,
-           r.refresh_grace_seconds AS s_refresh_grace_seconds,
-           r.idle_timeout_seconds AS s_idle_timeout_seconds,
-           u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
-           u.created_at AS u_created_at, u.updated_at AS u_updated_at
-    FROM rotated r JOIN users u ON u.id = r.user_id`;
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    refreshToken: successor,
-    session: {
-      id: row.s_id,
-      userId: row.s_user_id,
-      userAgent: row.s_user_agent,
-      ip: row.s_ip,
-      createdAt: row.s_created_at,
-      lastUsedAt: row.s_last_used_at,
-      idleExpiresAt: row.s_idle_expires_at,
-      absoluteExpiresAt: row.s_absolute_expires_at,
-      headGeneration: row.s_head_generation,
-      headIssuedAt: row.s_head_issued_at,
-      headParentId: row.s_head_parent_id,
-      revokedAt: row.s_revoked_at,
-      revokeReason: row.s_revoke_reason,
-      accessTokenTtlSeconds: row.s_access_token_ttl_seconds,
-      refreshGraceSeconds: row.s_refresh_grace_seconds,
-      idleTimeoutSeconds: row.s_idle_timeout_seconds,
-    },
-    user: {
-      id: row.u_id,
-      email: row.u_email,
-      name: row.u_name,
-      passwordHash: row.u_password_hash,
-      createdAt: row.u_created_at,
-      updatedAt: row.u_updated_at,
-    },
-  };
 }
 
 /**

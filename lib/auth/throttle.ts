@@ -12,7 +12,8 @@ import "server-only";
  * 20/hour account were all checked). Now N parallel guesses get N distinct counter values from
  * the database, and only those numbered ≤ the limit are checked; the rest get 429 + Retry-After.
  *
- * The statement, per attempt, for all its limits at once:
+ * The statement, per attempt, for all its limits at once (sent straight to the driver as a named
+ * statement, `getSqlRunner`: a login's statements are its hot path, docs/benchmark.md):
  *   INSERT … VALUES (key, 1, now + window), … ON CONFLICT (key) DO UPDATE
  *     SET points = live window ? points + 1 : 1, expire = live window ? expire : new end
  *   RETURNING points, expire
@@ -55,8 +56,7 @@ import "server-only";
  */
 import { currentTime } from "@/lib/auth/clock";
 import { TooManyLoginAttempts, TooManyRegistrations } from "@/lib/auth/errors";
-import { getDb } from "@/lib/db/client";
-import { Prisma } from "@/lib/db/generated/client";
+import { getDb, getSqlRunner } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 
 type Limit = { name: string; points: number; durationSeconds: number };
@@ -104,20 +104,27 @@ async function forgetExpiredCounters(now: Date): Promise<void> {
  * counter is now past its limit (this attempt must not go on), else 0.
  */
 async function consumePoints(counters: Counter[]): Promise<number> {
-  const db = await getDb();
   const now = currentTime();
   await forgetExpiredCounters(now);
-  const rows = counters.map((counter) => {
-    const windowEnd = new Date(now.getTime() + counter.limit.durationSeconds * 1000);
-    return Prisma.sql`(${rowKey(counter)}, 1, ${windowEnd}::timestamptz)`;
+  const run = await getSqlRunner();
+  const rows = counters.map((_, i) => `($${2 * i + 2}::text, 1, $${2 * i + 3}::timestamptz)`);
+  const counted = await run<{ key: string; points: number; expire: Date }>({
+    name: `consume_rate_limits_${counters.length}`,
+    text: `
+      INSERT INTO rate_limits AS r (key, points, expire)
+      VALUES ${rows.join(", ")}
+      ON CONFLICT (key) DO UPDATE SET
+        points = CASE WHEN r.expire > $1::timestamptz THEN r.points + 1 ELSE 1 END,
+        expire = CASE WHEN r.expire > $1::timestamptz THEN r.expire ELSE EXCLUDED.expire END
+      RETURNING key, points, expire`,
+    values: [
+      now.toISOString(),
+      ...counters.flatMap((counter) => [
+        rowKey(counter),
+        new Date(now.getTime() + counter.limit.durationSeconds * 1000).toISOString(),
+      ]),
+    ],
   });
-  const counted = await db.$queryRaw<Array<{ key: string; points: number; expire: Date }>>`
-    INSERT INTO rate_limits AS r (key, points, expire)
-    VALUES ${Prisma.join(rows)}
-    ON CONFLICT (key) DO UPDATE SET
-      points = CASE WHEN r.expire > ${now}::timestamptz THEN r.points + 1 ELSE 1 END,
-      expire = CASE WHEN r.expire > ${now}::timestamptz THEN r.expire ELSE EXCLUDED.expire END
-    RETURNING key, points, expire`;
   let waitMs = 0;
   for (const counter of counters) {
     const row = counted.find((r) => r.key === rowKey(counter));
@@ -158,11 +165,16 @@ export async function refundLoginAttempt(email: string, ip: string | null): Prom
 
 /** Gives an attempt's points back without clearing anything (the first half of a refund). */
 async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const db = await getDb();
   const keys = loginCounters(email, ip).map(rowKey);
-  await db.$executeRaw`
-    UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-    WHERE key IN (${Prisma.join(keys)}) AND expire > ${currentTime()}::timestamptz`;
+  const run = await getSqlRunner();
+  await run({
+    name: `release_rate_limits_${keys.length}`,
+    text: `
+      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+      WHERE key IN (${keys.map((_, i) => `$${i + 2}::text`).join(", ")})
+        AND expire > $1::timestamptz`,
+    values: [currentTime().toISOString(), ...keys],
+  });
 }
 
 const globalForRegistrations = globalThis as typeof globalThis & {

@@ -11,8 +11,10 @@
  *
  * IMPORTANT: a statement that gave up stays in PGlite's queue and still runs when its turn
  * comes (PGlite cannot withdraw it). The client was told 503 and tries again, so this is only
- * ever a read or an idempotent write (revocations, "last used"); rotations run in transactions,
- * whose late start Prisma rolls back.
+ * ever a read, an idempotent write (revocations, "last used"), or the one-statement rotation:
+ * a rotation that ran after its client heard 503 leaves that client holding the head's parent,
+ * whose retry is the lost-answer case (GRACE, lib/auth/sessions.ts). The careful path runs in
+ * a transaction, whose late start Prisma rolls back.
  */
 import type {
   SqlDriverAdapter,
@@ -20,7 +22,13 @@ import type {
 } from "@prisma/driver-adapter-utils";
 import { DatabaseQueueTimeout } from "./queue-timeout";
 
-function bounded<T>(work: Promise<T>, waitMs: number): Promise<T> {
+/**
+ * `work`, or DatabaseQueueTimeout after `waitMs` (the statement itself stays queued and runs).
+ *
+ * @example
+ * const { rows } = await boundedPgliteWait(pglite.query(sql, params), 5_000);
+ */
+export function boundedPgliteWait<T>(work: Promise<T>, waitMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DatabaseQueueTimeout()), waitMs);
@@ -35,7 +43,7 @@ function boundAdapter(adapter: SqlDriverAdapter, waitMs: number): SqlDriverAdapt
     get(target, property, receiver) {
       if (property === "queryRaw" || property === "executeRaw") {
         const run = Reflect.get(target, property, receiver) as (query: unknown) => Promise<unknown>;
-        return (query: unknown) => bounded(run.call(target, query), waitMs);
+        return (query: unknown) => boundedPgliteWait(run.call(target, query), waitMs);
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === "function" ? value.bind(target) : value;

@@ -1,10 +1,12 @@
 import "server-only";
 
 import {
+  type OpenDatabase,
+  type SqlRunner,
   chooseDatabase,
   closePglite,
-  createAdapterFactory,
   describeDatabase,
+  openDatabase,
 } from "@/lib/db/adapter";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { type Env, getEnv } from "@/lib/env";
@@ -12,7 +14,7 @@ import { registerShutdownCloser } from "@/lib/shutdown";
 
 export type Db = PrismaClient;
 
-type DbCache = { key: string; client: Promise<PrismaClient> };
+type DbCache = { key: string; opened: Promise<OpenDatabase>; client: Promise<PrismaClient> };
 const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
 
 /**
@@ -65,27 +67,47 @@ export function databaseBounds(env: Env) {
  * const user = await db.user.findUnique({ where: { id } });
  */
 export function getDb(): Promise<PrismaClient> {
+  return openCached().client;
+}
+
+/**
+ * The driver under the process's Prisma client, for the hand-written hot paths (see `SqlRunner`
+ * in lib/db/adapter.ts): the same pool, bounds and cache as `getDb`.
+ *
+ * @example
+ * const run = await getSqlRunner();
+ * const rows = await run<{ id: string }>({ name: "find_session", text: "SELECT id FROM sessions WHERE id = $1::uuid", values: [id] });
+ */
+export async function getSqlRunner(): Promise<SqlRunner> {
+  return (await openCached().opened).run;
+}
+
+function openCached(): DbCache {
   const env = getEnv();
   const target = chooseDatabase(env);
   const bounds = databaseBounds(env);
   // The bounds are part of the key, so a test that changes them gets a client that has them.
   const key = `${describeDatabase(target)} ${JSON.stringify(bounds)}`;
-  if (globalForDb.__db?.key === key) return globalForDb.__db.client;
+  if (globalForDb.__db?.key === key) return globalForDb.__db;
   const { pool, transactionOptions } = bounds;
-  const client = createAdapterFactory(target, {
+  const opened = openDatabase(target, {
     pool,
     pgliteStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     // A restarted or killed server drops idle connections; the pool replaces them. Only the
     // error's code is logged (messages can carry connection details).
     onPoolError: (error) =>
       console.warn(`[db] connection lost: ${(error as { code?: string }).code ?? error.name}`),
-  }).then((adapter) => new PrismaClient({ adapter, transactionOptions }));
-  client.catch(() => {
-    if (globalForDb.__db?.client === client) globalForDb.__db = undefined;
   });
-  globalForDb.__db = { key, client };
+  const client = opened.then(
+    ({ factory }) => new PrismaClient({ adapter: factory, transactionOptions }),
+  );
+  const cached: DbCache = { key, opened, client };
+  client.catch(() => {
+    if (globalForDb.__db === cached) globalForDb.__db = undefined;
+  });
+  globalForDb.__db = cached;
   registerShutdownCloser("database", disconnectDb);
-  return client;
+  return cached;
 }
 
 /** Disconnects the cached client (tests switch databases between suites; shutdown closes it). */
@@ -95,6 +117,7 @@ export async function disconnectDb(): Promise<void> {
   if (!cached) return;
   const client = await cached.client.catch(() => undefined);
   await client?.$disconnect();
+  await (await cached.opened.catch(() => undefined))?.close();
   const target = chooseDatabase(getEnv());
   if (target.kind === "pglite") await closePglite(target.dataDir);
 }
