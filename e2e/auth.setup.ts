@@ -18,7 +18,7 @@ setup(
   async ({ browser, baseURL, api, workerSessionDir }, testInfo) => {
     const slots = Array.from({ length: testInfo.config.workers }, (_, slot) => slot);
     // The slots sign in side by side; a few seconds each on a loaded machine, whatever their number.
-    setup.setTimeout(30_000 + 2_000 * slots.length);
+    setup.setTimeout(60_000 + 2_000 * slots.length);
 
     await Promise.all(
       slots.map(async (slot) => {

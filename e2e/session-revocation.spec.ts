@@ -40,7 +40,7 @@ test("revoking another device's session signs that device out at its next refres
   anotherDevice,
 }) => {
   // Two sign-ins through the login page and several page loads: on a loaded 2-core machine every
-  // step passes but the whole needs more than the default 30 s (a trace of a failing run ended
+  // step passes but the whole needed more than the 30 s budget of the time (a trace of a failing run ended
   // with its last expectation met at 31.5 s).
   test.slow();
   const laptop = await signInOnTwoDevices(page, anotherDevice, registeredUser);
@@ -68,7 +68,7 @@ test("log out everywhere ends every session of the user", async ({
   anotherDevice,
 }) => {
   // Two sign-ins through the login page and several page loads: on a loaded 2-core machine every
-  // step passes but the whole needs more than the default 30 s (a trace of a failing run ended
+  // step passes but the whole needed more than the 30 s budget of the time (a trace of a failing run ended
   // with its last expectation met at 31.5 s).
   test.slow();
   const laptop = await signInOnTwoDevices(page, anotherDevice, registeredUser);
