@@ -13,6 +13,7 @@
  *   FOCUS_SERVER_ENV='A=1 B=2' extra environment for the (first) server; FOCUS_COMPARE_SERVER_ENV
  *                              for the compared one (the same build with other settings)
  *   FOCUS_SMAPS_DUMP=prefix    write each server's resident memory by mapping size at the end
+ *   FOCUS_MAPPINGS=8           how many of the largest mappings the memory report lists
  *   FOCUS_PROFILE=dir          CPU profiles of the (first) server while it serves the measured
  *                              routes (bench/cpu-profile-preload.mjs; bench/profile-summary.ts)
  *   BENCH_SKIP_BUILD=1         reuse the build in FOCUS_DIST_DIR (the compared one is never built)
