@@ -427,12 +427,16 @@ test("Open a second tab: the tabs share the new token, and logging out in one si
   authNetwork,
   api,
 }) => {
+  test.slow(); // a second tab loads the inspector and restores the session beside the first
   const inspector = await signUpAndOpenInspector(page, newUser);
   const sessionId = sessionIdOf(await authNetwork.lastAccessToken());
 
+  // The scenario itself waits up to 20 s for the second tab's message (SECOND_TAB_TIMEOUT_MS,
+  // components/inspector/scenarios-tabs-and-clock.ts) before its verdict says "no message"; wait
+  // longer than that, so the verdict is always the scenario's, never the test's impatience.
   const [secondTab] = await Promise.all([
     context.waitForEvent("page"),
-    inspector.run("second-tab"),
+    inspector.run("second-tab", 25_000),
   ]);
 
   await expect(inspector.verdict("second-tab")).toHaveAttribute("data-tone", "ok");
