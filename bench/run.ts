@@ -87,6 +87,7 @@ const settings = readSettings(process.argv);
 const short = { seconds: settings.seconds, connections: settings.connections };
 const long = { seconds: settings.longSeconds, connections: settings.connections };
 const STATEMENT_SAMPLE = 20;
+const LOGIN_STATEMENT_SAMPLE = 10;
 
 /** Medians of each field over rounds; counts summed. */
 function medianOf(samples: Measurement[]): Measurement {
@@ -112,7 +113,13 @@ type RefreshTarget = {
   chains: Chain[];
   postgres?: { admin: pg.Client; name: string };
 };
-type Statements = { perRotation: number; byKind: Record<string, number>; load: number };
+type Statements = {
+  perRotation: number;
+  byKind: Record<string, number>;
+  perLogin: number;
+  loginByKind: Record<string, number>;
+  load: number;
+};
 type RefreshRound = { baseline: Measurement; refresh: Measurement; dbCpuSeconds: number | null };
 
 async function main(): Promise<void> {
@@ -274,15 +281,31 @@ async function main(): Promise<void> {
       for (let i = 0; i < STATEMENT_SAMPLE; i++) await rotate();
       const counted = countLoggedStatements(pgLog, from, postgres.name);
       if (counted.total === 0) throw new Error(`no statements of ${postgres.name} in ${pgLog}`);
+      // Then logins (a correct password: the throttle's point, the account, the hash, the refund
+      // and the new session).
+      const login = async () => {
+        const response = await fetch(`${oursPgLogged.url}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: loggedUsers[0]!.email, password: PASSWORD }),
+        });
+        if (response.status !== 200) throw new Error(`login: ${response.status}`);
+      };
+      for (let i = 0; i < 3; i++) await login();
+      const loginsFrom = fileSize(pgLog);
+      for (let i = 0; i < LOGIN_STATEMENT_SAMPLE; i++) await login();
+      const logins = countLoggedStatements(pgLog, loginsFrom, postgres.name);
+      const per = (byKind: Record<string, number>, n: number) =>
+        Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v / n]));
       statements = {
         load: os.loadavg()[0]!,
         perRotation: counted.total / STATEMENT_SAMPLE,
-        byKind: Object.fromEntries(
-          Object.entries(counted.byKind).map(([k, v]) => [k, v / STATEMENT_SAMPLE]),
-        ),
+        byKind: per(counted.byKind, STATEMENT_SAMPLE),
+        perLogin: logins.total / LOGIN_STATEMENT_SAMPLE,
+        loginByKind: per(logins.byKind, LOGIN_STATEMENT_SAMPLE),
       };
       log(
-        `statements per rotation: ${statements.perRotation} (${JSON.stringify(statements.byKind)})`,
+        `statements per rotation: ${statements.perRotation} (${JSON.stringify(statements.byKind)}); per login: ${statements.perLogin} (${JSON.stringify(statements.loginByKind)})`,
       );
     } else if (postgres) {
       log("no readable PostgreSQL log (set BENCH_PG_LOG): statements per rotation not counted");
@@ -560,6 +583,16 @@ function buildReport(input: {
       load: [input.statements.load],
       note: `${input.statements.perRotation} per rotation over ${STATEMENT_SAMPLE} rotations: ${Object.entries(
         input.statements.byKind,
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}`,
+    });
+    rows.push({
+      what: "SQL statements per login (PostgreSQL, `log_statement = all`)",
+      server: "ours-pg-logged",
+      load: [input.statements.load],
+      note: `${input.statements.perLogin} per login over ${LOGIN_STATEMENT_SAMPLE} logins: ${Object.entries(
+        input.statements.loginByKind,
       )
         .map(([k, v]) => `${v} ${k}`)
         .join(", ")}`,

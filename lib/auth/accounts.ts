@@ -13,12 +13,15 @@ import { liveSessionWhere } from "@/lib/auth/live-session";
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth/passwords";
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
 import {
+  type AccountRow,
   consumeLoginAttempt,
+  consumeLoginAttemptAndFindAccount,
   consumeRegistrationAttempt,
+  loginRefund,
   refundLoginAttempt,
 } from "@/lib/auth/throttle";
 import { REVOKE_REASON } from "@/lib/contract";
-import { getDb, getSqlRunner } from "@/lib/db/client";
+import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
@@ -88,51 +91,21 @@ export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
 ): Promise<IssuedRefreshToken> {
-  // The hash pool's place first (503 at once, before any write), then the throttle's point.
+  // The hash pool's place first (503 at once, before any write), then the throttle's point and
+  // the account, one statement; the refund and the new session, one more.
   const ticket = getHashPool().admit("sign-in");
-  let user: User | null;
+  let account: AccountRow | null;
   let passwordMatches = false;
   try {
-    await consumeLoginAttempt(input.email, client.ip);
-    user = await findUserByEmail(input.email);
-    if (user) passwordMatches = await verifyPassword(user.passwordHash, input.password, ticket);
-    else await verifyAgainstDummyHash(input.password, ticket);
+    account = await consumeLoginAttemptAndFindAccount(input.email, client.ip);
+    if (account) {
+      passwordMatches = await verifyPassword(account.password_hash, input.password, ticket);
+    } else await verifyAgainstDummyHash(input.password, ticket);
   } finally {
     ticket.release();
   }
-  if (!user || !passwordMatches) throw new InvalidCredentials();
-  await refundLoginAttempt(input.email, client.ip);
-  return startSession(user.id, client);
-}
-
-/**
- * A login's user lookup, straight to the driver as a named statement (a login's statements are
- * its hot path, docs/benchmark.md); the same row as `db.user.findUnique({ where: { email } })`.
- */
-async function findUserByEmail(email: string): Promise<User | null> {
-  const run = await getSqlRunner();
-  const [row] = await run<{
-    id: string;
-    email: string;
-    name: string | null;
-    password_hash: string;
-    created_at: Date;
-    updated_at: Date;
-  }>({
-    name: "find_user_by_email",
-    text: `SELECT id, email, name, password_hash, created_at, updated_at
-           FROM users WHERE email = $1::text`,
-    values: [email],
-  });
-  if (!row) return null;
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  if (!account || !passwordMatches) throw new InvalidCredentials();
+  return startSession(account.id, client, undefined, loginRefund(input.email, client.ip));
 }
 
 export type PasswordChanged = IssuedRefreshToken & {

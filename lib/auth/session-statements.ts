@@ -58,12 +58,21 @@ const SESSION_AND_USER_COLUMNS = `
     u.created_at AS u_created_at, u.updated_at AS u_updated_at`;
 
 /**
- * A new session and its first refresh token, in one statement. Parameters: $1 the session's id,
+ * A new session and its first refresh token, in one statement, with a login's throttle refund
+ * (lib/auth/throttle.ts `loginRefund`) in the same statement. Parameters: $1 the session's id,
  * $2 the user's id, $3 user agent, $4 address, $5 now, $6 the idle expiry, $7 the absolute
- * expiry, $8 the token's id, $9 its hash.
+ * expiry, $8 the token's id, $9 its hash; $10 and $11 the counters that get their point back,
+ * $12 the counter cleared (each NULL for none).
  */
 export const START_SESSION = `
-    WITH started AS (
+    WITH released AS (
+      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+      WHERE key IN ($10::text, $11::text) AND expire > $5::timestamptz
+    ),
+    cleared AS (
+      DELETE FROM rate_limits WHERE key = $12::text
+    ),
+    started AS (
       INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at,
                             idle_expires_at, absolute_expires_at, head_generation,
                             head_issued_at, head_parent_id)

@@ -71,6 +71,7 @@ import {
   isWellFormedRefreshToken,
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
+import type { LoginRefund } from "@/lib/auth/throttle";
 import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
 import { type Db, getDb, getSqlRunner } from "@/lib/db/client";
 import {
@@ -111,7 +112,8 @@ function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: numb
  * Starts a session (after login or registration) with its first refresh token.
  * Pass a transaction client to make it part of a larger write (Prisma's nested create); without
  * one (a login) it is one hand-written statement, session and token and the user read back in a
- * single round trip (`START_SESSION`; measured in docs/benchmark.md).
+ * single round trip (`START_SESSION`; measured in docs/benchmark.md), which also gives the
+ * login's throttle `refund` (lib/auth/throttle.ts `loginRefund`) when one is passed.
  *
  * @example
  * const { refreshToken, session } = await startSession(user.id, { userAgent, ip });
@@ -120,12 +122,14 @@ export async function startSession(
   userId: string,
   client: ClientInfo,
   tx?: Pick<Db, "session" | "refreshToken" | "user">,
+  refund?: LoginRefund,
 ): Promise<IssuedRefreshToken> {
   const env = getEnv();
   const now = currentTime();
   const absoluteExpiresAt = addSeconds(now, env.SESSION_ABSOLUTE_TIMEOUT_SECONDS);
   const idleExpiresAt = idleExpiry(now, absoluteExpiresAt, env.SESSION_IDLE_TIMEOUT_SECONDS);
   const refreshToken = generateRefreshToken();
+  if (tx && refund) throw new Error("a login's refund goes with the one-statement start only");
   if (!tx) {
     const run = await getSqlRunner();
     const [row] = await run<SessionRow>({
@@ -141,6 +145,9 @@ export async function startSession(
         absoluteExpiresAt.toISOString(),
         randomUUID(),
         hashRefreshToken(refreshToken),
+        refund?.release[0] ?? null,
+        refund?.release[1] ?? null,
+        refund?.clear ?? null,
       ],
     });
     if (!row) throw new Error("starting a session returned no row");

@@ -99,24 +99,22 @@ async function forgetExpiredCounters(now: Date): Promise<void> {
   await db.rateLimit.deleteMany({ where: { expire: { lt: new Date(now.getTime() - 3_600_000) } } });
 }
 
+type CountedRow = { key: string; points: number; expire: Date };
+
 /**
- * Takes one point from every counter in one statement. Returns the seconds to wait when any
- * counter is now past its limit (this attempt must not go on), else 0.
+ * The statement that takes one point from every counter, as the CTE `counted` (rows key,
+ * points, expire). Its parameters are `values`: $1 now, then two per counter.
  */
-async function consumePoints(counters: Counter[]): Promise<number> {
-  const now = currentTime();
-  await forgetExpiredCounters(now);
-  const run = await getSqlRunner();
+function consumeCte(counters: Counter[], now: Date): { cte: string; values: string[] } {
   const rows = counters.map((_, i) => `($${2 * i + 2}::text, 1, $${2 * i + 3}::timestamptz)`);
-  const counted = await run<{ key: string; points: number; expire: Date }>({
-    name: `consume_rate_limits_${counters.length}`,
-    text: `
+  return {
+    cte: `counted AS (
       INSERT INTO rate_limits AS r (key, points, expire)
       VALUES ${rows.join(", ")}
       ON CONFLICT (key) DO UPDATE SET
         points = CASE WHEN r.expire > $1::timestamptz THEN r.points + 1 ELSE 1 END,
         expire = CASE WHEN r.expire > $1::timestamptz THEN r.expire ELSE EXCLUDED.expire END
-      RETURNING key, points, expire`,
+      RETURNING key, points, expire)`,
     values: [
       now.toISOString(),
       ...counters.flatMap((counter) => [
@@ -124,7 +122,11 @@ async function consumePoints(counters: Counter[]): Promise<number> {
         new Date(now.getTime() + counter.limit.durationSeconds * 1000).toISOString(),
       ]),
     ],
-  });
+  };
+}
+
+/** The seconds to wait when any counter is now past its limit (this attempt must not go on), else 0. */
+function retryAfterSeconds(counters: Counter[], counted: CountedRow[], now: Date): number {
   let waitMs = 0;
   for (const counter of counters) {
     const row = counted.find((r) => r.key === rowKey(counter));
@@ -133,6 +135,23 @@ async function consumePoints(counters: Counter[]): Promise<number> {
     }
   }
   return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+}
+
+/**
+ * Takes one point from every counter in one statement. Returns the seconds to wait when any
+ * counter is now past its limit (this attempt must not go on), else 0.
+ */
+async function consumePoints(counters: Counter[]): Promise<number> {
+  const now = currentTime();
+  await forgetExpiredCounters(now);
+  const { cte, values } = consumeCte(counters, now);
+  const run = await getSqlRunner();
+  const counted = await run<CountedRow>({
+    name: `consume_rate_limits_${counters.length}`,
+    text: `WITH ${cte} SELECT key, points, expire FROM counted`,
+    values,
+  });
+  return retryAfterSeconds(counters, counted, now);
 }
 
 /**
@@ -146,8 +165,73 @@ async function consumePoints(counters: Counter[]): Promise<number> {
  * if (ok) await refundLoginAttempt(input.email, client.ip);
  */
 export async function consumeLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const retryAfterSeconds = await consumePoints(loginCounters(email, ip));
-  if (retryAfterSeconds > 0) throw new TooManyLoginAttempts(retryAfterSeconds);
+  const wait = await consumePoints(loginCounters(email, ip));
+  if (wait > 0) throw new TooManyLoginAttempts(wait);
+}
+
+/** The account row a login reads with its throttle point (the columns of `users`). */
+export type AccountRow = {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  created_at: Date;
+  updated_at: Date;
+};
+
+/**
+ * A login's first round trip: consumeLoginAttempt and the lookup of the account `email` names,
+ * in one statement (a login's statements are its hot path, docs/benchmark.md). Throws
+ * TooManyLoginAttempts when a counter is used up, whether or not the account exists, and then
+ * the row read is dropped unseen. The point is taken by the same INSERT … ON CONFLICT as
+ * consumeLoginAttempt's, so the race guarantees above hold unchanged.
+ *
+ * @example
+ * const account = await consumeLoginAttemptAndFindAccount(input.email, client.ip);
+ * if (account) ok = await verifyPassword(account.password_hash, input.password, ticket);
+ */
+export async function consumeLoginAttemptAndFindAccount(
+  email: string,
+  ip: string | null,
+): Promise<AccountRow | null> {
+  const counters = loginCounters(email, ip);
+  const now = currentTime();
+  await forgetExpiredCounters(now);
+  const { cte, values } = consumeCte(counters, now);
+  const run = await getSqlRunner();
+  const rows = await run<CountedRow & { [K in keyof AccountRow]: AccountRow[K] | null }>({
+    name: `consume_login_attempt_find_account_${counters.length}`,
+    text: `
+      WITH ${cte}
+      SELECT c.key, c.points, c.expire,
+             u.id, u.email, u.name, u.password_hash, u.created_at, u.updated_at
+      FROM counted c LEFT JOIN users u ON u.email = $${values.length + 1}::text`,
+    values: [...values, email],
+  });
+  const wait = retryAfterSeconds(counters, rows, now);
+  if (wait > 0) throw new TooManyLoginAttempts(wait);
+  const row = rows[0];
+  return row?.id ? (row as AccountRow) : null;
+}
+
+/**
+ * What a login's refund touches: the counters that get their point back and the one cleared
+ * (this address's count for the account). Each absent one is null.
+ */
+export type LoginRefund = { release: [string, string | null]; clear: string | null };
+
+/**
+ * The refund of refundLoginAttempt as keys, for a caller that gives it in the same statement as
+ * its own write (a login's START_SESSION, lib/auth/session-statements.ts). The pair's counter
+ * is cleared, not released: one statement must not change one row twice.
+ */
+export function loginRefund(email: string, ip: string | null): LoginRefund {
+  const account = rowKey({ limit: LOGIN_LIMITS.account, key: email });
+  if (!ip) return { release: [account, null], clear: null };
+  return {
+    release: [account, rowKey({ limit: LOGIN_LIMITS.address, key: ip })],
+    clear: rowKey({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` }),
+  };
 }
 
 /**
