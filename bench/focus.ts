@@ -190,7 +190,9 @@ async function measureRound(focused: Focused, round: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     if (m.errors || m.non2xx) {
-      throw new Error(`${focused.label} ${which}: ${m.errors} errors, ${m.non2xx} non-2xx`);
+      throw new Error(
+        `${focused.label} ${which}: ${m.errors} errors, ${m.non2xx} non-2xx ${JSON.stringify(m.statuses)}`,
+      );
     }
     focused.samples[which]!.push(m);
   }

@@ -11,13 +11,16 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import autocannon, { type Client, type Options, type Result } from "autocannon";
 import * as jose from "jose";
 import type pg from "pg";
 import { authenticateRequest } from "../lib/auth/authenticate";
 import { hashPassword, verifyPassword } from "../lib/auth/passwords";
+import { getRevocationListener } from "../lib/auth/revocation";
 import { clearAccessTokenCache, signAccessToken } from "../lib/auth/tokens";
 import { forgetEnv, forgetSigningKeys } from "../lib/dev/process-state";
+import { runOrThrow } from "../scripts/app-server";
 import { cpuMicrosPerOp, median } from "./stats";
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU counters. */
@@ -129,6 +132,8 @@ export type Measurement = {
   requests: number;
   errors: number;
   non2xx: number;
+  /** Answers that were not 2xx, by status ("503": 4). */
+  statuses: Record<string, number>;
   /** The 1-minute load average when the measurement ended. */
   load1: number;
 };
@@ -145,6 +150,11 @@ function summarize(result: Result, cpuSeconds: number, rps?: number): Measuremen
     requests: result.requests.total,
     errors: result.errors,
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {})
+        .filter(([code]) => !code.startsWith("2"))
+        .map(([code, { count }]) => [code, count]),
+    ),
     load1: os.loadavg()[0]!,
   };
 }
@@ -419,11 +429,25 @@ export async function timeAuthStep(config: {
   appUrl: string;
   keys: string;
 }): Promise<{ cachedUs: number; uncachedUs: number }> {
+  // A protected request reads no database once the revocation listener is live, but until then
+  // it checks the token's session in the database (lib/auth/revocation.ts): give this process an
+  // embedded database of its own, migrated, and wait for the listener before timing.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "jwt-bench-auth-"));
+  runOrThrow("npm", ["run", "-s", "db:migrate"], { DATABASE_URL: "", DATA_DIR: dataDir });
   Object.assign(process.env, {
     APP_URL: config.appUrl,
     AUTH_SIGNING_KEYS: config.keys,
     ACCESS_TOKEN_TTL_SECONDS: "3600",
+    DATABASE_URL: "",
+    DATA_DIR: dataDir,
   });
+  forgetEnv();
+  const listener = getRevocationListener();
+  listener.start();
+  for (let waited = 0; listener.state !== "live"; waited += 50) {
+    if (waited > 30_000) throw new Error(`revocation listener not live: ${listener.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const measure = async (cacheSize: string, iterations: number) => {
     process.env.ACCESS_TOKEN_CACHE_SIZE = cacheSize;
     forgetEnv();
@@ -441,6 +465,7 @@ export async function timeAuthStep(config: {
   const cachedUs = await measure("10000", 20_000);
   const uncachedUs = await measure("0", 2_000);
   delete process.env.ACCESS_TOKEN_CACHE_SIZE;
+  await listener.stop();
   return { cachedUs, uncachedUs };
 }
 

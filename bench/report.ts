@@ -64,7 +64,7 @@ export function renderTable(rows: Row[]): string {
         fmt(r.m?.perCpuSecond),
         fmt(r.m?.p50, 1),
         fmt(r.m?.p99, 1),
-        r.m ? `${r.m.errors} / ${r.m.non2xx}` : "—",
+        r.m ? `${r.m.errors} / ${r.m.non2xx}${statusList(r.m.statuses)}` : "—",
         loadRange(r.load),
         r.note ?? "",
         "",
@@ -145,4 +145,10 @@ export function renderFull(report: Report): string {
     ...report.findings,
     "",
   ].join("\n");
+}
+
+/** " (503 × 4, 429 × 1)" for the answers that were not 2xx, or nothing. */
+function statusList(statuses: Record<string, number>): string {
+  const parts = Object.entries(statuses).map(([code, count]) => `${code} × ${count}`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }

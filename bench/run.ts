@@ -58,6 +58,7 @@ import {
 import { type GoalRow, type Report, type Row, renderFull, renderSummary } from "./report";
 import {
   APP_URL,
+  type BenchUser,
   type ChainCheck,
   LOG_DIR,
   OUT_DIR,
@@ -89,6 +90,13 @@ const long = { seconds: settings.longSeconds, connections: settings.connections 
 const STATEMENT_SAMPLE = 20;
 const LOGIN_STATEMENT_SAMPLE = 10;
 
+/**
+ * The load generator stops with up to one login per connection still in the server, each holding
+ * a place in its hash pool; the next round's first logins would find the pool full (503
+ * server_busy, the pool doing its job). A second lets them finish; the logins take ~100 ms each.
+ */
+const afterLogins = () => new Promise((resolve) => setTimeout(resolve, 1000));
+
 /** Medians of each field over rounds; counts summed. */
 function medianOf(samples: Measurement[]): Measurement {
   const mid = (pick: (m: Measurement) => number) => median(samples.map(pick));
@@ -101,6 +109,10 @@ function medianOf(samples: Measurement[]): Measurement {
     requests: samples.reduce((sum, s) => sum + s.requests, 0),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
     non2xx: samples.reduce((sum, s) => sum + s.non2xx, 0),
+    statuses: samples.reduce<Record<string, number>>((sum, s) => {
+      for (const [code, count] of Object.entries(s.statuses)) sum[code] = (sum[code] ?? 0) + count;
+      return sum;
+    }, {}),
     load1: mid((s) => s.load1),
   };
 }
@@ -141,11 +153,15 @@ async function main(): Promise<void> {
     const oursUsers = await registerUsers(ours, settings.connections, "pglite");
     const pgUsers = oursPg ? await registerUsers(oursPg, settings.connections, "pg") : [];
     const loggedUsers = oursPgLogged ? await registerUsers(oursPgLogged, 1, "logged") : [];
+    // Its own users: until its revocation listener is live, a server checks a token's session in
+    // its own database (lib/auth/revocation.ts), and PGlite's sessions are not in it.
+    const noCacheUsers = await registerUsers(noCache, settings.connections, "nocache");
     const peerCookies = mintPeerCookies(fleet.peerSecret, settings.connections);
 
-    const bearer = (slot: number) => ({
-      headers: { authorization: `Bearer ${oursUsers[slot % oursUsers.length]!.accessToken}` },
+    const bearerOf = (users: BenchUser[]) => (slot: number) => ({
+      headers: { authorization: `Bearer ${users[slot % users.length]!.accessToken}` },
     });
+    const bearer = bearerOf(oursUsers);
     const peerCookie = (slot: number) => ({
       headers: { cookie: `${PEER_COOKIE}=${peerCookies[slot % peerCookies.length]}` },
     });
@@ -161,13 +177,15 @@ async function main(): Promise<void> {
     // request carrying the same credentials (the baseline ignores them).
     const targets = [
       { key: "ours", server: ours, credentials: bearer },
-      { key: "nocache", server: noCache, credentials: bearer },
+      { key: "nocache", server: noCache, credentials: bearerOf(noCacheUsers) },
       { key: "peer", server: peer, credentials: peerCookie },
     ] as const;
     for (const { key, server, credentials } of targets) {
       const response = await fetch(`${server.url}/api/whoami`, credentials(0));
       if (response.status !== 200)
-        throw new Error(`${key}: /api/whoami answered ${response.status}`);
+        throw new Error(
+          `${key}: /api/whoami answered ${response.status}: ${await response.text()}`,
+        );
     }
 
     const refreshTargets: RefreshTarget[] = [
@@ -205,6 +223,7 @@ async function main(): Promise<void> {
       pilotRate.set(target.server, pilot.rps);
     }
     await hammer(ours, "/api/auth/login", loginBody, warmSeconds, { method: "POST" });
+    await afterLogins();
 
     // 2. Protected route vs baseline, interleaved rounds.
     const samples: Record<string, Measurement[]> = {};
@@ -251,10 +270,12 @@ async function main(): Promise<void> {
       for (const which of roundOrder(["baseline", "login"] as const, round)) {
         if (which === "baseline")
           loginBaselines.push(await hammer(ours, "/api/health", noHeaders, long));
-        else
+        else {
           loginSamples.push(
             await hammer(ours, "/api/auth/login", loginBody, long, { method: "POST" }),
           );
+          await afterLogins();
+        }
       }
     }
     log(`logins on ours: ${median(loginSamples.map((m) => m.rps)).toFixed(1)}/s`);
