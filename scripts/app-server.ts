@@ -151,15 +151,15 @@ export function generateKeySet(rotateFrom?: string): string {
  * - `--max-old-space-size=160`: V8 otherwise lets the old generation grow to hundreds of MiB of
  *   garbage under load before it collects (850 pages of 256 KiB seen after a benchmark run).
  *   128 and 96 gave the same peak; 160 keeps a margin for live data.
- * - `--max-semi-space-size=4`: the young generation (two semi-spaces, 16 MiB each by default)
- *   grows to its maximum under load and stays resident. 4 MiB took 37 MiB off the PGlite
- *   server's peak with no measurable change in CPU per rotation or per login
- *   (`npm run bench:focus`, side by side; docs/benchmark.md).
+ * - `--max-semi-space-size=8`: the young generation (two semi-spaces, 16 MiB each by default)
+ *   grows to its maximum under load and stays resident. 8 MiB took 17 MiB off the PGlite
+ *   server's peak with CPU per rotation and per login unchanged; 4 MiB took 37 but looked
+ *   dearer on PostgreSQL (`npm run bench:focus`, side by side; docs/benchmark.md).
  */
 export const SERVER_MEMORY_SETTINGS = {
   MALLOC_ARENA_MAX: "2",
   MALLOC_MMAP_THRESHOLD_: "131072",
-  NODE_OPTIONS: "--max-old-space-size=160 --max-semi-space-size=4",
+  NODE_OPTIONS: "--max-old-space-size=160 --max-semi-space-size=8",
 } as const;
 
 function withServerMemorySettings(env: EnvOverrides): EnvOverrides {
