@@ -19,6 +19,7 @@ import { authenticateRequest } from "../lib/auth/authenticate";
 import { hashPassword, verifyPassword } from "../lib/auth/passwords";
 import { getRevocationListener } from "../lib/auth/revocation";
 import { clearAccessTokenCache, signAccessToken } from "../lib/auth/tokens";
+import { chooseDatabase, closePglite } from "../lib/db/adapter";
 import { forgetEnv, forgetSigningKeys } from "../lib/dev/process-state";
 import { runOrThrow } from "../scripts/app-server";
 import { cpuMicrosPerOp, median } from "./stats";
@@ -466,6 +467,9 @@ export async function timeAuthStep(config: {
   const uncachedUs = await measure("0", 2_000);
   delete process.env.ACCESS_TOKEN_CACHE_SIZE;
   await listener.stop();
+  const database = chooseDatabase({ dataDir });
+  if (database.kind === "pglite") await closePglite(database.dataDir);
+  fs.rmSync(dataDir, { recursive: true, force: true });
   return { cachedUs, uncachedUs };
 }
 

@@ -117,9 +117,10 @@ const PGLITE_OPTIONS = {
  * By default V8 also recompiles a module's hot functions with its optimising compiler
  * (TurboFan) in the background. For PGlite's module that costs memory that never comes back:
  * about 30 MiB left in the malloc heap by the compiler and the optimised code beside the
- * baseline code. Measured with `npm run bench:focus`, two servers side by side: peak resident
- * memory 299 → 246 MiB, CPU per rotation and per login unchanged within the run's noise (this
- * app's statements are small; a one-row upsert costs about 25 µs more in baseline code).
+ * baseline code. Measured with `npm run bench:focus`, the same build twice side by side: peak
+ * resident memory 294 → 208 MiB, rotations 0.297× → 0.331× of the baseline per CPU-second (the
+ * optimising compiler's own CPU counts against the server; this app's statements are small, and
+ * a one-row upsert costs about 25 µs more in baseline code; docs/benchmark.md).
  *
  * IMPORTANT: V8 flags are process-wide, and Node documents that changing them after start may
  * have unpredictable effects. This one only chooses the tier of WebAssembly compiled from now
