@@ -34,7 +34,14 @@ import {
   migrateDatabase,
   startApp,
 } from "../scripts/app-server";
-import { type Measurement, TreeMemoryWatch, hammer, perConnection, refreshStorm } from "./measure";
+import {
+  type Measurement,
+  TreeMemoryWatch,
+  hammer,
+  perConnection,
+  refreshStorm,
+  threadSplitUs,
+} from "./measure";
 import { APP_URL, type BenchUser, PASSWORD, REFRESH_COOKIE, log, registerUsers } from "./setup";
 import { median } from "./stats";
 
@@ -206,7 +213,13 @@ function report(focused: Focused): string {
   const ratios = (list: Measurement[]) =>
     list.map((m, i) => m.perCpuSecond / samples.health![i]!.perCpuSecond);
   const lines = [`${focused.label} (${database}):`];
-  lines.push(`  baseline: ${us(samples.health!).toFixed(0)} µs CPU per request`);
+  const split = (list: Measurement[]) => {
+    const { mainUs, othersUs } = threadSplitUs(list);
+    return `main thread ${mainUs.toFixed(0)} µs + other threads ${othersUs.toFixed(0)} µs`;
+  };
+  lines.push(
+    `  baseline: ${us(samples.health!).toFixed(0)} µs CPU per request (${split(samples.health!)})`,
+  );
   for (const which of ["refresh", "login"] as const) {
     const list = samples[which]!;
     if (!list.length) continue;
@@ -214,7 +227,7 @@ function report(focused: Focused): string {
       `  ${which}: ${us(list).toFixed(0)} µs CPU each, ${median(list.map((m) => m.perCpuSecond)).toFixed(1)}/CPU-s, ` +
         `${median(ratios(list)).toFixed(3)}× baseline (rounds ${ratios(list)
           .map((r) => r.toFixed(3))
-          .join(" ")})`,
+          .join(" ")}); ${split(list)}`,
     );
   }
   lines.push(

@@ -64,6 +64,21 @@ export function readCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds of one process's main thread only (the thread whose id is the pid: the event loop,
+ * and the embedded database, which runs on it); 0 if it is gone. The rest of the process's CPU
+ * is its other threads: libuv's pool, where argon2id runs, and V8's GC and compiler threads.
+ */
+export function readMainThreadCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU seconds of a server's whole process tree. */
 export function readTreeCpuSeconds(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + readCpuSeconds(p), 0);
@@ -128,6 +143,8 @@ export type Measurement = {
   /** Requests per second of CPU the server's process tree used (all threads). */
   perCpuSecond: number;
   cpuSeconds: number;
+  /** Of `cpuSeconds`, the server's main thread (readMainThreadCpuSeconds). */
+  mainThreadCpuSeconds: number;
   p50: number;
   p99: number;
   requests: number;
@@ -141,11 +158,16 @@ export type Measurement = {
 
 export type Target = { url: string; pid: number };
 
-function summarize(result: Result, cpuSeconds: number, rps?: number): Measurement {
+function summarize(
+  result: Result,
+  cpu: { tree: number; mainThread: number },
+  rps?: number,
+): Measurement {
   return {
     rps: rps ?? result.requests.total / result.duration,
-    perCpuSecond: result.requests.total / cpuSeconds,
-    cpuSeconds,
+    perCpuSecond: result.requests.total / cpu.tree,
+    cpuSeconds: cpu.tree,
+    mainThreadCpuSeconds: cpu.mainThread,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -181,6 +203,7 @@ export async function hammer(
   extra: Partial<Options> = {},
 ): Promise<Measurement> {
   const cpuBefore = readTreeCpuSeconds(server.pid);
+  const mainBefore = readMainThreadCpuSeconds(server.pid);
   const result = await autocannon({
     url: `${server.url}${urlPath}`,
     connections: settings.connections,
@@ -190,7 +213,10 @@ export async function hammer(
     setupClient,
     ...extra,
   });
-  return summarize(result, readTreeCpuSeconds(server.pid) - cpuBefore);
+  return summarize(result, {
+    tree: readTreeCpuSeconds(server.pid) - cpuBefore,
+    mainThread: readMainThreadCpuSeconds(server.pid) - mainBefore,
+  });
 }
 
 /** One refresh chain: a session and the newest refresh token the client holds. */
@@ -224,6 +250,7 @@ export async function refreshStorm(
   let first = 0;
   let last = 0;
   const cpuBefore = readTreeCpuSeconds(server.pid);
+  const mainBefore = readMainThreadCpuSeconds(server.pid);
   const result = await autocannon({
     url: server.url,
     connections: chains.length,
@@ -261,7 +288,10 @@ export async function refreshStorm(
   });
   return summarize(
     result,
-    readTreeCpuSeconds(server.pid) - cpuBefore,
+    {
+      tree: readTreeCpuSeconds(server.pid) - cpuBefore,
+      mainThread: readMainThreadCpuSeconds(server.pid) - mainBefore,
+    },
     result.requests.total / ((last - first) / 1000),
   );
 }
@@ -481,4 +511,17 @@ export async function timeAuthStep(config: {
 export async function timePasswordVerification(password: string, calls = 15): Promise<number> {
   const hash = await hashPassword(password);
   return cpuMicrosEach(() => verifyPassword(hash, password), calls);
+}
+
+/**
+ * Median CPU microseconds per request on the server's main thread and on its other threads,
+ * over measurements of one route.
+ */
+export function threadSplitUs(samples: Measurement[]): { mainUs: number; othersUs: number } {
+  const per = (pick: (m: Measurement) => number) =>
+    median(samples.map((m) => (pick(m) / m.requests) * 1e6));
+  return {
+    mainUs: per((m) => m.mainThreadCpuSeconds),
+    othersUs: per((m) => m.cpuSeconds - m.mainThreadCpuSeconds),
+  };
 }
