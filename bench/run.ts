@@ -601,26 +601,34 @@ function buildReport(input: {
     });
   }
   if (input.statements) {
-    rows.push({
-      what: "SQL statements per rotation (PostgreSQL, `log_statement = all`)",
+    const { load } = input.statements;
+    const statementRow = (
+      what: string,
+      per: number,
+      byKind: Record<string, number>,
+      sample: number,
+    ) => ({
+      what: `SQL statements per ${what} (PostgreSQL, \`log_statement = all\`)`,
       server: "ours-pg-logged",
-      load: [input.statements.load],
-      note: `${input.statements.perRotation} per rotation over ${STATEMENT_SAMPLE} rotations: ${Object.entries(
+      load: [load],
+      note: `${per} per ${what} over ${sample} ${what}s: ${Object.entries(byKind)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}`,
+    });
+    rows.push(
+      statementRow(
+        "rotation",
+        input.statements.perRotation,
         input.statements.byKind,
-      )
-        .map(([k, v]) => `${v} ${k}`)
-        .join(", ")}`,
-    });
-    rows.push({
-      what: "SQL statements per login (PostgreSQL, `log_statement = all`)",
-      server: "ours-pg-logged",
-      load: [input.statements.load],
-      note: `${input.statements.perLogin} per login over ${LOGIN_STATEMENT_SAMPLE} logins: ${Object.entries(
+        STATEMENT_SAMPLE,
+      ),
+      statementRow(
+        "login",
+        input.statements.perLogin,
         input.statements.loginByKind,
-      )
-        .map(([k, v]) => `${v} ${k}`)
-        .join(", ")}`,
-    });
+        LOGIN_STATEMENT_SAMPLE,
+      ),
+    );
   }
 
   const pgFig = refreshFigures.get("ours-pg (PostgreSQL)");

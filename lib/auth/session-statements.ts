@@ -10,6 +10,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
 import { generateRefreshToken, hashRefreshToken } from "@/lib/auth/refresh-token-value";
+import { type LoginRefund, refundCtes, refundValues } from "@/lib/auth/throttle";
 import { getSqlRunner } from "@/lib/db/client";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
@@ -18,7 +19,7 @@ import { getEnv } from "@/lib/env";
  * A session and its user as one row, column by column: what the hand-written statements return
  * (`SESSION_AND_USER_COLUMNS` of a session row `r` joined to its user `u`).
  */
-export type SessionRow = {
+type SessionRow = {
   s_id: string;
   s_user_id: string;
   s_user_agent: string | null;
@@ -59,19 +60,12 @@ const SESSION_AND_USER_COLUMNS = `
 
 /**
  * A new session and its first refresh token, in one statement, with a login's throttle refund
- * (lib/auth/throttle.ts `loginRefund`) in the same statement. Parameters: $1 the session's id,
+ * (lib/auth/throttle.ts `refundCtes`) in the same statement. Parameters: $1 the session's id,
  * $2 the user's id, $3 user agent, $4 address, $5 now, $6 the idle expiry, $7 the absolute
- * expiry, $8 the token's id, $9 its hash; $10 and $11 the counters that get their point back,
- * $12 the counter cleared (each NULL for none).
+ * expiry, $8 the token's id, $9 its hash, $10–$12 the refund's keys (`refundValues`).
  */
-export const START_SESSION = `
-    WITH released AS (
-      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-      WHERE key IN ($10::text, $11::text) AND expire > $5::timestamptz
-    ),
-    cleared AS (
-      DELETE FROM rate_limits WHERE key = $12::text
-    ),
+const START_SESSION = `
+    WITH ${refundCtes(5, 10)},
     started AS (
       INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at,
                             idle_expires_at, absolute_expires_at, head_generation,
@@ -87,6 +81,42 @@ export const START_SESSION = `
     )
     SELECT ${SESSION_AND_USER_COLUMNS}
     FROM started r JOIN users u ON u.id = r.user_id`;
+
+/**
+ * A login's new session (`START_SESSION`): session, first token and the user read back in one
+ * round trip, with the throttle's `refund` when one is given. lib/auth/sessions.ts `startSession`
+ * computes the times and calls this.
+ */
+export async function startSessionInOneStatement(start: {
+  userId: string;
+  userAgent: string | null;
+  ip: string | null;
+  now: Date;
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+  refreshToken: string;
+  refund?: LoginRefund;
+}): Promise<{ session: Session; user: User }> {
+  const run = await getSqlRunner();
+  const [row] = await run<SessionRow>({
+    name: "start_session",
+    text: START_SESSION,
+    values: [
+      randomUUID(),
+      start.userId,
+      start.userAgent,
+      start.ip,
+      start.now.toISOString(),
+      start.idleExpiresAt.toISOString(),
+      start.absoluteExpiresAt.toISOString(),
+      randomUUID(),
+      hashRefreshToken(start.refreshToken),
+      ...refundValues(start.refund),
+    ],
+  });
+  if (!row) throw new Error("starting a session returned no row");
+  return fromSessionRow(row);
+}
 
 /**
  * The fast path's statement. Parameters: $1 the presented token's hash, $2 the app's clock when
@@ -193,7 +223,7 @@ export async function rotateInOneStatement(
   return row ? { refreshToken: successor, ...fromSessionRow(row) } : null;
 }
 
-export function fromSessionRow(row: SessionRow): { session: Session; user: User } {
+function fromSessionRow(row: SessionRow): { session: Session; user: User } {
   return {
     session: {
       id: row.s_id,

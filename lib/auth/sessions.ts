@@ -55,7 +55,6 @@ import "server-only";
  *   parent is accepted only until the victim presents its new token; after that the parent and
  *   every sibling the thief was given are REUSED.
  */
-import { randomUUID } from "node:crypto";
 import { currentTime } from "@/lib/auth/clock";
 import {
   RefreshTokenInvalid,
@@ -73,13 +72,8 @@ import {
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import type { LoginRefund } from "@/lib/auth/throttle";
 import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
-import { type Db, getDb, getSqlRunner } from "@/lib/db/client";
-import {
-  START_SESSION,
-  type SessionRow,
-  fromSessionRow,
-  rotateInOneStatement,
-} from "@/lib/auth/session-statements";
+import { type Db, getDb } from "@/lib/db/client";
+import { rotateInOneStatement, startSessionInOneStatement } from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -131,27 +125,17 @@ export async function startSession(
   const refreshToken = generateRefreshToken();
   if (tx && refund) throw new Error("a login's refund goes with the one-statement start only");
   if (!tx) {
-    const run = await getSqlRunner();
-    const [row] = await run<SessionRow>({
-      name: "start_session",
-      text: START_SESSION,
-      values: [
-        randomUUID(),
-        userId,
-        client.userAgent?.slice(0, 512) ?? null,
-        client.ip,
-        now.toISOString(),
-        idleExpiresAt.toISOString(),
-        absoluteExpiresAt.toISOString(),
-        randomUUID(),
-        hashRefreshToken(refreshToken),
-        refund?.release[0] ?? null,
-        refund?.release[1] ?? null,
-        refund?.clear ?? null,
-      ],
+    const started = await startSessionInOneStatement({
+      userId,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip,
+      now,
+      idleExpiresAt,
+      absoluteExpiresAt,
+      refreshToken,
+      refund,
     });
-    if (!row) throw new Error("starting a session returned no row");
-    return { refreshToken, ...fromSessionRow(row) };
+    return { refreshToken, ...started };
   }
   const session = await tx.session.create({
     data: {

@@ -101,29 +101,17 @@ async function forgetExpiredCounters(now: Date): Promise<void> {
 
 type CountedRow = { key: string; points: number; expire: Date };
 
-/**
- * The statement that takes one point from every counter, as the CTE `counted` (rows key,
- * points, expire). Its parameters are `values`: $1 now, then two per counter.
- */
-function consumeCte(counters: Counter[], now: Date): { cte: string; values: string[] } {
-  const rows = counters.map((_, i) => `($${2 * i + 2}::text, 1, $${2 * i + 3}::timestamptz)`);
-  return {
-    cte: `counted AS (
-      INSERT INTO rate_limits AS r (key, points, expire)
-      VALUES ${rows.join(", ")}
-      ON CONFLICT (key) DO UPDATE SET
-        points = CASE WHEN r.expire > $1::timestamptz THEN r.points + 1 ELSE 1 END,
-        expire = CASE WHEN r.expire > $1::timestamptz THEN r.expire ELSE EXCLUDED.expire END
-      RETURNING key, points, expire)`,
-    values: [
-      now.toISOString(),
-      ...counters.flatMap((counter) => [
-        rowKey(counter),
-        new Date(now.getTime() + counter.limit.durationSeconds * 1000).toISOString(),
-      ]),
-    ],
-  };
-}
+/** The account row a login reads with its throttle point (the columns of `users`). */
+export type AccountRow = {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  created_at: Date;
+  updated_at: Date;
+};
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 /** The seconds to wait when any counter is now past its limit (this attempt must not go on), else 0. */
 function retryAfterSeconds(counters: Counter[], counted: CountedRow[], now: Date): number {
@@ -138,46 +126,72 @@ function retryAfterSeconds(counters: Counter[], counted: CountedRow[], now: Date
 }
 
 /**
- * Takes one point from every counter in one statement. Returns the seconds to wait when any
- * counter is now past its limit (this attempt must not go on), else 0.
+ * Takes one point from every counter in one statement (`counted` below). Returns the seconds to
+ * wait when any counter is now past its limit (this attempt must not go on), else 0; and, when
+ * `accountEmail` is given, the account it names, read by the same statement (a login's first
+ * round trip), else null.
  */
-async function consumePoints(counters: Counter[]): Promise<number> {
+async function consumePoints(
+  counters: Counter[],
+  accountEmail?: string,
+): Promise<{ wait: number; account: AccountRow | null }> {
   const now = currentTime();
   await forgetExpiredCounters(now);
-  const { cte, values } = consumeCte(counters, now);
+  const rows = counters.map((_, i) => `($${2 * i + 2}::text, 1, $${2 * i + 3}::timestamptz)`);
+  const values = [
+    now.toISOString(),
+    ...counters.flatMap((counter) => [
+      rowKey(counter),
+      new Date(now.getTime() + counter.limit.durationSeconds * 1000).toISOString(),
+    ]),
+  ];
+  const counted = `counted AS (
+      INSERT INTO rate_limits AS r (key, points, expire)
+      VALUES ${rows.join(", ")}
+      ON CONFLICT (key) DO UPDATE SET
+        points = CASE WHEN r.expire > $1::timestamptz THEN r.points + 1 ELSE 1 END,
+        expire = CASE WHEN r.expire > $1::timestamptz THEN r.expire ELSE EXCLUDED.expire END
+      RETURNING key, points, expire)`;
   const run = await getSqlRunner();
-  const counted = await run<CountedRow>({
-    name: `consume_rate_limits_${counters.length}`,
-    text: `WITH ${cte} SELECT key, points, expire FROM counted`,
-    values,
-  });
-  return retryAfterSeconds(counters, counted, now);
+  const result = await run<CountedRow & Nullable<AccountRow>>(
+    accountEmail === undefined
+      ? {
+          name: `consume_rate_limits_${counters.length}`,
+          text: `WITH ${counted} SELECT key, points, expire FROM counted`,
+          values,
+        }
+      : {
+          name: `consume_login_attempt_find_account_${counters.length}`,
+          text: `
+            WITH ${counted}
+            SELECT c.key, c.points, c.expire,
+                   u.id, u.email, u.name, u.password_hash, u.created_at, u.updated_at
+            FROM counted c LEFT JOIN users u ON u.email = $${values.length + 1}::text`,
+          values: [...values, accountEmail],
+        },
+  );
+  const first = result[0];
+  return {
+    wait: retryAfterSeconds(counters, result, now),
+    account: first?.id ? (first as AccountRow) : null,
+  };
 }
 
 /**
  * Takes this attempt's point from every login limit that applies, BEFORE the password is
  * checked; throws TooManyLoginAttempts (429, Retry-After) when any is used up, and then no
- * password work may follow. Used by login and by password change (wrong current password).
+ * password work may follow. Used by password change (wrong current password); a login uses
+ * consumeLoginAttemptAndFindAccount, the same point with its account lookup.
  *
  * @example
- * await consumeLoginAttempt(input.email, client.ip);
- * const ok = await verifyPassword(user.passwordHash, input.password);
- * if (ok) await refundLoginAttempt(input.email, client.ip);
+ * await consumeLoginAttempt(user.email, client.ip);
+ * const ok = await verifyPassword(user.passwordHash, currentPassword);
+ * if (ok) await refundLoginAttempt(user.email, client.ip);
  */
 export async function consumeLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const wait = await consumePoints(loginCounters(email, ip));
+  const { wait } = await consumePoints(loginCounters(email, ip));
   if (wait > 0) throw new TooManyLoginAttempts(wait);
 }
-
-/** The account row a login reads with its throttle point (the columns of `users`). */
-export type AccountRow = {
-  id: string;
-  email: string;
-  name: string | null;
-  password_hash: string;
-  created_at: Date;
-  updated_at: Date;
-};
 
 /**
  * A login's first round trip: consumeLoginAttempt and the lookup of the account `email` names,
@@ -194,24 +208,9 @@ export async function consumeLoginAttemptAndFindAccount(
   email: string,
   ip: string | null,
 ): Promise<AccountRow | null> {
-  const counters = loginCounters(email, ip);
-  const now = currentTime();
-  await forgetExpiredCounters(now);
-  const { cte, values } = consumeCte(counters, now);
-  const run = await getSqlRunner();
-  const rows = await run<CountedRow & { [K in keyof AccountRow]: AccountRow[K] | null }>({
-    name: `consume_login_attempt_find_account_${counters.length}`,
-    text: `
-      WITH ${cte}
-      SELECT c.key, c.points, c.expire,
-             u.id, u.email, u.name, u.password_hash, u.created_at, u.updated_at
-      FROM counted c LEFT JOIN users u ON u.email = $${values.length + 1}::text`,
-    values: [...values, email],
-  });
-  const wait = retryAfterSeconds(counters, rows, now);
+  const { wait, account } = await consumePoints(loginCounters(email, ip), email);
   if (wait > 0) throw new TooManyLoginAttempts(wait);
-  const row = rows[0];
-  return row?.id ? (row as AccountRow) : null;
+  return account;
 }
 
 /**
@@ -221,9 +220,9 @@ export async function consumeLoginAttemptAndFindAccount(
 export type LoginRefund = { release: [string, string | null]; clear: string | null };
 
 /**
- * The refund of refundLoginAttempt as keys, for a caller that gives it in the same statement as
- * its own write (a login's START_SESSION, lib/auth/session-statements.ts). The pair's counter
- * is cleared, not released: one statement must not change one row twice.
+ * The keys of a correct password's refund: every counter gets its point back, and this address's
+ * count for the account is cleared (so a user who signs in often is never throttled by their own
+ * logins). The pair's counter is cleared, not released: one statement must not change a row twice.
  */
 export function loginRefund(email: string, ip: string | null): LoginRefund {
   const account = rowKey({ limit: LOGIN_LIMITS.account, key: email });
@@ -235,29 +234,37 @@ export function loginRefund(email: string, ip: string | null): LoginRefund {
 }
 
 /**
- * After a correct password: gives every counter its point back and clears this address's count
- * for the account. Only for attempts that consumeLoginAttempt let through.
+ * A refund as the CTEs `released` and `cleared`, for the WITH list of a statement that gives it
+ * together with its own write (a login's new session, lib/auth/session-statements.ts). `nowParam`
+ * is the parameter holding the current time, `firstKeyParam` the first of three holding
+ * `refundValues`.
  */
-export async function refundLoginAttempt(email: string, ip: string | null): Promise<void> {
-  await releaseLoginAttempt(email, ip);
-  const db = await getDb();
-  if (ip) {
-    const pair = rowKey({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` });
-    await db.rateLimit.deleteMany({ where: { key: pair } });
-  }
+export function refundCtes(nowParam: number, firstKeyParam: number): string {
+  const key = (i: number) => `$${firstKeyParam + i}::text`;
+  return `released AS (
+      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
+      WHERE key IN (${key(0)}, ${key(1)}) AND expire > $${nowParam}::timestamptz
+    ),
+    cleared AS (
+      DELETE FROM rate_limits WHERE key = ${key(2)}
+    )`;
 }
 
-/** Gives an attempt's points back without clearing anything (the first half of a refund). */
-async function releaseLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const keys = loginCounters(email, ip).map(rowKey);
+/** The three parameters of `refundCtes`, all NULL for no refund. */
+export function refundValues(refund: LoginRefund | undefined): Array<string | null> {
+  return [refund?.release[0] ?? null, refund?.release[1] ?? null, refund?.clear ?? null];
+}
+
+/**
+ * After a correct password: the refund of `loginRefund`, in one statement. Only for attempts
+ * that consumeLoginAttempt let through.
+ */
+export async function refundLoginAttempt(email: string, ip: string | null): Promise<void> {
   const run = await getSqlRunner();
   await run({
-    name: `release_rate_limits_${keys.length}`,
-    text: `
-      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-      WHERE key IN (${keys.map((_, i) => `$${i + 2}::text`).join(", ")})
-        AND expire > $1::timestamptz`,
-    values: [currentTime().toISOString(), ...keys],
+    name: "refund_login_attempt",
+    text: `WITH ${refundCtes(1, 2)} SELECT 1`,
+    values: [currentTime().toISOString(), ...refundValues(loginRefund(email, ip))],
   });
 }
 
@@ -274,10 +281,8 @@ const globalForRegistrations = globalThis as typeof globalThis & {
  */
 export async function consumeRegistrationAttempt(ip: string | null): Promise<void> {
   if (ip) {
-    const retryAfterSeconds = await consumePoints([
-      { limit: REGISTRATION_LIMITS.address, key: ip },
-    ]);
-    if (retryAfterSeconds > 0) throw new TooManyRegistrations(retryAfterSeconds);
+    const { wait } = await consumePoints([{ limit: REGISTRATION_LIMITS.address, key: ip }]);
+    if (wait > 0) throw new TooManyRegistrations(wait);
     return;
   }
   // One process, one event loop: the read and the increment below cannot interleave.

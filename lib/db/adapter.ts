@@ -184,7 +184,8 @@ export async function closePglite(dataDir: string): Promise<void> {
  * PostgreSQL's types parsed by the driver (timestamptz → Date, int → number).
  *
  * IMPORTANT: Prisma owns the model, the migrations and every query but the few hot paths that
- * measured faster this way (lib/auth/sessions.ts, the one-statement rotation). A statement here
+ * measured faster this way (lib/auth/session-statements.ts: the rotation and a login's new
+ * session; lib/auth/throttle.ts: the throttle's counters). A statement here
  * is hand-written SQL: name every column, cast every parameter.
  */
 export type SqlRunner = <Row>(statement: SqlStatement) => Promise<Row[]>;
@@ -282,11 +283,12 @@ const preparedOn = new WeakMap<PGlite, Set<string>>();
  */
 function preparedPgliteRunner(pglite: PGlite): SqlRunner {
   const { serialize } = pgliteProtocol;
+  // Shared by every runner of this database (a client with other bounds makes another runner).
+  const prepared = preparedOn.get(pglite) ?? new Set<string>();
+  preparedOn.set(pglite, prepared);
   return <Row>({ name, text, values }: SqlStatement) =>
     pglite._runExclusiveTransaction(() =>
       pglite._runExclusiveQuery(async () => {
-        const prepared = preparedOn.get(pglite) ?? new Set<string>();
-        preparedOn.set(pglite, prepared);
         if (!prepared.has(name)) {
           // On its own pass: a failed bind below must not leave it parsed but not recorded.
           await pglite.execProtocolStream(
