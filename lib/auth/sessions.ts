@@ -46,6 +46,13 @@ import "server-only";
  * The grace bound and the idle timeout are the session's effective policy: the server defaults,
  * or shorter per-session values from the inspector's policy panel (lib/auth/session-policy.ts).
  *
+ * Device binding (lib/auth/dpop.ts) comes before the table: a bound session (`dpopJkt`) rotates
+ * or takes grace only for a proof signed by its key, and the proof's jti is recorded with the
+ * token it bought, so the same proof never buys two. A proof by another key with a live token of
+ * the session is theft (only a holder of the cookie without the key makes one): the session is
+ * revoked (`REVOKE_REASON.dpopKeyMismatch`), as REUSED does. A missing proof, a replayed one or
+ * an unbound session under binding changes nothing: the request is refused.
+ *
  * Races each rule prevents:
  * - Many requests presenting one token at once (tabs, instances, a burst of retries): the first
  *   to take the session's row lock rotates; each later one finds its token is the head's parent
@@ -57,6 +64,9 @@ import "server-only";
  */
 import { currentTime } from "@/lib/auth/clock";
 import {
+  DpopKeyMismatch,
+  DpopProofReplayed,
+  DpopProofRequired,
   RefreshTokenInvalid,
   RefreshTokenMissing,
   RefreshTokenReused,
@@ -73,13 +83,26 @@ import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import type { LoginRefund } from "@/lib/auth/throttle";
 import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
 import { type Db, getDb } from "@/lib/db/client";
-import { rotateInOneStatement, startSessionInOneStatement } from "@/lib/auth/session-statements";
+import { isDpopBindingOn, type VerifiedProof } from "@/lib/auth/dpop";
+import {
+  isUniqueViolation,
+  rotateInOneStatement,
+  startSessionInOneStatement,
+} from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
 export type { RevokeReason } from "@/lib/contract";
 
-export type ClientInfo = { userAgent: string | null; ip: string | null };
+export type ClientInfo = {
+  userAgent: string | null;
+  ip: string | null;
+  /**
+   * The thumbprint of the device key whose DPoP proof came with the sign-in (lib/auth/dpop.ts):
+   * the session is bound to it. Absent or null: an unbound session (DPOP_BINDING=off).
+   */
+  dpopJkt?: string | null;
+};
 
 export type IssuedRefreshToken = {
   /** The raw token, for the cookie. Never stored. */
@@ -118,6 +141,7 @@ export async function startSession(
   tx?: Pick<Db, "session" | "refreshToken" | "user">,
   refund?: LoginRefund,
 ): Promise<IssuedRefreshToken> {
+  const dpopJkt = client.dpopJkt ?? null;
   const env = getEnv();
   const now = currentTime();
   const absoluteExpiresAt = addSeconds(now, env.SESSION_ABSOLUTE_TIMEOUT_SECONDS);
@@ -134,6 +158,7 @@ export async function startSession(
       absoluteExpiresAt,
       refreshToken,
       refund,
+      dpopJkt,
     });
     return { refreshToken, ...started };
   }
@@ -149,6 +174,7 @@ export async function startSession(
       headGeneration: 0,
       headIssuedAt: now,
       headParentId: null,
+      dpopJkt,
       refreshTokens: {
         create: { tokenHash: hashRefreshToken(refreshToken), generation: 0, issuedAt: now },
       },
@@ -174,19 +200,31 @@ function assertSessionUsable(session: Session, now: Date): void {
  * Spends a refresh token and returns its successor. See the state table at the top of this
  * module.
  *
+ * `proof` is the request's verified DPoP proof (lib/auth/dpop.ts `verifyDpopProof`), or null
+ * when none was sent and binding is off.
+ *
  * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused / SessionExpired /
- * SessionRevoked.
+ * SessionRevoked, and for binding DpopProofRequired / DpopProofReplayed / DpopKeyMismatch.
  *
  * @example
- * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue);
+ * const proof = await verifyDpopProof(request, { nonce: "required" });
+ * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue, proof);
  */
-export async function rotateRefreshToken(raw: string | undefined): Promise<RotationOutcome> {
+export async function rotateRefreshToken(
+  raw: string | undefined,
+  proof: VerifiedProof | null,
+): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const tokenHash = hashRefreshToken(raw);
 
-  const fast = await rotateInOneStatement(tokenHash);
-  if (fast) return { ...fast, via: "rotated" };
+  try {
+    const fast = await rotateInOneStatement(tokenHash, proof);
+    if (fast) return { ...fast, via: "rotated" };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DpopProofReplayed();
+    throw error;
+  }
 
   const db = await getDb();
   const token = await db.refreshToken.findUnique({
@@ -198,9 +236,36 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   // A revoked or expired session stays so: answer without taking any lock.
   assertSessionUsable(seen, currentTime());
 
-  const outcome = await decideUnderLock(db, token.id, token.sessionId);
+  let outcome: Decision;
+  try {
+    outcome = await decideUnderLock(db, token.id, token.sessionId, proof);
+  } catch (error) {
+    if (isUniqueViolation(error) || isPrismaUniqueViolation(error)) throw new DpopProofReplayed();
+    throw error;
+  }
   if (outcome.via === "reused") throw new RefreshTokenReused();
+  if (outcome.via === "key_mismatch") throw new DpopKeyMismatch();
   return { ...outcome, user };
+}
+
+function isPrismaUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002"
+  );
+}
+
+/**
+ * Whether `proof` may move `session` on (module comment, "Device binding"): "ok", "mismatch"
+ * (another key: theft), or throws for a refusal that writes nothing.
+ */
+function checkPossession(session: Session, proof: VerifiedProof | null): "ok" | "mismatch" {
+  if (session.dpopJkt === null) {
+    // Started with binding off. Under binding it cannot refresh: its holder signs in again.
+    if (isDpopBindingOn()) throw new DpopProofRequired();
+    return "ok";
+  }
+  if (proof === null) throw new DpopProofRequired();
+  return proof.jkt === session.dpopJkt ? "ok" : "mismatch";
 }
 
 /**
@@ -212,14 +277,21 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
 const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 type Decision =
-  { via: "rotated" | "grace"; refreshToken: string; session: Session } | { via: "reused" };
+  | { via: "rotated" | "grace"; refreshToken: string; session: Session }
+  | { via: "reused" }
+  | { via: "key_mismatch" };
 
 /**
  * The careful path: takes the session's row lock, then reads the session, the token and the
  * clock, and applies the state table. Holding the lock makes every decision about one session
  * happen one at a time, on fresh rows, at a time read after any wait for the lock.
  */
-async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Promise<Decision> {
+async function decideUnderLock(
+  db: Db,
+  tokenId: string,
+  sessionId: string,
+  proof: VerifiedProof | null,
+): Promise<Decision> {
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
     const [session, token] = await Promise.all([
@@ -232,11 +304,25 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
     const now = currentTime();
     // Throwing rolls back, and nothing was written yet.
     assertSessionUsable(session, now);
+    if (checkPossession(session, proof) === "mismatch") {
+      await tx.session.update({
+        where: { id: sessionId },
+        data: { revokedAt: now, revokeReason: REVOKE_REASON.dpopKeyMismatch },
+      });
+      return { via: "key_mismatch" };
+    }
+    // With whatever the proof buys: a jti seen before throws (unique), which rolls it all back.
+    const recordProof = async () => {
+      if (proof && session.dpopJkt !== null) {
+        await tx.dpopProofJti.create({ data: { jti: proof.jti, expiresAt: proof.jtiExpiresAt } });
+      }
+    };
     const policy = effectiveSessionPolicy(session);
     const idleExpiresAt = idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds);
     const head = session.headGeneration;
 
     if (token.generation === head && token.usedAt === null) {
+      await recordProof();
       const successor = generateRefreshToken();
       const rotated = await tx.session.update({
         where: { id: sessionId },
@@ -263,6 +349,7 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
 
     const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
     if (token.id === session.headParentId && now <= graceEndsAt) {
+      await recordProof();
       const sibling = generateRefreshToken();
       await tx.refreshToken.create({
         data: {

@@ -12,7 +12,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
-import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { TestClient, proofFor, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let db: Db;
 
@@ -46,10 +46,12 @@ function callWithCookies(
 
 /** The same, over plain http to a LAN address: an origin where only the plain name is used. */
 async function callOverPlainHttp(route: typeof refresh, path: string, cookie: string) {
+  const url = `http://192.168.1.20:3000${path}`;
+  const token = /(?:^|;\s*)refresh_token=([^;]+)/.exec(cookie)?.[1] ?? null;
   const response = await route(
-    new Request(`http://192.168.1.20:3000${path}`, {
+    new Request(url, {
       method: "POST",
-      headers: { host: "192.168.1.20:3000", cookie },
+      headers: { host: "192.168.1.20:3000", cookie, dpop: await proofFor(token, "POST", url) },
     }),
     { params: Promise.resolve({}) },
   );
