@@ -4,6 +4,14 @@
  */
 export { expect, test } from "./kit/fixtures";
 export type { Credentials } from "./kit/app";
-export { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "./kit/app";
+export {
+  REFRESH_COOKIE_NAME,
+  SESSION_HINT_COOKIE_NAME,
+  createDeviceKey,
+  plantDeviceKey,
+  proofHeader,
+  signDeviceProof,
+} from "./kit/app";
+export type { DeviceKey } from "./kit/app";
 export { AuthNetwork } from "./kit/auth-network";
 export * from "./kit/helpers";

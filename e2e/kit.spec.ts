@@ -9,7 +9,15 @@ import type { Browser, BrowserContext } from "@playwright/test";
 import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./kit/app";
 import type { StorageState } from "./kit/worker-session";
 import { DashboardPage } from "./pages/dashboard-page";
-import { expect, expectSignedOut, presentRefreshToken, readRefreshCookie, test } from "./fixtures";
+import {
+  createDeviceKey,
+  expect,
+  expectSignedOut,
+  plantDeviceKey,
+  presentRefreshToken,
+  readRefreshCookie,
+  test,
+} from "./fixtures";
 
 async function openDashboard(context: BrowserContext): Promise<DashboardPage> {
   const dashboard = new DashboardPage(await context.newPage());
@@ -32,26 +40,32 @@ test("one saved storageState loaded by two tests trips reuse detection: the prob
   registeredUser,
   api,
 }) => {
-  // The usual recipe: sign in once, save the state, load it in every test.
-  await signInAccount(api, registeredUser);
+  // The usual recipe: sign in once, save the state, load it in every test (with the session's
+  // device key planted in each browser, as the kit does).
+  const device = createDeviceKey();
+  await signInAccount(api, registeredUser, undefined, device);
   const saved = await api.storageState();
 
   // The first test restores its session from the file: that spends the saved refresh token, and
   // the session's next refresh presents the token it got back (here from outside the browser).
   // From then on the saved token is neither current nor the current token's parent.
   const firstTest = await newContext(browser, baseURL, saved);
+  await plantDeviceKey(firstTest, baseURL!, device);
   await openDashboard(firstTest);
   const firstTestsToken = (await readRefreshCookie(firstTest)).value;
-  expect(await presentRefreshToken(api, firstTestsToken)).toBe("200");
+  expect(await presentRefreshToken(api, firstTestsToken, {}, device)).toBe("200");
 
   // A later test loads the same file.
   const laterTest = await newContext(browser, baseURL, saved);
+  await plantDeviceKey(laterTest, baseURL!, device);
   const page = await laterTest.newPage();
   await page.goto("/dashboard");
 
   await expectSignedOut(page, "refresh_token_reused");
   // And the first test's session went with it: the whole family is revoked.
-  expect(await presentRefreshToken(api, firstTestsToken)).toBe("401 refresh_token_reused");
+  expect(await presentRefreshToken(api, firstTestsToken, {}, device)).toBe(
+    "401 refresh_token_reused",
+  );
   await firstTest.close();
   await laterTest.close();
 });
@@ -73,7 +87,7 @@ test("a check-out after a test ended the worker's session signs in again", async
   expect(after.via).toBe("signed-in");
   expect(after.user).toEqual(before.user);
   const refresh = after.storageState.cookies.find((c) => c.name === REFRESH_COOKIE_NAME);
-  expect(await presentRefreshToken(api, refresh?.value ?? "missing")).toBe("200");
+  expect(await presentRefreshToken(api, refresh?.value ?? "missing", {}, after.device)).toBe("200");
 });
 
 test("a check-in saves the newest refresh token, so the next check-out renews the session", async ({

@@ -16,6 +16,8 @@ import {
 import {
   type Credentials,
   openSignedInPage,
+  type DeviceKey,
+  plantDeviceKey,
   registerAccount,
   signOutAccount,
   uniqueCredentials,
@@ -63,6 +65,11 @@ export interface KitFixtures {
   workerUser: Credentials;
   /** This test's check-out of the worker's session: done on first call, at most once a test. */
   sessionCheckOut: () => Promise<SavedSession>;
+  /**
+   * The session key of the checked-out worker session (app.ts `DeviceKey`), planted in the
+   * test's browser: what a refresh from outside needs to pass as that browser.
+   */
+  sessionDevice: DeviceKey;
 }
 
 export interface KitWorkerFixtures {
@@ -143,7 +150,10 @@ export const test = base.extend<KitFixtures, KitWorkerFixtures>({
     await use(signedIn ? (await sessionCheckOut()).storageState : storageState);
   },
 
-  context: async ({ context, signedIn, workerSession }, use) => {
+  context: async ({ context, signedIn, workerSession, sessionCheckOut, baseURL }, use) => {
+    // The session's key goes with its cookie (worker-session.ts `device`).
+    const device = signedIn ? (await sessionCheckOut()).device : undefined;
+    if (device) await plantDeviceKey(context, requireBaseURL(baseURL), device);
     await use(context);
     if (signedIn) await workerSession.checkIn(context);
   },
@@ -151,16 +161,27 @@ export const test = base.extend<KitFixtures, KitWorkerFixtures>({
   // Depends on `time` and `authNetwork` so that the clock is installed and the recorder listens
   // before the page loads, whichever fixture the test names first.
   signedInPage: async (
-    { page, context, signedIn, workerSession, sessionCheckOut, time, authNetwork },
+    { page, context, signedIn, workerSession, sessionCheckOut, time, authNetwork, baseURL },
     use,
   ) => {
     void [time, authNetwork];
     // Cookies only: an app that also keeps session state in localStorage should use `signedIn`,
     // which restores the whole storageState (origins included).
-    if (!signedIn) await context.addCookies((await sessionCheckOut()).storageState.cookies);
+    if (!signedIn) {
+      const saved = await sessionCheckOut();
+      await context.addCookies(saved.storageState.cookies);
+      if (saved.device) await plantDeviceKey(context, requireBaseURL(baseURL), saved.device);
+    }
     await openSignedInPage(page);
     await use(page);
     if (!signedIn) await workerSession.checkIn(context);
+  },
+
+  sessionDevice: async ({ sessionCheckOut }, use) => {
+    const { device } = await sessionCheckOut();
+    if (!device)
+      throw new Error("The worker's session has no device key: check-out signs in again.");
+    await use(device);
   },
 
   workerUser: async ({ sessionCheckOut }, use) => {

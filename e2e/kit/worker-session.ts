@@ -39,6 +39,8 @@ import path from "node:path";
 import type { APIRequestContext, BrowserContext, PlaywrightWorkerArgs } from "@playwright/test";
 import {
   type Credentials,
+  type DeviceKey,
+  createDeviceKey,
   refreshSession,
   registerAccount,
   signInAccount,
@@ -54,6 +56,13 @@ export interface SavedSession {
   storageState: StorageState;
   /** How the last check-out got it: the saved session renewed, a new sign-in, a new account. */
   via?: "renewed" | "signed-in" | "registered";
+  /**
+   * The session's key (app.ts `DeviceKey`): sessions are bound to a key the browser holds, so
+   * the kit keeps it beside the cookie, signs its own refreshes with it, and plants it in the
+   * test's browser context (`plantDeviceKey`). Absent: a file from a sign-in in a browser, whose
+   * key never left it; the check-out then signs in again.
+   */
+  device?: DeviceKey;
 }
 
 type Playwright = PlaywrightWorkerArgs["playwright"];
@@ -121,30 +130,34 @@ export class WorkerSessionStore {
   }
 
   private async renew(saved: SavedSession): Promise<SavedSession | null> {
+    const { device } = saved;
+    if (!device) return null;
     return this.withApi(saved.storageState, async (api) => {
-      const response = await refreshSession(api);
+      const response = await refreshSession(api, { device });
       // A test may have signed in as someone else in this context before its check-in: that
       // session is not the worker's, whatever the file says.
       if (!response.ok() || (await signedInEmail(response)) !== saved.user.email) return null;
-      return { user: saved.user, storageState: await api.storageState(), via: "renewed" };
+      return { user: saved.user, storageState: await api.storageState(), via: "renewed", device };
     });
   }
 
   private async signIn(user: Credentials): Promise<SavedSession | null> {
     return this.withApi(undefined, async (api) => {
+      const device = createDeviceKey();
       try {
-        await signInAccount(api, user);
+        await signInAccount(api, user, undefined, device);
       } catch {
         return null; // e.g. a file left over from a run against another database
       }
-      return { user, storageState: await api.storageState(), via: "signed-in" };
+      return { user, storageState: await api.storageState(), via: "signed-in", device };
     });
   }
 
   private async register(user: Credentials): Promise<SavedSession> {
     return this.withApi(undefined, async (api) => {
-      await registerAccount(api, user);
-      return { user, storageState: await api.storageState(), via: "registered" };
+      const device = createDeviceKey();
+      await registerAccount(api, user, undefined, device);
+      return { user, storageState: await api.storageState(), via: "registered", device };
     });
   }
 

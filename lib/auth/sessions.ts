@@ -187,9 +187,10 @@ export async function startSession(
 
 function assertSessionUsable(session: Session, now: Date): void {
   if (session.revokedAt) {
-    throw session.revokeReason === REVOKE_REASON.refreshTokenReused
-      ? new RefreshTokenReused()
-      : new SessionRevoked();
+    // The two thefts say so, so the victim's sign-in page can tell them what happened.
+    if (session.revokeReason === REVOKE_REASON.refreshTokenReused) throw new RefreshTokenReused();
+    if (session.revokeReason === REVOKE_REASON.dpopKeyMismatch) throw new DpopKeyMismatch();
+    throw new SessionRevoked();
   }
   if (now >= session.idleExpiresAt || now >= session.absoluteExpiresAt) {
     throw new SessionExpired();

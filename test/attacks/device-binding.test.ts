@@ -142,7 +142,7 @@ describe("a copied cookie on another device", () => {
     // The victim's token dies with it: only a thief makes such a proof, so the session is over.
     const after = await client.call(refresh, "/api/auth/refresh", { method: "POST" });
     expect(after.status).toBe(401);
-    expect(after.body.error.code).toBe("session_revoked");
+    expect(after.body.error.code).toBe("dpop_key_mismatch");
   });
 
   it("with a replayed proof (the victim's, seen on the wire): dpop_proof_replayed, nothing written", async () => {
