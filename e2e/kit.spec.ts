@@ -97,11 +97,9 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
 }) => {
   test.slow(); // three check-outs (one signs in again) and two browser sessions
   // With a check-in: the page rotated the token twice (load, reload); the file follows.
-  const withCheckIn = await newContext(
-    browser,
-    baseURL,
-    (await workerSession.checkOut()).storageState,
-  );
+  const first = await workerSession.checkOut();
+  const withCheckIn = await newContext(browser, baseURL, first.storageState);
+  await plantDeviceKey(withCheckIn, baseURL!, first.device!);
   const dashboard = await openDashboard(withCheckIn);
   await dashboard.page.reload();
   await dashboard.expectLoaded();
@@ -112,11 +110,9 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
 
   // Without one: the file still holds the token the page spent two rotations ago, which the
   // server now treats as reuse. The check-out notices and signs in again.
-  const withoutCheckIn = await newContext(
-    browser,
-    baseURL,
-    (await workerSession.checkOut()).storageState,
-  );
+  const second = await workerSession.checkOut();
+  const withoutCheckIn = await newContext(browser, baseURL, second.storageState);
+  await plantDeviceKey(withoutCheckIn, baseURL!, second.device!);
   const forgotten = await openDashboard(withoutCheckIn);
   await forgotten.page.reload();
   await forgotten.expectLoaded();
@@ -140,7 +136,8 @@ test("a test that signed in as someone else cannot hand that session on to the n
 
   const next = await workerSession.checkOut();
 
-  // The saved cookie renews fine, but for the wrong account: the check-out signs the worker in.
+  // The saved cookie is the other account's session (bound to the key that signed it in, not the
+  // worker's): the check-out's renewal is refused and it signs the worker in.
   expect(next.via).toBe("signed-in");
   expect(next.user).toEqual(checkedOut.user);
 });
