@@ -68,3 +68,34 @@ export class TestDeviceKey {
     if (nonce) this.nonce = nonce;
   }
 }
+
+const SIGNED_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
+
+/**
+ * Device keys for a test client that speaks HTTP to real servers (the fault and multi-instance
+ * suites): a sign-in gets a new key, and every refresh token is presented with the key of the
+ * session it belongs to, as the browser does.
+ *
+ * @example
+ * const devices = new DeviceKeys();
+ * const key = await devices.keyFor("/api/auth/refresh", refreshToken);
+ * headers.dpop = await key.proof("POST", url);
+ * devices.remember(key, response.headers, newRefreshToken);
+ */
+export class DeviceKeys {
+  private readonly byToken = new Map<string, Promise<TestDeviceKey>>();
+
+  /** The key to sign a request to `path` with, or null when the path takes no proof. */
+  async keyFor(path: string, refreshToken?: string | null): Promise<TestDeviceKey | null> {
+    if (!SIGNED_PATHS.has(path)) return null;
+    const known = path.endsWith("/refresh") && refreshToken && this.byToken.get(refreshToken);
+    return known ? known : TestDeviceKey.create();
+  }
+
+  /** After an answer: its nonce, and the new refresh token's key. */
+  remember(key: TestDeviceKey | null, headers: Headers, refreshToken?: string | null): void {
+    if (!key) return;
+    key.learnNonce(headers);
+    if (refreshToken) this.byToken.set(refreshToken, Promise.resolve(key));
+  }
+}

@@ -10,6 +10,7 @@
  * suite's phases are bounded by conditions and by the test timeout).
  */
 import crypto from "node:crypto";
+import { DeviceKeys } from "../device-key";
 
 const REFRESH_COOKIE = "__Secure-refresh_token";
 export const PASSWORD = "correct horse battery staple";
@@ -55,6 +56,8 @@ function adoptSession(user: VirtualUser, reply: Reply): void {
 export class LoadDriver {
   readonly users: VirtualUser[];
   readonly stats: LoadStats = { requests: 0, errors: new Map(), refreshes: 0 };
+  /** Each virtual user's session key (test/device-key.ts): sessions are bound, as in a browser. */
+  private readonly devices = new DeviceKeys();
   private running = false;
   private loops: Promise<void>[] = [];
 
@@ -91,18 +94,34 @@ export class LoadDriver {
     if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
+    const key = await this.devices.keyFor(urlPath, init.refreshToken);
     try {
-      const response = await fetch(`${instance}${urlPath}`, {
-        method: init.method,
-        headers,
-        body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-      });
+      const send = async () => {
+        if (key) headers.dpop = await key.proof(init.method, `${instance}${urlPath}`);
+        const answer = await fetch(`${instance}${urlPath}`, {
+          method: init.method,
+          headers,
+          body: init.json === undefined ? undefined : JSON.stringify(init.json),
+          signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+        });
+        key?.learnNonce(answer.headers);
+        return answer;
+      };
+      let response = await send();
+      // As the browser's wrapper does: one retry when the server asks for its newer nonce.
+      if (key && response.status === 401 && response.headers.has("dpop-nonce")) {
+        const peek = (await response
+          .clone()
+          .json()
+          .catch(() => null)) as any;
+        if (peek?.error?.code === "use_dpop_nonce") response = await send();
+      }
       let refreshToken: string | null | undefined;
       for (const line of response.headers.getSetCookie()) {
         const match = new RegExp(`^${REFRESH_COOKIE}=([^;]*)`).exec(line);
         if (match) refreshToken = match[1] || null;
       }
+      this.devices.remember(key, response.headers, refreshToken);
       const text = await response.text();
       let body: any = null;
       try {
