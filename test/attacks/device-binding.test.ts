@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { POST as changePassword } from "@/app/api/auth/password/route";
+import { GET as currentSession } from "@/app/api/auth/sessions/current/route";
 import { POST as login } from "@/app/api/auth/login/route";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
@@ -58,9 +59,14 @@ async function expectVictimKeepsWorking(client: TestClient) {
 }
 
 describe("binding at sign-in", () => {
-  it("stores the thumbprint of the key whose proof came with the registration", async () => {
-    const { key, cookie } = await victim();
+  it("stores the thumbprint of the key whose proof came with the registration, and shows it", async () => {
+    const { client, key, cookie } = await victim();
     expect((await sessionOf(cookie)).dpopJkt).toBe(await key.thumbprint());
+    const fresh = await client.call(refresh, "/api/auth/refresh", { method: "POST" });
+    const view = await client.call(currentSession, "/api/auth/sessions/current", {
+      bearer: fresh.body.accessToken,
+    });
+    expect(view.body.session.deviceKeyThumbprint).toBe(await key.thumbprint());
   });
 
   it("answers every sign-in with a DPoP-Nonce the first refresh can use", async () => {
