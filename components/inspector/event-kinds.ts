@@ -130,7 +130,7 @@ export function describeEvent(event: AuthEvent): string {
     case "dpop_proof":
       return `${event.path} signed by key ${event.key.slice(0, 12)}…, jti ${event.jti.slice(0, 8)}…${event.nonced ? "" : " (no nonce yet)"}`;
     case "dpop_nonce_retry":
-      return "the server sent a newer nonce: signed again";
+      return "the server sent a newer nonce (or its time): signed again, once";
     case "scenario":
       return event.marker === "start"
         ? `▶ ${event.text}`

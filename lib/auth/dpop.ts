@@ -28,9 +28,11 @@ import "server-only";
  * (`server_secrets`), so any instance accepts another's nonce with no shared state per request.
  * A proof's jti only needs remembering while its nonce can still be valid: `jtiExpiresAt`.
  *
- * Login and registration check the proof without a nonce or a jti record: what they prove is that
- * the caller holds the key the session will be bound to, and a replayed login proof still needs
- * the password, and binds the session to a key the replayer does not hold.
+ * Login and registration check the proof without a nonce, an `iat` window or a jti record: what
+ * they prove is that the caller holds the key the session will be bound to, and a replayed login
+ * proof still needs the password, and binds the session to a key the replayer does not hold. (So
+ * a device whose clock is wrong can still sign in; its refreshes then take their time from the
+ * server's `Date` header: lib/client/device-key.ts.)
  *
  * IMPORTANT: DPOP_BINDING=off is the explicit switch back to bearer sessions: new sessions get no
  * thumbprint, and a session without one refreshes without a proof. A session that has one always
@@ -250,7 +252,9 @@ export async function verifyDpopProof(
   if (payload.htm !== request.method || !matchesRequest(payload.htu, request)) {
     throw new InvalidDpopProof("The DPoP proof was made for another request.");
   }
-  if (!isFreshIat(payload.iat)) {
+  // A sign-in's proof only shows possession of the key (module comment), so neither its age nor
+  // the device's clock matters there; a refresh's must be fresh.
+  if (options.nonce === "required" && !isFreshIat(payload.iat)) {
     throw new InvalidDpopProof("The DPoP proof is too old (or the device's clock is wrong).");
   }
   if (typeof payload.jti !== "string" || !JTI_PATTERN.test(payload.jti)) {

@@ -72,4 +72,24 @@ describe("the device key", () => {
     expect(await key.prepare()).toBeNull();
     expect(await key.proof("POST", "/api/auth/refresh")).toBeNull();
   });
+
+  it("stamps iat with the server's clock once it answered, whatever this device's clock says", async () => {
+    let monotonicMs = 0;
+    const store = createMemoryKeyStore();
+    const key = createDeviceKey({
+      store,
+      origin: () => ORIGIN,
+      now: () => Date.parse("2030-01-01T00:10:00Z"), // ten minutes fast
+      monotonic: () => monotonicMs,
+    });
+    const prepared = (await key.prepare())!;
+    const server = new Response(null, { headers: { date: "Tue, 01 Jan 2030 00:00:00 GMT" } });
+    await key.adopt(prepared, server);
+    monotonicMs += 90_000;
+    const { payload } = await jwtVerify(
+      (await key.proof("POST", "/api/auth/refresh"))!.jwt,
+      EmbeddedJWK,
+    );
+    expect(payload.iat).toBe(Date.parse("2030-01-01T00:01:30Z") / 1000);
+  });
 });

@@ -62,7 +62,7 @@ export interface DeviceKey {
   adopt(key: PreparedDeviceKey, response: Response): Promise<void>;
   /** A proof for `method path` by `key`, or by the stored key; null when there is none. */
   proof(method: string, path: string, key?: PreparedDeviceKey): Promise<SignedProof | null>;
-  /** Keeps the `DPoP-Nonce` of an answer for the next proofs. */
+  /** Keeps the `DPoP-Nonce` and the server's clock (`Date`) of an answer for the next proofs. */
   rememberNonce(response: Response): Promise<void>;
   /** Forgets the key (sign-out). */
   remove(): Promise<void>;
@@ -76,6 +76,8 @@ export interface DeviceKeyOptions {
   /** This page's origin, for `htu`. */
   origin?: () => string;
   now?: () => number;
+  /** A monotonic clock (`performance.now()`), for time since the server's last `Date`. */
+  monotonic?: () => number;
 }
 
 const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
@@ -92,8 +94,18 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
   const store = options.store ?? openBrowserKeyStore() ?? createMemoryKeyStore();
   const origin = options.origin ?? (() => globalThis.location?.origin ?? "http://localhost");
   const now = options.now ?? (() => Date.now());
+  const monotonic = options.monotonic ?? (() => globalThis.performance.now());
   // The nonce of an answer that came before the key was stored (or with no storage at all).
   let latestNonce: string | null = null;
+  // The server's clock at its last answer, and our monotonic time then: a proof's `iat` is the
+  // server's time, not this device's, so a wrong or moved device clock does not refuse it.
+  let serverClock: { serverMs: number; at: number } | null = null;
+  const learnClock = (response: Response) => {
+    const date = Date.parse(response.headers.get("date") ?? "");
+    if (Number.isFinite(date)) serverClock = { serverMs: date, at: monotonic() };
+  };
+  const iatNow = () =>
+    serverClock ? serverClock.serverMs + (monotonic() - serverClock.at) : now();
 
   async function load(): Promise<StoredDeviceKey | null> {
     try {
@@ -119,6 +131,7 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
     },
 
     async adopt(key, response) {
+      learnClock(response);
       const nonce = response.headers.get(HEADER_NAME.dpopNonce) ?? key.nonce;
       latestNonce = nonce;
       try {
@@ -139,7 +152,7 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
         const jwt = await new SignJWT({
           htm: method,
           htu: `${url.origin}${url.pathname}`,
-          iat: Math.floor(now() / 1000),
+          iat: Math.floor(iatNow() / 1000),
           jti,
           ...(nonce !== null && { nonce }),
         })
@@ -156,6 +169,7 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
     },
 
     async rememberNonce(response) {
+      learnClock(response);
       const nonce = response.headers.get(HEADER_NAME.dpopNonce);
       if (!nonce || nonce === latestNonce) return;
       latestNonce = nonce;

@@ -194,7 +194,8 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions): Re
 
   /**
    * One refresh POST, with a proof by the device key. A `use_dpop_nonce` answer (the nonce this
-   * tab had is old) is signed again with the nonce it carries, once: it changed nothing.
+   * tab had is old) or an `invalid_dpop_proof` one is signed again, once, with the nonce and the
+   * server time the answer carried: neither changed anything on the server.
    */
   async function sendRefresh(): Promise<Response> {
     const send = async () => {
@@ -210,7 +211,10 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions): Re
     };
     const response = await send();
     if (response.status !== 401 || !options.deviceKey) return response;
-    if ((await readErrorCode(response.clone())) !== ERROR_CODE.useDpopNonce) return response;
+    // `invalid_dpop_proof` as well: the likeliest cause is this device's clock (a laptop that
+    // slept through its monotonic clock), and the answer's `Date` has just corrected it.
+    const code = await readErrorCode(response.clone());
+    if (code !== ERROR_CODE.useDpopNonce && code !== ERROR_CODE.invalidDpopProof) return response;
     record({ type: "dpop_nonce_retry" });
     return send();
   }
