@@ -1,9 +1,13 @@
 /**
  * Another service verifies our tokens: examples/resource-server (plain Node,
- * jsonwebtoken + jwks-rsa, none of the app's code) runs as its own process and
+ * jose's remote key set, none of the app's code) runs as its own process and
  * fetches our public keys over HTTP. It must accept a token the app issued and
  * refuse forged, tampered, expired, wrong-audience, wrong-issuer and
- * algorithm-confused ones.
+ * algorithm-confused ones, and everything the app itself refuses even when
+ * signed with our key (no exp, a ten-year lifetime, an unknown crit, no sid or
+ * jti). And no token an attacker invents may make a genuine one fail: a flood
+ * of random `kid`s, on a cold start or later, or while our JWKS cannot answer
+ * (issue 26).
  *
  * How the app is served. Tokens come from the real register route handler, and
  * the JWKS from the real `/.well-known/jwks.json` route handler, exposed on a
@@ -29,16 +33,23 @@ const EXAMPLE_DIR = path.resolve(__dirname, "../../examples/resource-server");
 
 let jwksServer: http.Server;
 let jwksRequests = 0;
-let example: ChildProcess;
+/** While true, the JWKS answers 503 (the app down or unreachable). */
+let jwksDown = false;
+type Example = { process: ChildProcess; url: string; log: () => string };
+const examples: Example[] = [];
 let exampleUrl: string;
-let exampleLog = "";
 let accessToken: string;
+let jwksUrl: string;
 let claims: { sub: string; sid: string; iss: string; aud: string };
 
 /** Serves the real JWKS route handler on a free loopback port. */
 async function serveJwks(): Promise<string> {
   jwksServer = http.createServer(async (req, res) => {
     jwksRequests += 1;
+    if (jwksDown) {
+      res.writeHead(503).end();
+      return;
+    }
     const request = new Request(new URL(req.url ?? "/", APP_ORIGIN), { method: req.method });
     const response = await jwksRoute(request, { params: Promise.resolve({}) });
     res.writeHead(response.status, Object.fromEntries(response.headers));
@@ -49,8 +60,11 @@ async function serveJwks(): Promise<string> {
 }
 
 /** Starts the example as its own process (PORT=0) and reads the port it announces. */
-async function startExample(jwksUrl: string): Promise<string> {
-  example = spawn(process.execPath, ["server.mjs"], {
+async function startExample(
+  jwksUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Example> {
+  const child = spawn(process.execPath, ["server.mjs"], {
     cwd: EXAMPLE_DIR,
     // Only what the example reads: nothing of the app's configuration leaks into it.
     env: {
@@ -60,22 +74,27 @@ async function startExample(jwksUrl: string): Promise<string> {
       TOKEN_ISSUER: APP_ORIGIN,
       TOKEN_AUDIENCE: APP_ORIGIN,
       PORT: "0",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  example.stderr!.on("data", (chunk: Buffer) => (exampleLog += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    example.on("exit", (code) => reject(new Error(`example exited (${code}):\n${exampleLog}`)));
-    example.stdout!.on("data", (chunk: Buffer) => {
-      exampleLog += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(exampleLog);
+  let log = "";
+  child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.on("exit", (code) => reject(new Error(`example exited (${code}):\n${log}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(log);
       if (match) resolve(match[1]!);
     });
   });
+  const example = { process: child, url, log: () => log };
+  examples.push(example);
+  return example;
 }
 
-async function callExample(token?: string) {
-  const response = await fetch(`${exampleUrl}/api/hello`, {
+async function callExample(token?: string, url = exampleUrl) {
+  const response = await fetch(`${url}/api/hello`, {
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
   return { status: response.status, body: (await response.json()) as any };
@@ -106,23 +125,23 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   accessToken = res.body.accessToken;
   claims = JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString());
-  exampleUrl = await startExample(await serveJwks());
+  jwksUrl = await serveJwks();
+  exampleUrl = (await startExample(jwksUrl)).url;
 });
 
 afterAll(async () => {
-  example?.kill();
+  for (const example of examples) example.process.kill();
   await new Promise((resolve) => jwksServer?.close(resolve));
 });
 
-describe("examples/resource-server (jsonwebtoken + jwks-rsa) with our JWKS", () => {
-  it("pins the same jsonwebtoken and jwks-rsa versions as the root's devDependencies", () => {
+describe("examples/resource-server (jose's remote key set) with our JWKS", () => {
+  it("pins the same jose version as the app, and nothing else", () => {
     const read = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
     const own = read(path.join(EXAMPLE_DIR, "package.json")).dependencies;
-    const root = read(path.resolve(EXAMPLE_DIR, "../../package.json")).devDependencies;
-    for (const name of ["jsonwebtoken", "jwks-rsa"]) {
-      expect(own[name]).toMatch(/^\d+\.\d+\.\d+$/);
-      expect(own[name]).toBe(root[name]);
-    }
+    const root = read(path.resolve(EXAMPLE_DIR, "../../package.json")).dependencies;
+    expect(Object.keys(own)).toEqual(["jose"]);
+    expect(own.jose).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(own.jose).toBe(root.jose);
   });
 
   it("accepts an access token the app issued, fetching our public key by kid", async () => {
@@ -189,6 +208,133 @@ describe("examples/resource-server (jsonwebtoken + jwks-rsa) with our JWKS", () 
     const input = `${b64url({ alg: "HS256", kid: signer.kid, typ: "at+jwt" })}.${b64url(payload)}`;
     for (const secret of [JSON.stringify(publicJwks.keys[0]), String(publicJwks.keys[0]!.x)]) {
       await refused(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`);
+    }
+  });
+});
+
+/** Claims and header exactly as given (no defaults), signed with the app's own private key. */
+async function signExactly(
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  crit?: Record<string, boolean>,
+) {
+  const { signer } = await getSigningKeys();
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", ...header })
+    .sign(signer.key, crit ? { crit } : undefined);
+}
+
+describe("the app's claim rules, on tokens signed with the app's own key (issue 26)", () => {
+  const full = () => ({
+    iss: APP_ORIGIN,
+    aud: APP_ORIGIN,
+    sub: claims.sub,
+    sid: claims.sid,
+    jti: crypto.randomUUID(),
+    iat: now(),
+    exp: now() + 300,
+  });
+  const refused = async (token: string) =>
+    expect(await callExample(token)).toMatchObject({
+      status: 401,
+      body: { error: { code: "token_invalid" } },
+    });
+
+  it("control: every claim present, a 300 s lifetime, passes", async () => {
+    expect((await callExample(await signExactly(full()))).status).toBe(200);
+  });
+
+  it("refuses a token without exp", async () => {
+    const { exp: _exp, ...withoutExp } = full();
+    await refused(await signExactly(withoutExp));
+  });
+
+  it("refuses a token whose exp is ten years ahead (longer than the app's lifetime)", async () => {
+    await refused(await signExactly({ ...full(), exp: now() + 10 * 365 * 24 * 60 * 60 }));
+    await refused(await signExactly({ ...full(), exp: now() + 301 }));
+  });
+
+  it("refuses a token carrying a crit header it does not understand", async () => {
+    await refused(
+      await signExactly(
+        full(),
+        { crit: ["urn:example:must-check"], "urn:example:must-check": true },
+        { "urn:example:must-check": true },
+      ),
+    );
+  });
+
+  it("refuses a token without sid, or without jti, or without iat", async () => {
+    for (const claim of ["sid", "jti", "iat"] as const) {
+      const payload: Record<string, unknown> = full();
+      delete payload[claim];
+      await refused(await signExactly(payload));
+    }
+  });
+});
+
+describe("no token an attacker invents makes a genuine one fail (issue 26)", () => {
+  /** A well-formed token under a random kid, signed with the attacker's own key. */
+  async function randomKidToken() {
+    const { signer } = await getSigningKeys();
+    const attacker = await generateKeyPair(signer.alg);
+    return new SignJWT({ sid: claims.sid, jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: signer.alg, kid: crypto.randomUUID(), typ: "at+jwt" })
+      .setIssuer(APP_ORIGIN)
+      .setAudience(APP_ORIGIN)
+      .setSubject(claims.sub)
+      .setIssuedAt(now())
+      .setExpirationTime(now() + 300)
+      .sign(attacker.privateKey);
+  }
+
+  /** Forged requests first, genuine ones behind them, all released together. */
+  async function flood(url: string, forgedCount: number, genuineCount: number) {
+    const forged = await Promise.all(Array.from({ length: forgedCount }, randomKidToken));
+    const results = await Promise.all([
+      ...forged.map((token) => callExample(token, url)),
+      ...Array.from({ length: genuineCount }, () => callExample(accessToken, url)),
+    ]);
+    return {
+      forged: results.slice(0, forgedCount).map((r) => r.status),
+      genuine: results.slice(forgedCount).map((r) => r.status),
+    };
+  }
+
+  it("on a cold start: 40 random kids with 10 genuine tokens; every genuine one passes, JWKS fetched at most twice", async () => {
+    const fresh = await startExample(jwksUrl, { JWKS_COOLDOWN_SECONDS: "600" });
+    const before = jwksRequests;
+    const first = await flood(fresh.url, 40, 10);
+    expect(first.genuine).toEqual(Array(10).fill(200));
+    expect(first.forged).toEqual(Array(40).fill(401));
+    // The start-up load, and at most one refetch for all the unknown kids.
+    expect(jwksRequests - before).toBeLessThanOrEqual(2);
+
+    // A second wave inside the cooldown fetches nothing at all.
+    const afterFirst = jwksRequests;
+    const second = await flood(fresh.url, 40, 10);
+    expect(second.genuine).toEqual(Array(10).fill(200));
+    expect(second.forged).toEqual(Array(40).fill(401));
+    expect(jwksRequests - afterFirst).toBe(0);
+  });
+
+  it("while our JWKS cannot answer and the example's refreshes fail, known keys still verify", async () => {
+    const example = await startExample(jwksUrl, {
+      JWKS_REFRESH_SECONDS: "0.2",
+      JWKS_COOLDOWN_SECONDS: "600",
+    });
+    expect((await callExample(accessToken, example.url)).status).toBe(200);
+    jwksDown = true;
+    try {
+      // Wait for the condition (a refresh that failed), not for a time.
+      await expect
+        .poll(() => example.log(), { timeout: 10_000, interval: 50 })
+        .toMatch(/JWKS refresh failed, keeping the cached keys/);
+      const during = await flood(example.url, 20, 10);
+      expect(during.genuine).toEqual(Array(10).fill(200));
+      expect(during.forged).toEqual(Array(20).fill(401));
+    } finally {
+      jwksDown = false;
     }
   });
 });
