@@ -112,6 +112,9 @@ function refetchForUnknownKid() {
  * both). Only a kid the set does not hold waits, for the one refetch, and only once.
  */
 async function keyForToken(protectedHeader, token) {
+  // IMPORTANT: without a kid, jose would try the one key of a matching alg; the app always names
+  // its key, so a token that does not is not the app's.
+  if (typeof protectedHeader.kid !== "string") throw new TokenRefused("token has no kid");
   try {
     return await jwks(protectedHeader, token);
   } catch (error) {

@@ -264,6 +264,14 @@ describe("the app's claim rules, on tokens signed with the app's own key (issue 
     );
   });
 
+  it("refuses a token that names no kid, though our one key would verify it", async () => {
+    const { signer } = await getSigningKeys();
+    const token = await new SignJWT(full())
+      .setProtectedHeader({ alg: signer.alg, typ: "at+jwt" })
+      .sign(signer.key);
+    await refused(token);
+  });
+
   it("refuses a token without sid, or without jti, or without iat", async () => {
     for (const claim of ["sid", "jti", "iat"] as const) {
       const payload: Record<string, unknown> = full();
