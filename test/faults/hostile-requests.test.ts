@@ -7,6 +7,8 @@
  * - The cookie flood: over MAX_REQUEST_COOKIES cookies is 431 `too_many_cookies` on every route
  *   handler the issue names (and the handler never runs); exactly the cap is served as usual.
  * - Host and Origin both naming another site: refused as cross-site, since APP_URL is set.
+ * - A client's own X-Forwarded-Proto (TRUST_PROXY=0) does not choose the refresh cookie's name or
+ *   Secure flag: an http APP_URL on a LAN name gets the plain cookie.
  */
 import fs from "node:fs";
 import http from "node:http";
@@ -199,5 +201,47 @@ describe("with APP_URL set, the Host a request names is not our origin", () => {
       JSON.stringify({ email: `own-${Date.now()}@example.com`, password: PASSWORD }),
     );
     expect(answer.status).toBe(201);
+  });
+});
+
+describe("with an http APP_URL on a LAN name, a client's X-Forwarded-Proto chooses nothing (TRUST_PROXY=0)", () => {
+  let lan: AppServer;
+  let lanDataDir: string;
+  beforeAll(async () => {
+    lanDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "faults-hostile-lan-"));
+    lan = await startApp({
+      distDir,
+      env: {
+        APP_URL: "http://app.internal:8080",
+        TRUST_PROXY: "0",
+        AUTH_SIGNING_KEYS: signingKeys,
+        DATA_DIR: lanDataDir,
+        DATABASE_URL: "",
+      },
+      logFile: path.join(LOG_DIR, "hostile-requests-lan.log"),
+    });
+  });
+  afterAll(async () => {
+    await lan?.stop();
+    if (lanDataDir) fs.rmSync(lanDataDir, { recursive: true, force: true });
+  });
+
+  it("registration gets the plain, non-Secure cookie APP_URL's scheme calls for", async () => {
+    const answer = await send(
+      lan,
+      "POST",
+      "/api/auth/register",
+      {
+        host: "app.internal:8080",
+        "x-forwarded-proto": "https",
+        "content-type": "application/json",
+      },
+      JSON.stringify({ email: `lan-${Date.now()}@example.com`, password: PASSWORD }),
+    );
+    expect(answer.status).toBe(201);
+    const cookies = answer.headers["set-cookie"] ?? [];
+    const refresh = cookies.find((line) => /refresh_token=/.test(line));
+    expect(refresh).toMatch(/^refresh_token=/);
+    for (const line of cookies) expect(line, line).not.toMatch(/;\s*Secure/i);
   });
 });
