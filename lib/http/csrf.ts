@@ -29,8 +29,8 @@ const STATE_CHANGING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  *   `Host: evil.example` and `Origin: http://evil.example` together, and
  *   comparing the two would pass it. Only without APP_URL (development, where
  *   the browser may reach a LAN address) does the Host the request names count,
- *   with the scheme the server itself saw (a client's X-Forwarded-Proto only
- *   with TRUST_PROXY=1).
+ *   over http, or https when a trusted proxy says so (a client's own
+ *   X-Forwarded-Proto counts only with TRUST_PROXY=1).
  * Requests with neither header come from non-browser clients (curl, servers),
  * which cannot carry a victim's cookies, so they pass.
  *
