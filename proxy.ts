@@ -80,10 +80,10 @@ export const config = {
   // The second entry runs the proxy for an API path only when its Cookie header holds at least
   // MAX_REQUEST_COOKIES semicolons, that is more than MAX_REQUEST_COOKIES cookies: the cookie
   // cap's refusal. IMPORTANT: the number is spelled here because Next reads this object at build
-  // time (no constants); lib/http/cookie-cap.test.ts keeps it equal to MAX_REQUEST_COOKIES. Running the proxy
-  // for every API request instead would cost each one the proxy's pass, and Next buffers a
-  // request's whole body (up to 10 MB) for a Node proxy before the route handler sees it, which
-  // would undo the route handlers' own 16 KB body cap.
+  // time (no constants); lib/http/cookie-cap.test.ts keeps it equal to MAX_REQUEST_COOKIES.
+  // Running the proxy for every API request instead would cost each one the proxy's pass, and
+  // Next buffers a request's whole body (up to 10 MB) for a Node proxy before the route handler
+  // sees it, which would undo the route handlers' own 16 KB body cap.
   matcher: [
     "/((?!(?:api|_next/static|_next/image)(?:/|$)).*)",
     {
