@@ -22,7 +22,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { SignJWT, generateKeyPair } from "jose";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as jwksRoute } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
@@ -35,6 +35,8 @@ let jwksServer: http.Server;
 let jwksRequests = 0;
 /** While true, the JWKS answers 503 (the app down or unreachable). */
 let jwksDown = false;
+/** Public keys published after the app's own (a rotation's new key, stage 1). */
+const publishedExtraKeys: Record<string, unknown>[] = [];
 type Example = { process: ChildProcess; url: string; log: () => string };
 const examples: Example[] = [];
 let exampleUrl: string;
@@ -53,7 +55,10 @@ async function serveJwks(): Promise<string> {
     const request = new Request(new URL(req.url ?? "/", APP_ORIGIN), { method: req.method });
     const response = await jwksRoute(request, { params: Promise.resolve({}) });
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    const body = Buffer.from(await response.arrayBuffer());
+    if (publishedExtraKeys.length === 0) return void res.end(body);
+    const set = JSON.parse(body.toString("utf8")) as { keys: unknown[] };
+    res.end(JSON.stringify({ keys: [...set.keys, ...publishedExtraKeys] }));
   });
   await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
@@ -343,6 +348,49 @@ describe("no token an attacker invents makes a genuine one fail (issue 26)", () 
       expect(during.forged).toEqual(Array(20).fill(401));
     } finally {
       jwksDown = false;
+      // Its refreshes every 0.2 s would count in the JWKS fetches of the tests after it.
+      example.process.kill();
+      await new Promise((resolve) => example.process.once("exit", resolve));
+    }
+  });
+
+  it("after a key rotation: tokens under the newly published key pass through the one refetch, amid random kids", async () => {
+    const example = await startExample(jwksUrl, { JWKS_COOLDOWN_SECONDS: "600" });
+    expect((await callExample(accessToken, example.url)).status).toBe(200);
+    // Stage 1 of a rotation: a new key is published; the example's cached set does not hold it.
+    const { signer } = await getSigningKeys();
+    const next = await generateKeyPair(signer.alg, { extractable: true });
+    const kid = `rotated-${crypto.randomUUID()}`;
+    publishedExtraKeys.push({
+      ...(await exportJWK(next.publicKey)),
+      kid,
+      alg: signer.alg,
+      use: "sig",
+    });
+    try {
+      const rotatedToken = () =>
+        new SignJWT({ sid: claims.sid, jti: crypto.randomUUID() })
+          .setProtectedHeader({ alg: signer.alg, kid, typ: "at+jwt" })
+          .setIssuer(APP_ORIGIN)
+          .setAudience(APP_ORIGIN)
+          .setSubject(claims.sub)
+          .setIssuedAt(now())
+          .setExpirationTime(now() + 300)
+          .sign(next.privateKey);
+      const forged = await Promise.all(Array.from({ length: 30 }, randomKidToken));
+      const rotated = await Promise.all(Array.from({ length: 5 }, rotatedToken));
+      const before = jwksRequests;
+      const results = await Promise.all([
+        ...forged.map((token) => callExample(token, example.url)),
+        ...rotated.map((token) => callExample(token, example.url)),
+        ...Array.from({ length: 5 }, () => callExample(accessToken, example.url)),
+      ]);
+      const statuses = results.map((r) => r.status);
+      expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+      expect(statuses.slice(30)).toEqual(Array(10).fill(200));
+      expect(jwksRequests - before).toBe(1);
+    } finally {
+      publishedExtraKeys.length = 0;
     }
   });
 });
