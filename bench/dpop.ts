@@ -6,6 +6,12 @@
  */
 import { type KeyObject, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 
+/**
+ * The public origin the benchmarked servers are configured with (their APP_URL): a proof names
+ * it in `htu`, as a browser behind a load balancer would, whichever port the request goes to.
+ */
+export const BENCH_APP_URL = "http://localhost:3000";
+
 export type BenchKey = {
   privateKey: KeyObject;
   jwk: Record<string, unknown>;
@@ -20,7 +26,8 @@ export function createBenchKey(): BenchKey {
 }
 
 /**
- * A proof for `method url` by `key` with its last nonce.
+ * A proof for `method url` by `key` with its last nonce; `htu` names `url`'s path on
+ * BENCH_APP_URL.
  *
  * @example
  * headers.dpop = signBenchProof(key, "POST", `${server.url}/api/auth/refresh`);
@@ -31,7 +38,7 @@ export function signBenchProof(key: BenchKey, method: string, url: string): stri
   const header = encode({ alg: "ES256", typ: "dpop+jwt", jwk: key.jwk });
   const payload = encode({
     htm: method,
-    htu: `${target.origin}${target.pathname}`,
+    htu: `${BENCH_APP_URL}${target.pathname}`,
     iat: Math.floor(Date.now() / 1000),
     jti: randomBytes(16).toString("base64url"),
     ...(key.nonce !== null && { nonce: key.nonce }),

@@ -4,7 +4,7 @@
  * and the check that the database holds exactly what the load generator was
  * told. See run.ts for the order of events.
  */
-import { createBenchKey, learnBenchNonce, signBenchProof } from "./dpop";
+import { BENCH_APP_URL, createBenchKey, learnBenchNonce, signBenchProof } from "./dpop";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -28,7 +28,7 @@ export const LOG_DIR = path.join(OUT_DIR, "logs");
 export const RESULTS_PATH = path.join(PROJECT_ROOT, "bench/RESULTS.md");
 const DIST_DIR = ".next-bench";
 /** One issuer for all our servers, so a token from one is valid on the others. */
-export const APP_URL = "http://localhost:3000";
+export const APP_URL = BENCH_APP_URL;
 export const PASSWORD = "correct horse battery staple";
 export const REFRESH_COOKIE = "__Secure-refresh_token";
 export const PEER_COOKIE = "authjs.session-token";

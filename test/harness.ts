@@ -159,7 +159,8 @@ export class TestClient {
   ): Promise<CallResult<T>> {
     const headers = new Headers(options.headers);
     headers.set("user-agent", headers.get("user-agent") ?? this.userAgent);
-    headers.set("host", new URL(APP_ORIGIN).host);
+    // A test may name another Host (an attacker's); the URL then carries it too, as in `next start`.
+    if (!headers.has("host")) headers.set("host", new URL(APP_ORIGIN).host);
     let body = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
@@ -176,7 +177,8 @@ export class TestClient {
       headers.set("cookie", `__Secure-refresh_token=${refreshToken}`);
     }
     const method = options.method ?? (body === undefined ? "GET" : "POST");
-    const url = new URL(urlPath, APP_ORIGIN);
+    // The Host a test sends (default: APP_ORIGIN's) is the origin the request, and its proof, name.
+    const url = new URL(urlPath, `http://${headers.get("host")}`);
     const signs = options.dpop === undefined && PROOF_PATHS.has(url.pathname);
     if (options.dpop) headers.set("dpop", options.dpop);
     const key = signs ? this.keyFor(url.pathname.endsWith("/refresh") ? presented : null) : null;

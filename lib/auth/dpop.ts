@@ -179,8 +179,8 @@ function configuredOrigin(): string {
 }
 
 /**
- * Whether `htu` names this request: its origin is the configured one or the one the browser
- * used (the Host it sent, as the CSRF check allows), and its path is the request's. RFC 9449
+ * Whether `htu` names this request: its origin is APP_URL's (without APP_URL, the one the
+ * browser used: the Host it sent, as the CSRF check allows), and its path is the request's. RFC 9449
  * §4.3: compared without query and fragment.
  */
 function matchesRequest(htu: unknown, request: Request): boolean {
@@ -194,6 +194,9 @@ function matchesRequest(htu: unknown, request: Request): boolean {
   const requested = new URL(request.url);
   if (url.pathname !== requested.pathname) return false;
   if (url.origin === configuredOrigin()) return true;
+  // IMPORTANT: as for Origin (lib/http/csrf.ts), with APP_URL set only its origin is ours; the
+  // request's Host counts only in development without one (a LAN address).
+  if (getEnv().APP_URL) return false;
   const host = request.headers.get("host");
   return host !== null && url.origin === `${requested.protocol}//${host}`;
 }

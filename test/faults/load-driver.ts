@@ -66,6 +66,8 @@ export class LoadDriver {
     public instances: string[],
     count: number,
     label: string,
+    /** The origin the users' browsers see (the suites' APP_URL): what their proofs name. */
+    private readonly publicOrigin = "http://localhost:8080",
   ) {
     const run = `${label}.${Date.now().toString(36)}`;
     this.users = Array.from({ length: count }, (_, index) => ({
@@ -97,7 +99,7 @@ export class LoadDriver {
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
     try {
       const send = async () => {
-        if (key) headers.dpop = await key.proof(init.method, `${instance}${urlPath}`);
+        if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
         const answer = await fetch(`${instance}${urlPath}`, {
           method: init.method,
           headers,

@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DeviceKeys } from "../device-key";
 
-const { a: A, b: B, databaseUrl, oldKid, newKid } = inject("multi");
+const { a: A, b: B, databaseUrl, oldKid, newKid, appUrl } = inject("multi");
 const PASSWORD = "correct horse battery";
 const REFRESH_COOKIE = "__Secure-refresh_token";
 
@@ -49,7 +49,8 @@ async function call(
   const method = options.method ?? (options.json === undefined ? "GET" : "POST");
   const key = await devices.keyFor(urlPath, options.refreshToken);
   const send = async () => {
-    if (key) headers.dpop = await key.proof(method, `${instance}${urlPath}`);
+    // Proofs name the public origin (APP_URL, the imagined load balancer), as a browser's would.
+    if (key) headers.dpop = await key.proof(method, `${appUrl}${urlPath}`);
     const answer = await fetch(`${instance}${urlPath}`, {
       method,
       headers,
@@ -115,7 +116,7 @@ describe("two instances sharing one PostgreSQL", () => {
     const user = await register(A);
     const key = (await devices.keyFor("/api/auth/refresh", user.refreshToken))!;
     expect(key.nonce).toMatch(/^\d+\./); // learned from A's answer
-    const proof = await key.proof("POST", `${B}/api/auth/refresh`);
+    const proof = await key.proof("POST", `${appUrl}/api/auth/refresh`);
     const present = (refreshToken: string) =>
       fetch(`${B}/api/auth/refresh`, {
         method: "POST",
