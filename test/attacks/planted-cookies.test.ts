@@ -218,10 +218,16 @@ describe("controls: one cookie still works", () => {
 describe("with APP_URL set, the cookie's name and attributes follow APP_URL alone (issue 26)", () => {
   /** A registration as `next start` hands it over: the URL's scheme from X-Forwarded-Proto. */
   async function registerAs(url: string, headers: Record<string, string>) {
+    // The browser's page is on APP_URL: its proof names that origin, whatever the hop says.
+    const htu = new URL("/api/auth/register", process.env.APP_URL).href;
     const response = await register(
       new Request(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...headers },
+        headers: {
+          "content-type": "application/json",
+          dpop: await proofFor(null, "POST", htu),
+          ...headers,
+        },
         body: JSON.stringify({ email: uniqueEmail("scheme"), password: "correct horse battery" }),
       }),
       { params: Promise.resolve({}) },
