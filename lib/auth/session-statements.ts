@@ -12,6 +12,7 @@ import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
 import { generateRefreshToken, hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import { type LoginRefund, refundCtes, refundValues } from "@/lib/auth/throttle";
 import { getSqlRunner } from "@/lib/db/client";
+import { withDeadlockRetry } from "@/lib/db/retry";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -98,22 +99,22 @@ export async function startSessionInOneStatement(start: {
   refund?: LoginRefund;
 }): Promise<{ session: Session; user: User }> {
   const run = await getSqlRunner();
-  const [row] = await run<SessionRow>({
-    name: "start_session",
-    text: START_SESSION,
-    values: [
-      randomUUID(),
-      start.userId,
-      start.userAgent,
-      start.ip,
-      start.now.toISOString(),
-      start.idleExpiresAt.toISOString(),
-      start.absoluteExpiresAt.toISOString(),
-      randomUUID(),
-      hashRefreshToken(start.refreshToken),
-      ...refundValues(start.refund),
-    ],
-  });
+  const values = [
+    randomUUID(),
+    start.userId,
+    start.userAgent,
+    start.ip,
+    start.now.toISOString(),
+    start.idleExpiresAt.toISOString(),
+    start.absoluteExpiresAt.toISOString(),
+    randomUUID(),
+    hashRefreshToken(start.refreshToken),
+    ...refundValues(start.refund),
+  ];
+  // The refund locks counter rows; a deadlock rolls the whole statement back, session included.
+  const [row] = await withDeadlockRetry(() =>
+    run<SessionRow>({ name: "start_session", text: START_SESSION, values }),
+  );
   if (!row) throw new Error("starting a session returned no row");
   return fromSessionRow(row);
 }
