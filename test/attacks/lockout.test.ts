@@ -102,7 +102,7 @@ describe("a refused attempt is counted by no other limit", () => {
     const attacker = "203.0.113.151";
     // Credential stuffing until the address is refused.
     const stuffing = await Promise.all(
-      Array.from({ length: LOGIN_LIMITS.address.points + 10 }, (_, i) =>
+      Array.from({ length: LOGIN_LIMITS.address.points + 10 }, () =>
         attempt(uniqueEmail("stuffed"), "password1", attacker),
       ),
     );
