@@ -62,7 +62,11 @@ import "server-only";
  * is this instance's CPU (every registration is a hash; see lib/auth/hash-pool.ts).
  */
 import { currentTime } from "@/lib/auth/clock";
-import { TooManyLoginAttempts, TooManyRegistrations } from "@/lib/auth/errors";
+import {
+  TooManyLoginAttempts,
+  TooManyPasswordChangeAttempts,
+  TooManyRegistrations,
+} from "@/lib/auth/errors";
 import { throttleAddress } from "@/lib/auth/throttle-address";
 import { getSqlRunner } from "@/lib/db/client";
 import { withDeadlockRetry } from "@/lib/db/retry";
@@ -243,15 +247,15 @@ export async function consumeLoginAttemptAndFindAccount(
 
 /**
  * A password change's point, per session (PASSWORD_CHANGE_LIMITS), BEFORE the current password is
- * checked. Throws TooManyLoginAttempts (429) when used up. No refund: a successful change ends
- * the session, and the caller continues in a new one with a fresh count.
+ * checked. Throws TooManyPasswordChangeAttempts (429 `too_many_attempts`) when used up. No refund:
+ * a successful change ends the session, and the caller continues in a new one with a fresh count.
  *
  * @example
  * await consumePasswordChangeAttempt(caller.sid);
  */
 export async function consumePasswordChangeAttempt(sessionId: string): Promise<void> {
   const { wait } = await consumePoints([{ limit: PASSWORD_CHANGE_LIMITS.session, key: sessionId }]);
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
+  if (wait > 0) throw new TooManyPasswordChangeAttempts(wait);
 }
 
 /**
