@@ -14,7 +14,8 @@ import "server-only";
  *
  * The statement is the function `consume_rate_limits` (migration 20261207113000): for all the
  * attempt's counters at once it
- * 1. locks every counter row, creating missing ones empty, in the byte order of their keys;
+ * 0. refuses at once, with no lock and no write, when a counter is already used up (a plain read);
+ * 1. else locks every counter row, creating missing ones empty, in the byte order of their keys;
  * 2. reads them: a counter whose window is live and whose points have reached its limit refuses;
  * 3. only if none refuses, takes one point from each (an ended window restarts at 1).
  * So:
@@ -26,7 +27,8 @@ import "server-only";
  *   wait on each other in a cycle. The login's consume and a concurrent login's refund did, and
  *   PostgreSQL killed one (`deadlock detected`, 40P01): a correct password answered 503, and its
  *   point was never given back. `withDeadlockRetry` (lib/db/retry.ts) remains as a backstop only.
- * - A REFUSED ATTEMPT WRITES NOTHING: a flood of refused guesses leaves no dead row versions.
+ * - A REFUSED ATTEMPT WRITES NOTHING, and usually locks nothing (step 0): a flood of refused
+ *   guesses queues on no row and leaves no dead row versions.
  * It is sent straight to the driver as a named statement (`getSqlRunner`: a login's statements
  * are its hot path, docs/benchmark.md), with the account lookup in the same round trip.
  *

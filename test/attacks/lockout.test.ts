@@ -107,13 +107,16 @@ describe("a refused attempt is counted by no other limit", () => {
       ),
     );
     expect(statuses(stuffing)).toEqual({ 401: LOGIN_LIMITS.address.points, 429: 10 });
-    // Then 30 guesses at the victim, no hashing at all: every one refused, none counted.
+    // Then 30 guesses at the victim, no hashing at all: every one refused, none counted, and not
+    // a row written for them (not even an empty counter).
+    const rowsBefore = await db.rateLimit.count();
     const { results, hashed } = await countingHashes(() =>
       Promise.all(Array.from({ length: 30 }, (_, i) => attempt(email, `guess ${i}`, attacker))),
     );
     expect(statuses(results)).toEqual({ 429: 30 });
     expect(hashed).toBe(0);
     expect(await points(`login:account:${email}`)).toBe(0);
+    expect(await db.rateLimit.count()).toBe(rowsBefore);
     expect((await attempt(email, PASSWORD, "192.0.2.151")).status).toBe(200);
   });
 });

@@ -6,7 +6,7 @@
 -- SQLSTATE 40P01, when each took the rows in its own order).
 --
 -- All or nothing: every counter is locked and read first, only when none of them is used up does
--- the attempt take a point from each. An attempt that one limit refuses is never counted by
+-- the attempt take a point from each. A counter already used up refuses before any lock. An attempt that one limit refuses is never counted by
 -- another (an address over its own limit could otherwise still lock any account out).
 --
 -- Each statement in a PL/pgSQL function gets its own snapshot (READ COMMITTED), so a counter
@@ -28,6 +28,17 @@ DECLARE
   v_expire timestamptz\073
   v_retry timestamptz := NULL\073
 BEGIN
+  -- A counter already used up refuses at once, with no lock and no write: a flood of refused
+  -- attempts queues on no row and leaves nothing behind. (Read without a lock, so it may be a
+  -- moment old: a refusal a concurrent refund would just have avoided is the same as arriving a
+  -- moment earlier. Admission below is decided only under the locks.)
+  SELECT max(r.expire) INTO v_retry
+  FROM rate_limits r JOIN unnest(p_keys, p_limits) AS k(key, lim) ON r.key = k.key
+  WHERE r.expire > p_now AND r.points >= k.lim\073
+  IF v_retry IS NOT NULL THEN
+    RETURN QUERY SELECT false, v_retry\073
+    RETURN\073
+  END IF\073
   FOR i IN
     SELECT k.n FROM unnest(p_keys) WITH ORDINALITY AS k(key, n) ORDER BY k.key COLLATE "C"
   LOOP
