@@ -5,9 +5,10 @@ import "server-only";
  * (https://owasp.org/www-community/Slow_Down_Online_Guessing_Attacks_with_Device_Cookies).
  *
  * After a correct password (login or registration) the browser gets a cookie that says "this
- * browser has signed in to this account": a JWT (`typ: device+jwt`) signed with the access-token
- * signing key (lib/auth/keys.ts), holding a random device id (`jti`) and a hash of the account's
- * email (`acct`), never the email itself. A later login to that account that carries it is
+ * browser has signed in to this account": a JWT (`typ: device+jwt`, HS256) signed with a secret
+ * derived from the access-token signing key (lib/auth/keys.ts `macKeys`: nothing to configure,
+ * and nothing another service could verify with the public JWKS), holding a random device id
+ * (`jti`) and a hash of the account's email (`acct`), never the email itself. A later login to that account that carries it is
  * counted on that device's own small counter (lib/auth/throttle.ts, `login:device`, 5 per
  * 15 min) instead of the account's, its address's and the pair's: guesses from anywhere else
  * cannot lock this browser out, and a stolen cookie buys its thief only that device's 5 guesses
@@ -22,7 +23,8 @@ import "server-only";
  * IMPORTANT: the cookie proves only that this browser once knew the password; it never lets a
  * login skip the password. A cookie that does not verify (another account's, a forged or expired
  * one, one signed by a key that has since been removed) is ignored: the attempt is counted as any
- * other client's. It cannot be confused with an access token: another `typ` and another audience.
+ * other client's. It cannot be taken for an access token: HMAC, not the JWKS's keys, another
+ * `typ` and another audience.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
@@ -36,6 +38,7 @@ import { getEnv } from "@/lib/env";
 export const DEVICE_COOKIE_MAX_AGE_SECONDS = 180 * 24 * 60 * 60;
 export const DEVICE_COOKIE_PATH = "/api/auth/login";
 const DEVICE_TOKEN_TYPE = "device+jwt";
+const DEVICE_TOKEN_ALG = "HS256";
 
 function accountTag(email: string): string {
   return createHash("sha256").update(`device-cookie:${email}`).digest("base64url");
@@ -62,20 +65,19 @@ export async function readDeviceId(request: Request, email: string): Promise<str
   const values =
     parseCookieValues(request.headers.get("cookie")).get(deviceCookieName(request, email)) ?? [];
   if (values.length === 0) return null;
-  const { verifiers, algorithms } = await getSigningKeys();
+  const { macKeys } = await getSigningKeys();
   const acct = accountTag(email);
   for (const value of values.slice(0, 4)) {
     try {
       const { payload } = await jwtVerify(
         value,
         (header) => {
-          const entry = typeof header.kid === "string" ? verifiers.get(header.kid) : undefined;
-          // The key decides the algorithm, never the token (as for access tokens).
-          if (!entry || header.alg !== entry.alg) throw new Error("unknown key");
-          return entry.key;
+          const key = typeof header.kid === "string" ? macKeys.get(header.kid) : undefined;
+          if (!key) throw new Error("unknown key");
+          return key;
         },
         {
-          algorithms,
+          algorithms: [DEVICE_TOKEN_ALG],
           issuer: getEnv().appUrl,
           audience: deviceAudience(),
           typ: DEVICE_TOKEN_TYPE,
@@ -104,16 +106,18 @@ export async function setDeviceCookie(
   request: Request,
   email: string,
 ): Promise<void> {
-  const { signer } = await getSigningKeys();
+  const { signer, macKeys } = await getSigningKeys();
+  const key = macKeys.get(signer.kid);
+  if (!key) throw new Error("the signing key has no MAC key");
   const now = Math.floor(currentTime().getTime() / 1000);
   const token = await new SignJWT({ acct: accountTag(email) })
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: DEVICE_TOKEN_TYPE })
+    .setProtectedHeader({ alg: DEVICE_TOKEN_ALG, kid: signer.kid, typ: DEVICE_TOKEN_TYPE })
     .setIssuer(getEnv().appUrl)
     .setAudience(deviceAudience())
     .setJti(randomBytes(16).toString("base64url"))
     .setIssuedAt(now)
     .setExpirationTime(now + DEVICE_COOKIE_MAX_AGE_SECONDS)
-    .sign(signer.key);
+    .sign(key);
   response.cookies.set({
     name: deviceCookieName(request, email),
     value: token,

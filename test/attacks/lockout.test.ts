@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as login } from "@/app/api/auth/login/route";
 import { POST as changePassword } from "@/app/api/auth/password/route";
 import { POST as register } from "@/app/api/auth/register/route";
+import { GET as whoami } from "@/app/api/whoami/route";
 import { getHashPool } from "@/lib/auth/hash-pool";
 import { LOGIN_LIMITS, REGISTRATION_LIMITS } from "@/lib/auth/throttle";
 import type { Db } from "@/lib/db/client";
@@ -178,6 +179,15 @@ describe("device cookies: the owner's own browser is not held by the account's l
       Buffer.from(deviceCookie(res).split("=")[1]!.split(".")[1]!, "base64url").toString(),
     );
     expect(JSON.stringify(payload)).not.toContain(email);
+    // HMAC with a server secret, not the JWKS's keys: never usable as an access token.
+    const token = deviceCookie(res).split("=")[1]!;
+    expect(JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString())).toMatchObject({
+      alg: "HS256",
+      typ: "device+jwt",
+    });
+    const asBearer = await new TestClient().call(whoami, "/api/whoami", { bearer: token });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.body.error.code).toBe("token_invalid");
   });
 });
 
