@@ -30,8 +30,10 @@ test("a second sign-in and a password change appear in the account's security ac
   const sessions = new SessionsPage(page);
   await sessions.goto();
   const events = page.getByTestId("security-event");
-  // The account's registration (the fixture's) and this sign-in.
-  await expect(events).toHaveCount(2);
+  // The fixture's registration and sign-out, and this sign-in.
+  await expect(events).toHaveCount(3);
+  await expect(events.nth(1)).toHaveAttribute("data-kind", "session_revoked");
+  await expect(events.nth(2)).toHaveAttribute("data-kind", "signed_in");
   await expect(events.first()).toContainText("New sign-in");
   await expect(events.first()).toContainText("This device");
   await expect(events.first().locator("time")).toHaveText(/just now|seconds? ago|minutes? ago/);
@@ -39,7 +41,7 @@ test("a second sign-in and a password change appear in the account's security ac
   const laptop = await anotherDevice.newPage();
   await signIn(laptop, registeredUser);
   await page.getByRole("button", { name: "Refresh" }).click();
-  await expect(events).toHaveCount(3);
+  await expect(events).toHaveCount(4);
   await expect(events.first()).toHaveAttribute("data-kind", "signed_in");
   await expect(events.first()).toContainText("New sign-in on");
   await expect(events.first()).not.toContainText("This device");
@@ -54,7 +56,7 @@ test("a second sign-in and a password change appear in the account's security ac
   await expect(page.getByTestId("password-result")).toContainText("Password changed.");
 
   await sessions.goto();
-  await expect(events).toHaveCount(4);
+  await expect(events).toHaveCount(5);
   await expect(events.first()).toHaveAttribute("data-kind", "password_changed");
   await expect(events.first()).toContainText("Password changed on");
   await expect(events.first()).toContainText("This device");

@@ -17,6 +17,7 @@ import { ERROR_CODE, REVOKE_REASON, SECURITY_EVENT_KIND } from "@/lib/contract";
 import type { Db } from "@/lib/db/client";
 import { captureOpsLogs, forgetMetrics } from "@/lib/dev/process-state";
 import { recordPrune } from "@/lib/ops/events";
+import { pruneAuthEvents } from "@/lib/auth/security-events";
 import { APP_ORIGIN, TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const PASSWORD = "a long enough password 1";
@@ -329,5 +330,26 @@ describe("GET /api/metrics", () => {
     const res = await readMetrics({ authorization: `Bearer ${METRICS_TOKEN}` });
     expect(res.status).toBe(404);
     expect(JSON.parse(res.text).error.code).toBe(ERROR_CODE.notFound);
+  });
+});
+
+describe("pruneAuthEvents (the retention prune's part)", () => {
+  it("deletes only events older than the cutoff, in bounded batches", async () => {
+    const { userId } = await signUp(new TestClient());
+    const day = 86_400_000;
+    const now = Date.now();
+    // Far in the past, so no other test's rows are older.
+    const old = [400, 401, 402].map((d) => new Date(now - d * 365 * day));
+    for (const createdAt of old) {
+      await db.authEvent.create({
+        data: { userId, kind: SECURITY_EVENT_KIND.signedIn, createdAt },
+      });
+    }
+    const cutoff = new Date(now - 399 * 365 * day);
+    expect(await pruneAuthEvents(cutoff, 2)).toBe(2);
+    expect(await pruneAuthEvents(cutoff, 2)).toBe(1);
+    expect(await pruneAuthEvents(cutoff, 2)).toBe(0);
+    // The registration's own event is recent: kept.
+    expect(await db.authEvent.count({ where: { userId } })).toBe(1);
   });
 });
