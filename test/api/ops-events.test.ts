@@ -100,7 +100,8 @@ describe("the structured log", () => {
 
     const entries = logged();
     expect(lines.length).toBe(entries.length); // one object a line
-    const kinds = entries.map((e) => `${e.event}:${e.outcome}`);
+    // Lines without `event` are the app's other messages (a generated key's notice, first run).
+    const kinds = entries.filter((e) => e.event).map((e) => `${e.event}:${e.outcome}`);
     expect(kinds).toEqual([
       "sign_up:success",
       "sign_in:failure",
@@ -312,8 +313,20 @@ describe("GET /api/metrics", () => {
   it("without a token: served to a loopback server's own requests, 404 when proxied or not loopback", async () => {
     restoreEnv = setEnv({ METRICS_TOKEN: undefined, HOST: "127.0.0.1" });
     expect((await readMetrics()).status).toBe(200);
-    for (const header of ["x-forwarded-for", "forwarded", "x-real-ip"]) {
-      const proxied = await readMetrics({ [header]: "203.0.113.7" });
+    // What Next writes into X-Forwarded-For for a loopback peer that sent none.
+    for (const peer of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) {
+      expect((await readMetrics({ "x-forwarded-for": peer })).status).toBe(200);
+    }
+    const throughProxies = [
+      { "x-forwarded-for": "203.0.113.7" },
+      // nginx's $proxy_add_x_forwarded_for after a client that claimed to be loopback
+      { "x-forwarded-for": "127.0.0.1, 203.0.113.7" },
+      { forwarded: "for=203.0.113.7" },
+      { "x-real-ip": "203.0.113.7" },
+      { "x-real-ip": "127.0.0.1" },
+    ];
+    for (const headers of throughProxies) {
+      const proxied = await readMetrics(headers);
       expect(proxied.status).toBe(404);
       expect(JSON.parse(proxied.text).error.code).toBe(ERROR_CODE.notFound);
     }
