@@ -317,7 +317,7 @@ describe("GET /api/metrics", () => {
     for (const peer of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) {
       expect((await readMetrics({ "x-forwarded-for": peer })).status).toBe(200);
     }
-    const throughProxies = [
+    const throughProxies: Array<Record<string, string>> = [
       { "x-forwarded-for": "203.0.113.7" },
       // nginx's $proxy_add_x_forwarded_for after a client that claimed to be loopback
       { "x-forwarded-for": "127.0.0.1, 203.0.113.7" },
