@@ -96,13 +96,14 @@ export function routeLabel(pathname: string, params: Record<string, string | str
     if (Array.isArray(value)) catchAll = name;
     else singles.set(value, name);
   }
-  for (const segment of segments) {
+  // From the end, each parameter once: dynamic segments follow the static ones they sit under,
+  // so a value that happens to equal a static segment (`/api/auth/sessions/sessions`) replaces
+  // only its own.
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const segment = segments[i]!;
     const name = singles.get(safeDecode(segment));
-    if (name) {
-      out.push(`[${name}]`);
-      continue;
-    }
-    out.push(segment);
+    if (name) singles.delete(safeDecode(segment));
+    out.unshift(name ? `[${name}]` : segment);
   }
   if (catchAll !== null) {
     const values = params[catchAll] as string[];
