@@ -73,6 +73,20 @@ import { throttleAddress } from "@/lib/auth/throttle-address";
 import { getSqlRunner } from "@/lib/db/client";
 import { withDeadlockRetry } from "@/lib/db/retry";
 import { getEnv } from "@/lib/env";
+import { recordEvent } from "@/lib/ops/events";
+
+/** A refusal, logged and counted for operators (lib/ops/events.ts) on its way out. */
+function refused<
+  E extends TooManyLoginAttempts | TooManyPasswordChangeAttempts | TooManyRegistrations,
+>(error: E): E {
+  recordEvent({
+    event: "throttled",
+    // A password change is a sign-in check too (its own counter, the same kind of refusal).
+    outcome: error instanceof TooManyRegistrations ? "registration" : "login",
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
+  return error;
+}
 
 type Limit = { name: string; points: number; durationSeconds: number };
 
@@ -243,7 +257,7 @@ export async function consumeLoginAttemptAndFindAccount(
 ): Promise<{ account: AccountRow | null; refund: LoginRefund }> {
   const { counters, refund } = loginCounters(attempt);
   const { wait, account } = await consumePoints(counters, attempt.email);
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
+  if (wait > 0) throw refused(new TooManyLoginAttempts(wait));
   return { account, refund };
 }
 
@@ -257,7 +271,7 @@ export async function consumeLoginAttemptAndFindAccount(
  */
 export async function consumePasswordChangeAttempt(sessionId: string): Promise<void> {
   const { wait } = await consumePoints([{ limit: PASSWORD_CHANGE_LIMITS.session, key: sessionId }]);
-  if (wait > 0) throw new TooManyPasswordChangeAttempts(wait);
+  if (wait > 0) throw refused(new TooManyPasswordChangeAttempts(wait));
 }
 
 /**
@@ -310,7 +324,7 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
     const { wait } = await consumePoints([
       { limit: REGISTRATION_LIMITS.address, key: addressKey(ip) },
     ]);
-    if (wait > 0) throw new TooManyRegistrations(wait);
+    if (wait > 0) throw refused(new TooManyRegistrations(wait));
     return;
   }
   // One process, one event loop: the read and the increment below cannot interleave.
@@ -322,6 +336,8 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
   }
   window.count += 1;
   if (window.count > limit) {
-    throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
+    throw refused(
+      new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000))),
+    );
   }
 }
