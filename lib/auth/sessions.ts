@@ -305,17 +305,36 @@ export async function revokeSessionFamily(sessionId: string, reason: RevokeReaso
 }
 
 /**
- * Logout: revokes the session the refresh token belongs to. Unknown or missing
- * tokens are fine (logging out twice is not an error).
+ * Logout: ends every session that one of the refresh tokens names, in one statement, and returns
+ * how many it ended. `refreshTokens` are every refresh-cookie value the browser sent
+ * (lib/auth/cookies.ts, `readRefreshCookieValues`): normally one, but a planted cookie beside the
+ * real one makes two, and logout must end the real one's session without knowing which it is.
+ * Ending a session is never a privilege (whoever holds a refresh token can end its session), so
+ * every value counts. With `userId` (the logout's access token verified), only that user's
+ * sessions end: a planted value of the attacker's own session is left alone. Unknown, malformed
+ * and missing tokens are fine (logging out twice is not an error).
+ *
+ * @example
+ * await revokeSessionsByRefreshTokens(readRefreshCookieValues(request), { userId: claims?.sub });
  */
-export async function revokeSessionByRefreshToken(raw: string | undefined): Promise<void> {
-  if (!raw || !isWellFormedRefreshToken(raw)) return;
+export async function revokeSessionsByRefreshTokens(
+  refreshTokens: readonly string[],
+  { userId }: { userId?: string } = {},
+): Promise<number> {
+  const tokenHashes = [...new Set(refreshTokens.filter(isWellFormedRefreshToken))].map(
+    hashRefreshToken,
+  );
+  if (tokenHashes.length === 0) return 0;
   const db = await getDb();
-  const token = await db.refreshToken.findUnique({
-    where: { tokenHash: hashRefreshToken(raw) },
-    select: { sessionId: true },
+  const result = await db.session.updateMany({
+    where: {
+      revokedAt: null,
+      ...(userId === undefined ? {} : { userId }),
+      refreshTokens: { some: { tokenHash: { in: tokenHashes } } },
+    },
+    data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.logout },
   });
-  if (token) await revokeSessionFamily(token.sessionId, REVOKE_REASON.logout);
+  return result.count;
 }
 
 /**
