@@ -1,6 +1,6 @@
 import "server-only";
 
-import { AccessTokenExpired, AccessTokenInvalid, AccessTokenMissing } from "@/lib/auth/errors";
+import { AccessTokenInvalid, AccessTokenMissing } from "@/lib/auth/errors";
 import { getRevocationListener } from "@/lib/auth/revocation";
 import { type AccessTokenClaims, verifyAccessToken } from "@/lib/auth/tokens";
 
@@ -28,27 +28,4 @@ export async function authenticateRequest(request: Request): Promise<AccessToken
   const claims = await verifyAccessToken(match[1]);
   await getRevocationListener().assertSessionLive(claims.sid);
   return claims;
-}
-
-/**
- * The claims of the request's `Authorization: Bearer` token when it verifies (signature, issuer,
- * audience, type, `exp`), otherwise null: missing, malformed, forged and expired tokens all give
- * null, and a revoked session's token still gives its claims. Never refuses the request.
- *
- * For logout, which must never fail for want of a good access token: there the claims only
- * narrow which sessions end (the caller's user's), so a token that does not verify can only make
- * logout end more, never fewer, of the sessions its cookies name.
- *
- * @example
- * const claims = await readVerifiedBearer(request); // null without a valid token
- */
-export async function readVerifiedBearer(request: Request): Promise<AccessTokenClaims | null> {
-  const match = /^Bearer +([^\s]+)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  if (!match?.[1]) return null;
-  try {
-    return await verifyAccessToken(match[1]);
-  } catch (error) {
-    if (error instanceof AccessTokenExpired || error instanceof AccessTokenInvalid) return null;
-    throw error;
-  }
 }

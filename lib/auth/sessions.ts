@@ -308,18 +308,21 @@ export async function revokeSessionFamily(sessionId: string, reason: RevokeReaso
  * Logout: ends every session that one of the refresh tokens names, in one statement, and returns
  * how many it ended. `refreshTokens` are every refresh-cookie value the browser sent
  * (lib/auth/cookies.ts, `readRefreshCookieValues`): normally one, but a planted cookie beside the
- * real one makes two, and logout must end the real one's session without knowing which it is.
- * Ending a session is never a privilege (whoever holds a refresh token can end its session), so
- * every value counts. With `userId` (the logout's access token verified), only that user's
- * sessions end: a planted value of the attacker's own session is left alone. Unknown, malformed
- * and missing tokens are fine (logging out twice is not an error).
+ * real one makes two, and logout cannot know which is ours. It need not: ending a session is
+ * never a privilege (whoever holds a refresh token can end its session anyway), so every value
+ * counts, whoever's session it names. Unknown, malformed and missing tokens are fine (logging
+ * out twice is not an error).
+ *
+ * IMPORTANT: the planter's session ends too, and must. Our clearing cannot remove a cookie set
+ * for a parent domain or another path, so after logout the browser still holds the planted one,
+ * and the next refresh (another tab's login page restoring, a reload) would sign the victim into
+ * the attacker's account if that session were still live. e2e/planted-cookies.spec.ts shows it.
  *
  * @example
- * await revokeSessionsByRefreshTokens(readRefreshCookieValues(request), { userId: claims?.sub });
+ * await revokeSessionsByRefreshTokens(readRefreshCookieValues(request));
  */
 export async function revokeSessionsByRefreshTokens(
   refreshTokens: readonly string[],
-  { userId }: { userId?: string } = {},
 ): Promise<number> {
   const tokenHashes = [...new Set(refreshTokens.filter(isWellFormedRefreshToken))].map(
     hashRefreshToken,
@@ -327,11 +330,7 @@ export async function revokeSessionsByRefreshTokens(
   if (tokenHashes.length === 0) return 0;
   const db = await getDb();
   const result = await db.session.updateMany({
-    where: {
-      revokedAt: null,
-      ...(userId === undefined ? {} : { userId }),
-      refreshTokens: { some: { tokenHash: { in: tokenHashes } } },
-    },
+    where: { revokedAt: null, refreshTokens: { some: { tokenHash: { in: tokenHashes } } } },
     data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.logout },
   });
   return result.count;

@@ -25,7 +25,6 @@ import "server-only";
  * 4. `dev`: a development tool's route answers 404 unless the tool is on, before looking at
  *    credentials, so it cannot be probed;
  * 5. `auth: "bearer"` (or `"bearer+refresh-cookie"`): the access token's claims, or 401;
- *    `auth: "refresh-cookies"` (logout): the claims when the token verifies, else null, never 401;
  * 6. `params`: the path's parameters, validated (400 `invalid_request` with `fields`);
  * 7. `body`: a zod schema (415 / 413 / 400), or `"none"`: refuse form and text bodies (415);
  * 8. `auth: "refresh-cookie"` (or `"bearer+refresh-cookie"`): the raw refresh token, or
@@ -40,7 +39,7 @@ import "server-only";
  */
 import type { NextResponse } from "next/server";
 import type { z } from "zod";
-import { authenticateRequest, readVerifiedBearer } from "@/lib/auth/authenticate";
+import { authenticateRequest } from "@/lib/auth/authenticate";
 import { runWithClockOffset } from "@/lib/auth/clock";
 import { readRefreshCookie, readRefreshCookieValues } from "@/lib/auth/cookies";
 import { assertLiveSession } from "@/lib/auth/live-session";
@@ -62,7 +61,7 @@ export type RouteDeclaration<
 > = {
   /**
    * Who the caller is: nobody, the Bearer access token, the refresh cookie, or both; or, for
-   * logout, every refresh-cookie value and the Bearer's claims if it verifies (nothing refused).
+   * logout, every refresh-cookie value the request carries (never refused for being several).
    */
   auth: A;
   /** "live": the access token's session must still be live in the database (sensitive actions). */
@@ -98,9 +97,7 @@ export type RouteInput<A extends Auth, B, P> = { request: Request } & (A extends
   (A extends "refresh-cookie" | "bearer+refresh-cookie"
     ? { refreshToken: string | undefined }
     : unknown) &
-  (A extends "refresh-cookies"
-    ? { refreshTokens: string[]; claims: AccessTokenClaims | null }
-    : unknown) &
+  (A extends "refresh-cookies" ? { refreshTokens: string[] } : unknown) &
   (SchemaOf<B> extends z.ZodType ? { body: z.output<SchemaOf<B>> } : unknown) &
   (P extends z.ZodType ? { params: z.output<P> } : unknown);
 
@@ -142,8 +139,6 @@ async function runDeclared<A extends Auth, B, P>(
   const input: Record<string, unknown> = { request };
   if (auth === "bearer" || auth === "bearer+refresh-cookie") {
     input.claims = await authenticateRequest(request);
-  } else if (auth === "refresh-cookies") {
-    input.claims = await readVerifiedBearer(request);
   }
   if (declaration.params) {
     input.params = await readParams(declaration.params, context);
