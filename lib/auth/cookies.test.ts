@@ -9,7 +9,7 @@ import {
   readRefreshCookie,
   readRefreshCookieValues,
 } from "@/lib/auth/cookies";
-import { APP_ORIGIN, useTestDatabase } from "@/test/harness";
+import { APP_ORIGIN, setEnv, useTestDatabase } from "@/test/harness";
 
 const TWO_VALUES = "__Secure-refresh_token=planted; __Secure-refresh_token=ours";
 
@@ -31,11 +31,17 @@ describe("a refresh cookie sent twice", () => {
       headers: { cookie, host: new URL(APP_ORIGIN).host },
     });
     expect(readRefreshCookieValues(onLoopback)).toEqual(["planted", "ours", "plain"]);
-    // Over plain http to a LAN address the browser sends no Secure cookie: only the plain name.
-    const overPlainHttp = new Request("http://192.168.1.20:3000/api/auth/logout", {
-      headers: { cookie, host: "192.168.1.20:3000" },
-    });
-    expect(readRefreshCookieValues(overPlainHttp)).toEqual(["plain"]);
+    // Over plain http to a LAN address in development (no APP_URL) the browser sends no Secure
+    // cookie: only the plain name.
+    const restore = setEnv({ APP_URL: undefined });
+    try {
+      const overPlainHttp = new Request("http://192.168.1.20:3000/api/auth/logout", {
+        headers: { cookie, host: "192.168.1.20:3000" },
+      });
+      expect(readRefreshCookieValues(overPlainHttp)).toEqual(["plain"]);
+    } finally {
+      restore();
+    }
   });
 
   it("would be one value to NextRequest.cookies, getAll included (so it cannot replace the parser)", () => {

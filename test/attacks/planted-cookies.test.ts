@@ -5,8 +5,9 @@
  * for refresh, and a refresh with two refresh-cookie values is refused with 400
  * `refresh_cookie_ambiguous`: it signs nobody into anybody's account. Logout, "log out everywhere"
  * and a password change are never blocked by a planted value: logout ends the session of every
- * value (only the access token's user's when one is sent) and clears the cookie, so the victim's
- * real refresh token stops working, whichever order the cookies come in.
+ * value, the planter's too, and clears the cookie, so the victim's real refresh token stops
+ * working whichever order the cookies come in, and the planted cookie left in the jar signs
+ * nobody in.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { POST as login } from "@/app/api/auth/login/route";
@@ -19,7 +20,7 @@ import { runWithClockOffset } from "@/lib/auth/clock";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
-import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let db: Db;
 
@@ -59,21 +60,29 @@ function callWithCookies(
   });
 }
 
-/** The same, over plain http to a LAN address: an origin where only the plain name is used. */
+/**
+ * The same, over plain http to a LAN address in development (no APP_URL): an origin where only
+ * the plain name is used. With APP_URL set, APP_URL alone decides the name (below).
+ */
 async function callOverPlainHttp(route: typeof refresh, path: string, cookie: string) {
-  const response = await route(
-    new Request(`http://192.168.1.20:3000${path}`, {
-      method: "POST",
-      headers: { host: "192.168.1.20:3000", cookie },
-    }),
-    { params: Promise.resolve({}) },
-  );
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? JSON.parse(text) : null,
-    headers: response.headers,
-  };
+  const restore = setEnv({ APP_URL: undefined });
+  try {
+    const response = await route(
+      new Request(`http://192.168.1.20:3000${path}`, {
+        method: "POST",
+        headers: { host: "192.168.1.20:3000", cookie },
+      }),
+      { params: Promise.resolve({}) },
+    );
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text ? JSON.parse(text) : null,
+      headers: response.headers,
+    };
+  } finally {
+    restore();
+  }
 }
 
 /** Whether refresh still accepts this token on its own, as a thief or the victim would present it. */
@@ -368,5 +377,46 @@ describe("controls: one cookie still works", () => {
     );
     expect(res.status).toBe(204);
     expect((await sessionOf(victim.refreshToken)).revokedAt).not.toBeNull();
+  });
+});
+
+describe("with APP_URL set, the cookie's name and attributes follow APP_URL alone (issue 26)", () => {
+  /** A registration as `next start` hands it over: the URL's scheme from X-Forwarded-Proto. */
+  async function registerAs(url: string, headers: Record<string, string>) {
+    const response = await register(
+      new Request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ email: uniqueEmail("scheme"), password: "correct horse battery" }),
+      }),
+      { params: Promise.resolve({}) },
+    );
+    expect(response.status).toBe(201);
+    return response.headers.getSetCookie();
+  }
+
+  it("a client's X-Forwarded-Proto: https without TRUST_PROXY does not make an http APP_URL's cookie Secure", async () => {
+    const restore = setEnv({ APP_URL: "http://app.internal:3000", TRUST_PROXY: "0" });
+    try {
+      // next start builds request.url from the client's own X-Forwarded-Proto and Host.
+      const cookies = await registerAs("https://app.internal:3000/api/auth/register", {
+        host: "app.internal:3000",
+        "x-forwarded-proto": "https",
+      });
+      const refreshCookie = cookies.find((line) => /refresh_token=/.test(line));
+      expect(refreshCookie).toMatch(/^refresh_token=/);
+      for (const line of cookies) expect(line, line).not.toMatch(/;\s*Secure/i);
+    } finally {
+      restore();
+    }
+  });
+
+  it("a loopback APP_URL keeps the __Secure- name whatever Host the request names", async () => {
+    const cookies = await registerAs("http://192.168.1.20:3000/api/auth/register", {
+      host: "192.168.1.20:3000",
+    });
+    const refreshCookie = cookies.find((line) => /refresh_token=/.test(line));
+    expect(refreshCookie).toMatch(/^__Secure-refresh_token=/);
+    for (const line of cookies) expect(line, line).toMatch(/;\s*Secure/i);
   });
 });
