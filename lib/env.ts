@@ -104,6 +104,18 @@ const envSchema = z
     DB_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
     /** After SIGTERM: how long in-flight requests may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: boundMs(8_000),
+    // Operators' events (lib/ops): structured logs and Prometheus metrics.
+    /** The structured log's threshold (pino levels); "silent" writes nothing. */
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    /** "0" turns metrics off: nothing is counted and /api/metrics answers 404. */
+    METRICS_ENABLED: z.enum(["0", "1"]).default("1"),
+    /**
+     * A secret a scraper sends as `Authorization: Bearer …` to read /api/metrics. Unset: the
+     * endpoint answers only a loopback server's unproxied requests (lib/ops/metrics-access.ts).
+     */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
@@ -134,7 +146,7 @@ export type Env = z.infer<typeof envSchema> & {
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Loopback spellings a HOST may take: localhost, 127.0.0.0/8, ::1. */
-function isLoopbackAddress(host: string): boolean {
+export function isLoopbackAddress(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
 }
