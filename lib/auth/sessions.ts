@@ -403,11 +403,14 @@ export async function revokeSessionsByRefreshTokens(
   );
   if (tokenHashes.length === 0) return 0;
   const db = await getDb();
-  const result = await db.session.updateMany({
+  const revoked = await db.session.updateManyAndReturn({
     where: { revokedAt: null, refreshTokens: { some: { tokenHash: { in: tokenHashes } } } },
     data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.logout },
+    select: REVOKED_SELECT,
   });
-  return result.count;
+  // Each ended session's owner gets the event, the planter too: it is what happened to theirs.
+  await recordRevocations(db, revoked, REVOKE_REASON.logout);
+  return revoked.length;
 }
 
 /**

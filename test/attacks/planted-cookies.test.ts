@@ -245,6 +245,15 @@ describe("a planted cookie never blocks logout (issue 24)", () => {
         // parent domain or another path, and were its session live, the browser's next refresh
         // (with only that cookie left) would sign the victim into the attacker's account.
         expect(await refreshes(attacker.refreshToken)).toBe("401 session_revoked");
+        // Each owner's security activity says so, once, for the session that ended.
+        for (const user of [victim, attacker]) {
+          const events = await db.authEvent.findMany({
+            where: { userId: user.userId, kind: "session_revoked" },
+          });
+          expect(events.map((e) => [e.reason, e.sessionId])).toEqual([
+            ["logout", (await sessionOf(user.refreshToken)).id],
+          ]);
+        }
       });
     }
   }
