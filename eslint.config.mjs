@@ -177,7 +177,7 @@ export default defineConfig([
   },
   {
     // Playwright fixtures receive a `use` callback that is not React's `use` hook.
-    files: ["e2e/**/*.ts"],
+    files: ["e2e/**/*.ts", "packages/playwright-token-kit/**/*.ts"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
 ]);

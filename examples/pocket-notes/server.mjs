@@ -17,7 +17,14 @@
  * per 401 instead of once for all: the bug the kit's assertions must catch), TEST_HOOKS=1 (the
  * page exposes `window.pocketNotes.accessToken()` for tests).
  */
-import { createHash, createHmac, randomBytes, randomUUID, scryptSync, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  randomBytes,
+  randomUUID,
+  scryptSync,
+  timingSafeEqual,
+} from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 
@@ -61,10 +68,12 @@ function verifyAccessToken(token) {
   if (!header || !payload || !signature || rest.length > 0) return { error: "invalid" };
   const expected = createHmac("sha256", SECRET).update(`${header}.${payload}`).digest();
   const given = Buffer.from(signature, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { error: "invalid" };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { error: "invalid" };
   let claims;
   try {
-    if (JSON.parse(Buffer.from(header, "base64url").toString()).alg !== "HS256") return { error: "invalid" };
+    if (JSON.parse(Buffer.from(header, "base64url").toString()).alg !== "HS256")
+      return { error: "invalid" };
     claims = JSON.parse(Buffer.from(payload, "base64url").toString());
   } catch {
     return { error: "invalid" };
@@ -130,7 +139,8 @@ async function readJson(request) {
 function readCredentials(body) {
   const { username, password } = body ?? {};
   if (typeof username !== "string" || typeof password !== "string") return null;
-  if (username.length < 3 || username.length > 200 || password.length < 8 || password.length > 200) return null;
+  if (username.length < 3 || username.length > 200 || password.length < 8 || password.length > 200)
+    return null;
   return { username, password };
 }
 
@@ -151,9 +161,14 @@ function tokenAnswer(response, username, family) {
 const routes = {
   "POST /auth/signup": async (request, response) => {
     const credentials = readCredentials(await readJson(request));
-    if (!credentials) return fail(response, 400, "invalid_request", "username (3+) and password (8+) are required");
-    if (users.has(credentials.username)) return fail(response, 409, "username_taken", "that username is taken");
-    users.set(credentials.username, { ...hashPassword(credentials.password), notes: ["Welcome to pocket-notes"] });
+    if (!credentials)
+      return fail(response, 400, "invalid_request", "username (3+) and password (8+) are required");
+    if (users.has(credentials.username))
+      return fail(response, 409, "username_taken", "that username is taken");
+    users.set(credentials.username, {
+      ...hashPassword(credentials.password),
+      notes: ["Welcome to pocket-notes"],
+    });
     send(response, 201, { username: credentials.username });
   },
 
@@ -181,7 +196,13 @@ const routes = {
     }
     if (record.spent) {
       revokedFamilies.add(record.family);
-      return fail(response, 401, "refresh_reused", "a spent refresh token was presented: session revoked", clear);
+      return fail(
+        response,
+        401,
+        "refresh_reused",
+        "a spent refresh token was presented: session revoked",
+        clear,
+      );
     }
     record.spent = true;
     tokenAnswer(response, record.username, record.family);
@@ -196,7 +217,8 @@ const routes = {
   },
 
   "GET /api/me": (request, response, username) => send(response, 200, { username }),
-  "GET /api/notes": (request, response, username) => send(response, 200, { notes: users.get(username).notes }),
+  "GET /api/notes": (request, response, username) =>
+    send(response, 200, { notes: users.get(username).notes }),
 };
 
 const PROTECTED = new Set(["GET /api/me", "GET /api/notes"]);
@@ -226,9 +248,15 @@ const server = http.createServer(async (request, response) => {
     const match = /^Bearer ([\w.-]+)$/.exec(request.headers.authorization ?? "");
     const verdict = verifyAccessToken(match?.[1]);
     if (verdict.error) {
-      return fail(response, 401, verdict.error === "expired" ? "token_expired" : "invalid_token", `access token ${verdict.error}`, {
-        "www-authenticate": `Bearer error="invalid_token"`,
-      });
+      return fail(
+        response,
+        401,
+        verdict.error === "expired" ? "token_expired" : "invalid_token",
+        `access token ${verdict.error}`,
+        {
+          "www-authenticate": `Bearer error="invalid_token"`,
+        },
+      );
     }
     return route(request, response, verdict.username);
   } catch (error) {
@@ -239,5 +267,7 @@ const server = http.createServer(async (request, response) => {
 
 server.listen(PORT, HOST, () => {
   const bug = PLANTED_BUG ? ` (PLANTED_BUG=${PLANTED_BUG})` : "";
-  console.log(`pocket-notes on http://${HOST}:${PORT}, access tokens live ${ACCESS_TOKEN_TTL_SECONDS} s${bug}`);
+  console.log(
+    `pocket-notes on http://${HOST}:${PORT}, access tokens live ${ACCESS_TOKEN_TTL_SECONDS} s${bug}`,
+  );
 });

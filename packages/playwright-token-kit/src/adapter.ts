@@ -146,9 +146,7 @@ export function readRequestToken(adapter: TokenKitAdapter, value: string | null)
   const scheme = adapter.accessToken.request ? adapter.accessToken.request.scheme : "Bearer";
   if (!scheme) return value.trim() || null;
   const [given, token, ...rest] = value.trim().split(/\s+/);
-  return given?.toLowerCase() === scheme.toLowerCase() && token && rest.length === 0
-    ? token
-    : null;
+  return given?.toLowerCase() === scheme.toLowerCase() && token && rest.length === 0 ? token : null;
 }
 
 /** The header a request carries its access token in (lower case). */

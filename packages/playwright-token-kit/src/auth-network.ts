@@ -134,7 +134,8 @@ export class AuthNetwork {
   /** The newest access token the app was given (an answer's) or used (a request's), or `null`. */
   async newestAccessToken(): Promise<string | null> {
     let newest: string | null = null;
-    for (const e of await this.everything()) newest = e.issuedAccessToken ?? e.accessToken ?? newest;
+    for (const e of await this.everything())
+      newest = e.issuedAccessToken ?? e.accessToken ?? newest;
     return newest;
   }
 

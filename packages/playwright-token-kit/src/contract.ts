@@ -194,7 +194,9 @@ export function definePlantedBugTests(
     const once = await failure(expect(signedInPage).toHaveRefreshedOnce());
     expect(once).toMatch(/Expected exactly one refresh, saw [2-9]\d*\./);
     expect(once).toMatch(
-      new RegExp(`Request #\\d+ ${adapter.refresh.method ?? "POST"} ${adapter.refresh.path} .* broke the flow: a second refresh`),
+      new RegExp(
+        `Request #\\d+ ${adapter.refresh.method ?? "POST"} ${adapter.refresh.path} .* broke the flow: a second refresh`,
+      ),
     );
     // In the report: what a reader of a real failure sees.
     await test.info().attach("failure message", { body: once });

@@ -52,10 +52,18 @@ export interface SavedSession {
 type Playwright = PlaywrightWorkerArgs["playwright"];
 
 /** Fresh credentials from the adapter, or `<label>-<id>@example.test` with a long password. */
-export function uniqueCredentials(adapter: TokenKitAdapter, label: string, name?: string): Credentials {
+export function uniqueCredentials(
+  adapter: TokenKitAdapter,
+  label: string,
+  name?: string,
+): Credentials {
   if (adapter.accounts.credentials) return adapter.accounts.credentials(label);
   const id = randomUUID().slice(0, 13);
-  return { email: `${label}-${id}@example.test`, password: `correct horse ${id}`, name: name ?? label };
+  return {
+    email: `${label}-${id}@example.test`,
+    password: `correct horse ${id}`,
+    name: name ?? label,
+  };
 }
 
 /** Fresh credentials for worker slot `parallelIndex`, unique across runs. */

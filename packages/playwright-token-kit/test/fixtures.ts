@@ -16,5 +16,7 @@ export async function loadFive(page: Page): Promise<void> {
   await startFive(page);
   // Over when the five answers are shown, or when the page has signed the user out.
   const done = page.getByTestId("five-result").filter({ hasText: /\d/ });
-  await expect(done.or(page.getByTestId("status").filter({ hasText: /^Signed out/ }))).toBeVisible();
+  await expect(
+    done.or(page.getByTestId("status").filter({ hasText: /^Signed out/ })),
+  ).toBeVisible();
 }

@@ -11,6 +11,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "@playwright/test";
 import type { KitFixtures, KitWorkerFixtures } from "playwright-token-kit";
 import { writeReadmeExamples } from "./readme-examples";
@@ -20,12 +21,13 @@ const BUGGY_PORT = PORT + 1;
 const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 const executablePath =
   process.env.E2E_CHROMIUM_PATH || (fs.existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
-const ROOT = path.join(__dirname, "../../..");
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.join(HERE, "../../..");
 const example = path.join(ROOT, "examples/pocket-notes");
 process.env.KIT_RUN_ID ??= String(Date.now());
 const sessions = path.join(ROOT, ".data", `kit-${process.env.KIT_RUN_ID}`);
 
-writeReadmeExamples(path.join(__dirname, "../README.md"), path.join(__dirname, "readme"));
+writeReadmeExamples(path.join(HERE, "../README.md"), path.join(HERE, "readme"));
 
 const server = (port: number, env: Record<string, string>) => ({
   command: `node ${path.join(example, "server.mjs")}`,
@@ -36,7 +38,7 @@ const server = (port: number, env: Record<string, string>) => ({
 });
 
 export default defineConfig<KitFixtures, KitWorkerFixtures>({
-  testDir: __dirname,
+  testDir: HERE,
   fullyParallel: true,
   workers: Number(process.env.E2E_WORKERS ?? 2),
   retries: 0,
@@ -49,7 +51,13 @@ export default defineConfig<KitFixtures, KitWorkerFixtures>({
     trace: "retain-on-failure",
     launchOptions: {
       executablePath,
-      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     },
   },
   projects: [
@@ -61,11 +69,14 @@ export default defineConfig<KitFixtures, KitWorkerFixtures>({
     {
       name: "planted-bug",
       testMatch: /planted-bug\.spec\.ts$/,
-      use: { baseURL: `http://127.0.0.1:${BUGGY_PORT}`, workerSessionDir: path.join(sessions, "bug") },
+      use: {
+        baseURL: `http://127.0.0.1:${BUGGY_PORT}`,
+        workerSessionDir: path.join(sessions, "bug"),
+      },
     },
     {
       name: "readme",
-      testDir: path.join(__dirname, "readme"),
+      testDir: path.join(HERE, "readme"),
       use: { baseURL: `http://127.0.0.1:${PORT}`, workerSessionDir: path.join(sessions, "readme") },
     },
   ],

@@ -36,7 +36,10 @@ export const pocketNotes = defineAdapter({
     response: { json: "access_token" },
     page: (page) =>
       page.evaluate(
-        () => (window as { pocketNotes?: { accessToken(): string | null } }).pocketNotes?.accessToken() ?? null,
+        () =>
+          (
+            window as { pocketNotes?: { accessToken(): string | null } }
+          ).pocketNotes?.accessToken() ?? null,
       ),
   },
   expiry: { shortTtl: { probe: { path: "/api/me" } } },
