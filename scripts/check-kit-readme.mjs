@@ -2,8 +2,8 @@
  * `npm run check:kit-readme`: follows packages/playwright-token-kit/README.md as a new reader
  * would, outside this repository. In a fresh temporary folder: `npm init`, the README's install
  * line (the kit by path, @playwright/test from the registry or npm's cache), the README's
- * `playwright.config.ts` and first test written as they are, examples/pocket-notes started as the
- * README says, then `npx playwright test`. Exit code 0 when the first test is green.
+ * `playwright.config.ts` and first test written as they are, examples/pocket-notes started by
+ * the README's second line, then its third, `npx playwright test`. Exit code 0 when the first test is green.
  *
  * Only two things are substituted: `/path/to/` becomes this repository's folder, and the port
  * (KIT_README_PORT, default the README's 3381) where a run must not collide with another.
@@ -23,9 +23,18 @@ const port = process.env.KIT_README_PORT ?? README_PORT;
 const fence = (lang) => [
   ...README.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, "gm")),
 ];
-const install = fence("sh")[0]?.[1].split("\n")[0];
-if (!install?.startsWith("npm install"))
-  throw new Error("The README no longer starts with `npm install`.");
+const [install, startApp, runTests] = fence("sh")[0]?.[1].split("\n") ?? [];
+if (
+  !install?.startsWith("npm install") ||
+  !startApp?.endsWith("&") ||
+  !runTests?.startsWith("npx playwright test")
+) {
+  throw new Error(
+    "The README no longer starts with: npm install …, <start the app> &, npx playwright test.",
+  );
+}
+const asHere = (line) =>
+  line.replaceAll("/path/to/", `${ROOT}/`).replaceAll(`=${README_PORT}`, `=${port}`);
 const files = fence("ts")
   .map((m) => m[1])
   .map((source) => ({ name: /^\/\/ (\S+)\n/.exec(source)?.[1], source }))
@@ -56,23 +65,26 @@ let server;
 let ok = false;
 try {
   sh("npm init -y > /dev/null");
-  sh(install.replaceAll("/path/to/", `${ROOT}/`), { npm_config_prefer_offline: "true" });
+  sh(asHere(install), { npm_config_prefer_offline: "true" });
   for (const { name, source } of files) {
     fs.mkdirSync(path.join(dir, path.dirname(name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), source.replaceAll(`:${README_PORT}`, `:${port}`));
   }
-  server = spawn(process.execPath, [path.join(ROOT, "examples/pocket-notes/server.mjs")], {
-    env: { ...process.env, PORT: port, ACCESS_TOKEN_TTL_SECONDS: "3", TEST_HOOKS: "1" },
+  console.log(`$ ${asHere(startApp)}`);
+  // Its own process group, so that stopping it stops the server the shell started.
+  server = spawn("sh", ["-c", asHere(startApp).replace(/&$/, "")], {
+    cwd: dir,
+    detached: true,
     stdio: ["ignore", "inherit", "inherit"],
   });
   await waitForHealth(`http://127.0.0.1:${port}/health`);
   const chromium =
     process.env.E2E_CHROMIUM_PATH ||
     (fs.existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : "");
-  sh("npx playwright test --reporter=list", chromium ? { CHROMIUM_PATH: chromium } : {});
+  sh(`${runTests} --reporter=list`, chromium ? { CHROMIUM_PATH: chromium } : {});
   ok = true;
 } finally {
-  server?.kill();
+  if (server?.pid) process.kill(-server.pid);
   if (!process.env.KIT_README_KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }
 console.log(ok ? "\nThe kit README's first test is green in a clean folder." : "");

@@ -7,7 +7,7 @@
  *                  assertions must fail there, and the test checks how
  *   readme         every example in the kit's README.md, extracted as written (readme-examples.ts)
  *
- * Each server starts in well under a second (node:http, in memory), with 3-second access tokens.
+ * Each server starts in well under a second (node:http, in memory), with 5-second access tokens.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -34,7 +34,9 @@ const server = (port: number, env: Record<string, string>) => ({
   url: `http://127.0.0.1:${port}/health`,
   reuseExistingServer: false,
   timeout: 10_000,
-  env: { PORT: String(port), ACCESS_TOKEN_TTL_SECONDS: "3", TEST_HOOKS: "1", ...env },
+  // Short enough that waiting for the server to refuse a token is cheap, long enough that a page
+  // load on a loaded 2-core machine does not outlive its own token.
+  env: { PORT: String(port), ACCESS_TOKEN_TTL_SECONDS: "5", TEST_HOOKS: "1", ...env },
 });
 
 export default defineConfig<KitFixtures, KitWorkerFixtures>({

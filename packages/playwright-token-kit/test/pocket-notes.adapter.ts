@@ -1,6 +1,6 @@
 /**
  * The adapter for examples/pocket-notes, the kit's second app: a UI sign-in, an HS256 token in
- * the JSON body, the refresh cookie `pn_rt` at /auth/token, and no test clock (3-second tokens).
+ * the JSON body, the refresh cookie `pn_rt` at /auth/token, and no test clock (tokens of a few seconds).
  */
 import { expect } from "@playwright/test";
 import { defineAdapter } from "playwright-token-kit";
