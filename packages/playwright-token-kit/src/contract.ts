@@ -155,9 +155,11 @@ export function defineContractTests(kit: Kit, options: ContractOptions): void {
           (error: Error) => error.message,
         );
       const method = adapter.refresh.method ?? "POST";
+      // The error code may be missing: an app that leaves for its login page on a refused
+      // refresh takes that answer's body with it. The request is named either way.
       expect(message).toMatch(
         new RegExp(
-          `Expected no auth errors\\. Request #\\d+ ${method} ${adapter.refresh.path} \\(refresh token \\d+\\) → 401 \\w+ broke the flow: the refresh was refused\\.`,
+          `Expected no auth errors\\. Request #\\d+ ${method} ${adapter.refresh.path} \\(refresh token \\d+\\) → 401( \\w+)? broke the flow: the refresh was refused\\.`,
         ),
       );
       expect(message).toContain(`→ #`);
