@@ -19,7 +19,7 @@ import {
   readRefreshCookie,
   test,
 } from "./fixtures";
-import { registerAccount, signedOutPage, uniqueCredentials } from "./kit/app";
+import { registerAccount, signedOutPage, uniqueCredentials } from "./adapter";
 import { DashboardPage } from "./pages/dashboard-page";
 
 /** Where this app keeps its refresh cookie (lib/auth/cookies.ts). */
