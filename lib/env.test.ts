@@ -114,3 +114,15 @@ describe("database bounds", () => {
     ).toThrow(/DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS/);
   });
 });
+
+describe("THROTTLE_IPV6_PREFIX", () => {
+  it("is 64 by default and takes any prefix from 32 to 128", () => {
+    expect(parseEnv({}).THROTTLE_IPV6_PREFIX).toBe(64);
+    expect(parseEnv({ THROTTLE_IPV6_PREFIX: "48" }).THROTTLE_IPV6_PREFIX).toBe(48);
+    expect(parseEnv({ THROTTLE_IPV6_PREFIX: "128" }).THROTTLE_IPV6_PREFIX).toBe(128);
+  });
+
+  it.each(["16", "129", "64.5", "/64"])("refuses %s, naming the variable", (value) => {
+    expect(() => parseEnv({ THROTTLE_IPV6_PREFIX: value })).toThrow(/THROTTLE_IPV6_PREFIX/);
+  });
+});

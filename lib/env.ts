@@ -75,6 +75,17 @@ const envSchema = z
     /** "1" when a reverse proxy you control sets X-Forwarded-For / X-Forwarded-Proto. */
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
     /**
+     * How many leading bits of an IPv6 address name one client for the per-address throttles
+     * (lib/auth/throttle-address.ts): 64 by default, the block one customer gets; 48 or 56
+     * count a whole site as one; 128 the exact address (not advised).
+     */
+    THROTTLE_IPV6_PREFIX: z.coerce
+      .number()
+      .int("must be a whole number of bits")
+      .min(32, "must be at least 32 (a shorter prefix lumps whole providers together)")
+      .max(128, "must be at most 128 (an IPv6 address has 128 bits)")
+      .default(64),
+    /**
      * "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset).
      * Opt-in, and only for a local server (`isLocal`).
      */

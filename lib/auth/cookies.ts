@@ -77,9 +77,10 @@ export function acceptsSecureCookies(request: Request): boolean {
  * `NextRequest.cookies` (used everywhere else: proxy.ts, the root layout through `cookies()`)
  * keeps only the last value of a name, `getAll(name)` included (lib/auth/cookies.test.ts pins
  * that), so a planted second refresh cookie would silently win or lose. Two values of the refresh
- * cookie is exactly what `readRefreshCookie` must see to answer `refresh_cookie_ambiguous`.
+ * cookie is exactly what `readRefreshCookie` must see to answer `refresh_cookie_ambiguous`
+ * (lib/auth/device-cookie.ts reads its cookies with it too).
  */
-function parseCookieValues(header: string | null): Map<string, string[]> {
+export function parseCookieValues(header: string | null): Map<string, string[]> {
   const cookies = new Map<string, string[]>();
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");

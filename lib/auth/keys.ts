@@ -31,6 +31,7 @@ import "server-only";
  *   rotated in place: a new key of the configured algorithm is put first, the
  *   old keys stay behind it, so tokens already issued keep verifying.
  */
+import { hkdfSync } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {
@@ -105,7 +106,21 @@ export type SigningKeySet = {
   algorithms: SigningAlgorithm[];
   /** The public half of every key, with `kid`, `alg` and `use`, for /.well-known/jwks.json. */
   publicJwks: { keys: JWK[] };
+  /**
+   * A secret per key, by `kid`, derived from its private part (HKDF-SHA256, `deriveMacKey`), for
+   * the server's own HMAC-signed values (lib/auth/device-cookie.ts): no second secret to
+   * configure, and nothing a holder of the public JWKS could verify (so never mistaken for a
+   * token by another service). The signer's `kid` names the one that signs.
+   */
+  macKeys: ReadonlyMap<string, Uint8Array>;
 };
+
+/** HKDF-SHA256 of a private key's `d`, for one purpose: 32 bytes no public value reveals. */
+function deriveMacKey(d: string): Uint8Array {
+  return new Uint8Array(
+    hkdfSync("sha256", Buffer.from(d, "base64url"), "", "jwt-silent-refresh server mac v1", 32),
+  );
+}
 
 /**
  * Creates a fresh private JWK for `alg` with a thumbprint `kid`.
@@ -207,6 +222,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
     );
   }
   const verifiers = new Map<string, VerificationKey>();
+  const macKeys = new Map<string, Uint8Array>();
   const publicKeys: JWK[] = [];
   let signer: SigningKeySet["signer"] | undefined;
   for (const jwk of parsed.keys) {
@@ -239,6 +255,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
       throw new ConfigError(`${source}: key "${kid}" is not a valid ${keyAlg} key.`);
     }
     verifiers.set(kid, { alg: keyAlg, key: publicKey });
+    macKeys.set(kid, deriveMacKey(jwk.d));
     publicKeys.push({ ...publicJwk, kid, alg: keyAlg, use: "sig" });
     if (!signer) {
       const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ...material } = jwk;
@@ -248,7 +265,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
   }
   if (!signer) throw new ConfigError(`${source} has no keys.`);
   const algorithms = [...new Set([...verifiers.values()].map((v) => v.alg))];
-  return { signer, verifiers, algorithms, publicJwks: { keys: publicKeys } };
+  return { signer, verifiers, algorithms, publicJwks: { keys: publicKeys }, macKeys };
 }
 
 const globalForKeys = globalThis as typeof globalThis & {

@@ -14,6 +14,7 @@ import { deviceLabel } from "@/lib/auth/security-events";
 import { type LoginRefund, refundCtes, refundValues } from "@/lib/auth/throttle";
 import { SECURITY_EVENT_KIND } from "@/lib/contract";
 import { getSqlRunner } from "@/lib/db/client";
+import { withDeadlockRetry } from "@/lib/db/retry";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -108,24 +109,24 @@ export async function startSessionInOneStatement(start: {
   refund?: LoginRefund;
 }): Promise<{ session: Session; user: User }> {
   const run = await getSqlRunner();
-  const [row] = await run<SessionRow>({
-    name: "start_session",
-    text: START_SESSION,
-    values: [
-      randomUUID(),
-      start.userId,
-      start.userAgent,
-      start.ip,
-      start.now.toISOString(),
-      start.idleExpiresAt.toISOString(),
-      start.absoluteExpiresAt.toISOString(),
-      randomUUID(),
-      hashRefreshToken(start.refreshToken),
-      ...refundValues(start.refund),
-      randomUUID(),
-      deviceLabel(start.userAgent),
-    ],
-  });
+  const values = [
+    randomUUID(),
+    start.userId,
+    start.userAgent,
+    start.ip,
+    start.now.toISOString(),
+    start.idleExpiresAt.toISOString(),
+    start.absoluteExpiresAt.toISOString(),
+    randomUUID(),
+    hashRefreshToken(start.refreshToken),
+    ...refundValues(start.refund),
+    randomUUID(),
+    deviceLabel(start.userAgent),
+  ];
+  // The refund locks counter rows; a deadlock rolls the whole statement back, session included.
+  const [row] = await withDeadlockRetry(() =>
+    run<SessionRow>({ name: "start_session", text: START_SESSION, values }),
+  );
   if (!row) throw new Error("starting a session returned no row");
   return fromSessionRow(row);
 }

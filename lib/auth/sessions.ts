@@ -110,7 +110,7 @@ function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: numb
  * Pass a transaction client to make it part of a larger write (Prisma's nested create); without
  * one (a login) it is one hand-written statement, session and token and the user read back in a
  * single round trip (`START_SESSION`; measured in docs/benchmark.md), which also gives the
- * login's throttle `refund` (lib/auth/throttle.ts `loginRefund`) when one is passed.
+ * login's throttle `refund` (what `consumeLoginAttemptAndFindAccount` returned) when one is passed.
  *
  * @example
  * const { refreshToken, session } = await startSession(user.id, { userAgent, ip });
