@@ -42,7 +42,6 @@ export function unexplainedWarnings(output: string): NpmWarning[] {
   let current: NpmWarning | null = null;
   for (const line of output.split(/\r?\n/)) {
     // npm colours its output on a terminal; a log through `tee` has none, but strip it anyway.
-    // eslint-disable-next-line no-control-regex
     const plain = line.replace(/\u001b\[[0-9;]*m/g, "");
     const match = /^npm warn (\S+)/i.exec(plain);
     if (!match) {
