@@ -83,8 +83,9 @@ export function ExpireNowCard() {
         {phase.kind === "waiting" && (
           <p>
             This tab now holds an expired access token. Press <strong>Reload</strong> on your notes
-            (or any protected action): the server will answer 401, the app will refresh once with
-            the httpOnly cookie and retry.
+            or <strong>Fire 5 requests</strong> below (or any protected action): the server will
+            answer 401, the app will refresh once with the httpOnly cookie and retry. This card then
+            tells what ran.
           </p>
         )}
         {phase.kind === "observed" && <ObservedPath observation={phase.observation} />}
