@@ -92,6 +92,9 @@ export default defineConfig<KitFixtures, KitWorkerFixtures>({
       AUTH_TEST_CLOCK: "1",
       // The inspector's server-assisted scenarios (e2e/inspector.spec.ts).
       AUTH_DEV_SCENARIOS: "1",
+      // The server's stdout is shown with the test output: keep the per-event JSON lines out of
+      // it (LOG_LEVEL=info to read them; docs/deployment.md, "Events and metrics").
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
     },
   },
 });

@@ -4,6 +4,7 @@ import { getSigningKeys } from "@/lib/auth/keys";
 import { getDb } from "@/lib/db/client";
 import { ConfigError, configurationWarnings, getEnv, loadEnv } from "@/lib/env";
 import { installShutdownHandlers } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 /**
  * Validates the configuration (lib/env.ts) and loads the signing keys (lib/auth/keys.ts) before
@@ -51,7 +52,10 @@ export async function startServerProcess(): Promise<void> {
     await db.$queryRaw`SELECT 1`;
     await db.$transaction(async (tx) => tx.$queryRaw`SELECT 1`);
   })().catch((error: unknown) =>
-    console.warn(`[db] warm-up failed: ${(error as Error).name}; requests will retry`),
+    getLogger().warn(
+      { component: "db" },
+      `warm-up failed: ${(error as Error).name}; requests will retry`,
+    ),
   );
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {

@@ -20,9 +20,11 @@ import {
   loginRefund,
   refundLoginAttempt,
 } from "@/lib/auth/throttle";
-import { REVOKE_REASON } from "@/lib/contract";
+import { securityEventData } from "@/lib/auth/security-events";
+import { REVOKE_REASON, SECURITY_EVENT_KIND } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
+import { recordEvent } from "@/lib/ops/events";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
 /**
@@ -62,13 +64,27 @@ export async function registerUser(
   const db = await getDb();
   const now = currentTime();
   try {
-    return await db.$transaction(async (tx) => {
+    const registered = await db.$transaction(async (tx) => {
       const user = await tx.user.create({
         data: { email: input.email, name: input.name ?? null, passwordHash, createdAt: now },
       });
       await onCreated?.(tx, user);
-      return startSession(user.id, client, tx);
+      const issued = await startSession(user.id, client, tx);
+      await tx.authEvent.create({
+        data: securityEventData(user.id, SECURITY_EVENT_KIND.signedIn, {
+          sessionId: issued.session.id,
+          userAgent: client.userAgent,
+        }),
+      });
+      return issued;
     });
+    recordEvent({
+      event: "sign_up",
+      outcome: "success",
+      userId: registered.user.id,
+      sessionId: registered.session.id,
+    });
+    return registered;
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
       throw new EmailTaken();
@@ -104,8 +120,24 @@ export async function loginUser(
   } finally {
     ticket.release();
   }
-  if (!account || !passwordMatches) throw new InvalidCredentials();
-  return startSession(account.id, client, undefined, loginRefund(input.email, client.ip));
+  if (!account || !passwordMatches) {
+    recordEvent({ event: "sign_in", outcome: "failure", reason: "invalid_credentials" });
+    throw new InvalidCredentials();
+  }
+  // The "new sign-in" security event is written by the session's own statement (START_SESSION).
+  const issued = await startSession(
+    account.id,
+    client,
+    undefined,
+    loginRefund(input.email, client.ip),
+  );
+  recordEvent({
+    event: "sign_in",
+    outcome: "success",
+    userId: issued.user.id,
+    sessionId: issued.session.id,
+  });
+  return issued;
 }
 
 export type PasswordChanged = IssuedRefreshToken & {
@@ -148,10 +180,13 @@ export async function changePassword(
   } finally {
     ticket.release();
   }
-  if (!passwordMatches) throw new WrongCurrentPassword();
+  if (!passwordMatches) {
+    recordEvent({ event: "password_changed", outcome: "failure", userId: user.id });
+    throw new WrongCurrentPassword();
+  }
   await refundLoginAttempt(user.email, client.ip);
   const passwordHash = await hashPassword(input.newPassword);
-  return db.$transaction(async (tx) => {
+  const changed = await db.$transaction(async (tx) => {
     const now = currentTime();
     const own = await tx.session.updateMany({
       where: liveSessionWhere(caller.sub, caller.sid, now),
@@ -165,8 +200,22 @@ export async function changePassword(
       data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
     const issued = await startSession(user.id, client, tx);
+    await tx.authEvent.create({
+      data: securityEventData(user.id, SECURITY_EVENT_KIND.passwordChanged, {
+        sessionId: issued.session.id,
+        userAgent: client.userAgent,
+      }),
+    });
     return { ...issued, revokedSessions: others.count };
   });
+  recordEvent({
+    event: "password_changed",
+    outcome: "success",
+    userId: user.id,
+    sessionId: changed.session.id,
+    revokedSessions: changed.revokedSessions,
+  });
+  return changed;
 }
 
 /** The public view of a user: what the API returns. */

@@ -43,6 +43,7 @@ import {
 } from "jose";
 import { z } from "zod";
 import { ConfigError, getEnv } from "@/lib/env";
+import { getLogger } from "@/lib/ops/logger";
 
 export const SIGNING_ALGORITHMS = ["ES256", "Ed25519", "RS256"] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -163,8 +164,9 @@ async function readOrCreateDevKeys(dataDir: string, alg: SigningAlgorithm): Prom
     if (!first || algorithmOf(first) === alg) return existing;
     const rotated = { keys: [await generateSigningJwk(alg), ...(parsed.data?.keys ?? [])] };
     await writeFileAtomically(file, JSON.stringify(rotated, null, 2));
-    console.info(
-      `[auth] ${file} signed with ${algorithmOf(first)}; ACCESS_TOKEN_ALG is ${alg}: ` +
+    getLogger().info(
+      { component: "auth" },
+      `${file} signed with ${algorithmOf(first)}; ACCESS_TOKEN_ALG is ${alg}: ` +
         `added a ${alg} key that now signs (the old key still verifies tokens already issued).`,
     );
     // Another process may have rotated at the same moment: use whatever the file now holds.
@@ -176,8 +178,9 @@ async function readOrCreateDevKeys(dataDir: string, alg: SigningAlgorithm): Prom
     // `wx`: if another process (a second instance, a test worker) won the
     // race to create the file, keep theirs so everyone signs with one key.
     await fs.writeFile(file, contents, { flag: "wx", mode: 0o600 });
-    console.info(
-      `[auth] No AUTH_SIGNING_KEYS set: generated a development ${alg} signing key in ${file}. ` +
+    getLogger().info(
+      { component: "auth" },
+      `No AUTH_SIGNING_KEYS set: generated a development ${alg} signing key in ${file}. ` +
         "Set AUTH_SIGNING_KEYS for any deployment.",
     );
     return contents;

@@ -43,6 +43,7 @@ import { chooseDatabase, describeDatabase, openPglite } from "@/lib/db/adapter";
 import { getDb } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 import { registerShutdownCloser } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 export const REVOCATION_CHANNEL = "session_revoked";
 /**
@@ -359,6 +360,12 @@ const globalForRevocation = globalThis as typeof globalThis & {
   __revocationListener?: { env: object; key: string; listener: RevocationListener };
 };
 
+/** The listener's state changes, in the structured log. */
+const revocationLog: Pick<Console, "info" | "warn"> = {
+  info: (message: string) => getLogger().info({ component: "revocation" }, message),
+  warn: (message: string) => getLogger().warn({ component: "revocation" }, message),
+};
+
 /**
  * This process's listener, started on first use, for the configured database.
  *
@@ -383,6 +390,7 @@ export function getRevocationListener(): RevocationListener {
       : pgliteRevocationSource(target.dataDir);
   const listener = new RevocationListener(source, {
     tokenLifetimeSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    log: revocationLog,
   });
   listener.start();
   // Its connection would otherwise keep a draining process alive (lib/shutdown.ts).

@@ -10,7 +10,9 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
 import { generateRefreshToken, hashRefreshToken } from "@/lib/auth/refresh-token-value";
+import { deviceLabel } from "@/lib/auth/security-events";
 import { type LoginRefund, refundCtes, refundValues } from "@/lib/auth/throttle";
+import { SECURITY_EVENT_KIND } from "@/lib/contract";
 import { getSqlRunner } from "@/lib/db/client";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
@@ -60,9 +62,11 @@ const SESSION_AND_USER_COLUMNS = `
 
 /**
  * A new session and its first refresh token, in one statement, with a login's throttle refund
- * (lib/auth/throttle.ts `refundCtes`) in the same statement. Parameters: $1 the session's id,
- * $2 the user's id, $3 user agent, $4 address, $5 now, $6 the idle expiry, $7 the absolute
- * expiry, $8 the token's id, $9 its hash, $10–$12 the refund's keys (`refundValues`).
+ * (lib/auth/throttle.ts `refundCtes`) and the account's "new sign-in" security event
+ * (`auth_events`, lib/auth/security-events.ts) in the same statement, so a login still costs its
+ * two statements. Parameters: $1 the session's id, $2 the user's id, $3 user agent, $4 address,
+ * $5 now, $6 the idle expiry, $7 the absolute expiry, $8 the token's id, $9 its hash, $10–$12 the
+ * refund's keys (`refundValues`), $13 the event's id, $14 the device label.
  */
 const START_SESSION = `
     WITH ${refundCtes(5, 10)},
@@ -77,6 +81,12 @@ const START_SESSION = `
     issued AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
       SELECT $8::uuid, s.id, $9::text, NULL, 0, s.created_at
+      FROM started s
+    ),
+    recorded AS (
+      INSERT INTO auth_events (id, user_id, kind, reason, session_id, device, created_at)
+      SELECT $13::uuid, s.user_id, '${SECURITY_EVENT_KIND.signedIn}', NULL, s.id, $14::text,
+             s.created_at
       FROM started s
     )
     SELECT ${SESSION_AND_USER_COLUMNS}
@@ -112,6 +122,8 @@ export async function startSessionInOneStatement(start: {
       randomUUID(),
       hashRefreshToken(start.refreshToken),
       ...refundValues(start.refund),
+      randomUUID(),
+      deviceLabel(start.userAgent),
     ],
   });
   if (!row) throw new Error("starting a session returned no row");

@@ -71,11 +71,14 @@ import {
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import type { LoginRefund } from "@/lib/auth/throttle";
-import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
+import { securityEventData, storeSecurityEvent } from "@/lib/auth/security-events";
+import { REVOKE_REASON, type RevokeReason, SECURITY_EVENT_KIND } from "@/lib/contract";
 import { type Db, getDb } from "@/lib/db/client";
 import { rotateInOneStatement, startSessionInOneStatement } from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { type ReuseReason, recordEvent } from "@/lib/ops/events";
 
 export type { RevokeReason } from "@/lib/contract";
 
@@ -181,6 +184,25 @@ function assertSessionUsable(session: Session, now: Date): void {
  * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue);
  */
 export async function rotateRefreshToken(raw: string | undefined): Promise<RotationOutcome> {
+  try {
+    const outcome = await rotate(raw);
+    recordEvent({
+      event: "refresh",
+      outcome: outcome.via,
+      userId: outcome.user.id,
+      sessionId: outcome.session.id,
+      generation: outcome.session.headGeneration,
+    });
+    return outcome;
+  } catch (error) {
+    if (error instanceof AppError) {
+      recordEvent({ event: "refresh", outcome: "refused", reason: error.code });
+    }
+    throw error;
+  }
+}
+
+async function rotate(raw: string | undefined): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const tokenHash = hashRefreshToken(raw);
@@ -199,7 +221,17 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   assertSessionUsable(seen, currentTime());
 
   const outcome = await decideUnderLock(db, token.id, token.sessionId);
-  if (outcome.via === "reused") throw new RefreshTokenReused();
+  if (outcome.via === "reused") {
+    recordEvent({
+      event: "reuse_detected",
+      outcome: outcome.reason,
+      userId: user.id,
+      sessionId: token.sessionId,
+      tokenGeneration: outcome.tokenGeneration,
+      headGeneration: outcome.headGeneration,
+    });
+    throw new RefreshTokenReused();
+  }
   return { ...outcome, user };
 }
 
@@ -212,7 +244,8 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
 const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 type Decision =
-  { via: "rotated" | "grace"; refreshToken: string; session: Session } | { via: "reused" };
+  | { via: "rotated" | "grace"; refreshToken: string; session: Session }
+  | { via: "reused"; reason: ReuseReason; tokenGeneration: number; headGeneration: number };
 
 /**
  * The careful path: takes the session's row lock, then reads the session, the token and the
@@ -285,7 +318,16 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
       data: { revokedAt: now, revokeReason: REVOKE_REASON.refreshTokenReused },
     });
     await tx.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
-    return { via: "reused" };
+    // The owner's record of it, in the verdict's transaction: stored exactly when it committed.
+    const reason: ReuseReason = token.usedAt !== null ? "spent_token" : "stale_sibling";
+    await tx.authEvent.create({
+      data: securityEventData(session.userId, SECURITY_EVENT_KIND.reuseDetected, {
+        sessionId,
+        userAgent: session.userAgent,
+        reason,
+      }),
+    });
+    return { via: "reused", reason, tokenGeneration: token.generation, headGeneration: head };
   }, CAREFUL_TRANSACTION);
 }
 
@@ -298,10 +340,42 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
  */
 export async function revokeSessionFamily(sessionId: string, reason: RevokeReason): Promise<void> {
   const db = await getDb();
-  await db.session.updateMany({
+  const revoked = await db.session.updateManyAndReturn({
     where: { id: sessionId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: reason },
+    select: REVOKED_SELECT,
   });
+  await recordRevocations(db, revoked, reason);
+}
+
+const REVOKED_SELECT = { id: true, userId: true, userAgent: true } as const;
+
+/**
+ * A revocation's follow-up: the owner's security event per ended session and one log line.
+ * Only sessions this call ended (an already revoked one keeps its first reason and its event).
+ */
+async function recordRevocations(
+  db: Db,
+  revoked: Array<{ id: string; userId: string; userAgent: string | null }>,
+  reason: RevokeReason,
+): Promise<void> {
+  for (const session of revoked) {
+    await storeSecurityEvent(
+      db,
+      securityEventData(session.userId, SECURITY_EVENT_KIND.sessionRevoked, {
+        sessionId: session.id,
+        userAgent: session.userAgent,
+        reason,
+      }),
+    );
+    recordEvent({
+      event: "revoked",
+      outcome: reason,
+      userId: session.userId,
+      sessionId: session.id,
+      sessions: 1,
+    });
+  }
 }
 
 /**
@@ -324,11 +398,13 @@ export async function revokeSessionByRefreshToken(raw: string | undefined): Prom
  */
 export async function revokeUserSession(userId: string, sessionId: string): Promise<void> {
   const db = await getDb();
-  const result = await db.session.updateMany({
+  const revoked = await db.session.updateManyAndReturn({
     where: { id: sessionId, userId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.revokedByUser },
+    select: REVOKED_SELECT,
   });
-  if (result.count === 0) throw new SessionNotFound();
+  if (revoked.length === 0) throw new SessionNotFound();
+  await recordRevocations(db, revoked, REVOKE_REASON.revokedByUser);
 }
 
 /** "Log out everywhere": revokes every live session of the user. Returns how many. */
@@ -341,6 +417,14 @@ export async function revokeAllUserSessions(
     where: { userId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: reason },
   });
+  if (result.count > 0) {
+    // One event for "every session", not one per device: it was one decision.
+    await storeSecurityEvent(
+      db,
+      securityEventData(userId, SECURITY_EVENT_KIND.sessionRevoked, { reason }),
+    );
+    recordEvent({ event: "revoked", outcome: reason, userId, sessions: result.count });
+  }
   return result.count;
 }
 

@@ -58,6 +58,17 @@ import { currentTime } from "@/lib/auth/clock";
 import { TooManyLoginAttempts, TooManyRegistrations } from "@/lib/auth/errors";
 import { getDb, getSqlRunner } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
+import { recordEvent } from "@/lib/ops/events";
+
+/** A refusal, logged and counted for operators (lib/ops/events.ts) on its way out. */
+function refused<E extends TooManyLoginAttempts | TooManyRegistrations>(error: E): E {
+  recordEvent({
+    event: "throttled",
+    outcome: error instanceof TooManyLoginAttempts ? "login" : "registration",
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
+  return error;
+}
 
 type Limit = { name: string; points: number; durationSeconds: number };
 
@@ -190,7 +201,7 @@ async function consumePoints(
  */
 export async function consumeLoginAttempt(email: string, ip: string | null): Promise<void> {
   const { wait } = await consumePoints(loginCounters(email, ip));
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
+  if (wait > 0) throw refused(new TooManyLoginAttempts(wait));
 }
 
 /**
@@ -209,7 +220,7 @@ export async function consumeLoginAttemptAndFindAccount(
   ip: string | null,
 ): Promise<AccountRow | null> {
   const { wait, account } = await consumePoints(loginCounters(email, ip), email);
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
+  if (wait > 0) throw refused(new TooManyLoginAttempts(wait));
   return account;
 }
 
@@ -282,7 +293,7 @@ const globalForRegistrations = globalThis as typeof globalThis & {
 export async function consumeRegistrationAttempt(ip: string | null): Promise<void> {
   if (ip) {
     const { wait } = await consumePoints([{ limit: REGISTRATION_LIMITS.address, key: ip }]);
-    if (wait > 0) throw new TooManyRegistrations(wait);
+    if (wait > 0) throw refused(new TooManyRegistrations(wait));
     return;
   }
   // One process, one event loop: the read and the increment below cannot interleave.
@@ -294,6 +305,8 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
   }
   window.count += 1;
   if (window.count > limit) {
-    throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
+    throw refused(
+      new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000))),
+    );
   }
 }

@@ -11,6 +11,7 @@ import {
 import { PrismaClient } from "@/lib/db/generated/client";
 import { type Env, getEnv } from "@/lib/env";
 import { registerShutdownCloser } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 export type Db = PrismaClient;
 
@@ -96,7 +97,10 @@ function openCached(): DbCache {
     // A restarted or killed server drops idle connections; the pool replaces them. Only the
     // error's code is logged (messages can carry connection details).
     onPoolError: (error) =>
-      console.warn(`[db] connection lost: ${(error as { code?: string }).code ?? error.name}`),
+      getLogger().warn(
+        { component: "db" },
+        `connection lost: ${(error as { code?: string }).code ?? error.name}`,
+      ),
   });
   const client = opened.then(
     ({ factory }) => new PrismaClient({ adapter: factory, transactionOptions }),

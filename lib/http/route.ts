@@ -18,6 +18,7 @@ import "server-only";
  * What runs, in this order (the order is part of the contract: it decides which refusal a request
  * with several faults gets):
  *
+ * 0. metrics: the whole answer is timed into `http_request_duration_seconds` (lib/ops/metrics.ts);
  * 1. shutdown: while the instance drains, 503 at once (lib/http/respond.ts, `withErrorHandling`);
  * 2. `csrf` (default on): cross-site state-changing requests get 403 (lib/http/csrf.ts);
  * 3. `testClock` (default on): X-Test-Clock-Offset moves "now" for this request, through the dev
@@ -47,6 +48,7 @@ import { AppError } from "@/lib/errors";
 import { invalidRequestFrom, readJsonBody, refuseNonJsonBody } from "@/lib/http/body";
 import { assertSameOriginRequest } from "@/lib/http/csrf";
 import { type ErrorBody, appErrorResponse, withErrorHandling } from "@/lib/http/respond";
+import { timeRoute } from "@/lib/ops/metrics";
 
 type Auth = "none" | "bearer" | "refresh-cookie" | "bearer+refresh-cookie";
 type BodyDeclaration = z.ZodType | (() => z.ZodType) | "none";
@@ -114,12 +116,14 @@ export function defineRoute<
   declaration: RouteDeclaration<A, B, P>,
   handler: (input: RouteInput<A, B, P>) => Promise<Response> | Response,
 ): (request: Request, context: RouteContext) => Promise<Response> {
-  return withErrorHandling<RouteContext>(async (request, context) => {
+  const handle = withErrorHandling<RouteContext>(async (request, context) => {
     if (declaration.csrf !== false) assertSameOriginRequest(request);
     const offsetMs = declaration.testClock === false ? 0 : readTestClockOffset(request);
     const run = () => runDeclared(declaration, handler, request, context);
     return offsetMs !== 0 ? runWithClockOffset(offsetMs, run) : run();
   });
+  // Outermost: every answer is timed and counted by route and status, 503s and 500s included.
+  return (request, context) => timeRoute(request, context, () => handle(request, context));
 }
 
 async function runDeclared<A extends Auth, B, P>(
