@@ -1,9 +1,13 @@
 /**
- * What this project's specs import: the kit's `test` and `expect` (e2e/kit/, documented in
- * e2e/README.md) and its helpers, in one place.
+ * What this project's specs import: playwright-token-kit's `test` and `expect` for this app
+ * (its adapter: e2e/adapter.ts), and this app's helpers, in one place. e2e/README.md documents them.
  */
-export { expect, test } from "./kit/fixtures";
-export type { Credentials } from "./kit/app";
-export { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "./kit/app";
-export { AuthNetwork } from "./kit/auth-network";
-export * from "./kit/helpers";
+import { createKit } from "playwright-token-kit";
+import { appAdapter } from "./adapter";
+
+export const kit = createKit(appAdapter);
+export const { test, expect } = kit;
+export type { Credentials } from "./adapter";
+export { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "./adapter";
+export { AuthNetwork } from "playwright-token-kit";
+export * from "./helpers";

@@ -17,7 +17,7 @@
 import fs from "node:fs/promises";
 import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
 import type { DevScenarioId } from "@/lib/contract";
-import { readJwtClaims } from "./kit/time-control";
+import { readJwtClaims } from "playwright-token-kit";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";

@@ -1,13 +1,14 @@
 /**
- * The kit's own promises (e2e/kit/, e2e/README.md), proven against this app:
+ * The kit's promises about rotation (packages/playwright-token-kit, e2e/README.md), proven against
+ * this app:
  * - why a saved storageState cannot simply be loaded by every test (rotation + reuse detection);
  * - that the worker session survives what tests do to it: a check-out after a test ended the
  *   session, or left another account's session behind, signs in again; and a check-in is what
  *   lets the next check-out renew instead.
  */
 import type { Browser, BrowserContext } from "@playwright/test";
-import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./kit/app";
-import type { StorageState } from "./kit/worker-session";
+import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./adapter";
+import type { StorageState } from "playwright-token-kit";
 import { DashboardPage } from "./pages/dashboard-page";
 import { expect, expectSignedOut, presentRefreshToken, readRefreshCookie, test } from "./fixtures";
 

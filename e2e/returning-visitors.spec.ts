@@ -11,7 +11,7 @@
  *   console), and a signed-in user never sees the landing page's sign-in buttons flash.
  */
 import type { APIRequestContext, Cookie, Page, Route } from "@playwright/test";
-import { signInAccount, signOutAccount } from "./kit/app";
+import { signInAccount, signOutAccount } from "./adapter";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import {

@@ -10,8 +10,13 @@
  *   4. the fault suite (test/faults): a build in .next-faults under load while instances are
  *      killed or stopped and a private PostgreSQL cluster (its own initdb, removed after) is
  *      restarted, killed and locked; on PGlite and PostgreSQL, whether or not DATABASE_URL is set
- *   5. Playwright end-to-end tests in Chromium against `next build` + `next start`,
- *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
+ *   5. the Playwright kit (packages/playwright-token-kit): its contract and its README's example
+ *      against examples/pocket-notes (node:http, starts in well under a second), with that app's
+ *      planted double-refresh bug proving the assertions fail; then the README followed in a
+ *      clean temporary folder (npm install of the kit by path, the first test green)
+ *   6. Playwright end-to-end tests in Chromium against `next build` + `next start`,
+ *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times (the kit's contract and the
+ *      examples of e2e/README.md run here against this app)
  *
  * Set SKIP_E2E=1 to stop after step 4.
  */
@@ -118,6 +123,17 @@ run(
 countVitest("test-results/vitest-faults.json");
 
 if (!process.env.SKIP_E2E) {
+  fs.rmSync("test-results/kit.json", { force: true });
+  run(
+    "Playwright kit against examples/pocket-notes",
+    "npx",
+    ["playwright", "test", "-c", "packages/playwright-token-kit/test/playwright.config.ts"],
+    { CI: process.env.CI ?? "1" },
+  );
+  if (fs.existsSync("test-results/kit.json")) countPlaywright("test-results/kit.json");
+  else totals.failed += 1;
+  run("the kit README, followed in a clean folder", "node", ["scripts/check-kit-readme.mjs"]);
+
   fs.rmSync("test-results/e2e.json", { force: true });
   // E2E_REPEAT > 1 runs every test that many times, interleaved across the workers: a test that
   // leans on another's account, session or data fails here (CI uses 2).
