@@ -6,7 +6,7 @@ import "server-only";
  * database.
  *
  * The channel. A trigger on `sessions` (prisma/migrations/…_session_revoked_notify)
- * calls `pg_notify('session_revoked', id)` when `revoked_at` goes from NULL to
+ * calls `pg_notify(REVOCATION_CHANNEL, id)` when `revoked_at` goes from NULL to
  * a time (or a live session row is deleted). NOTIFY is delivered at commit, to
  * every connection that LISTENs. Each instance holds one listening
  * connection (a dedicated `pg` client on PostgreSQL; PGlite's in-process
@@ -45,6 +45,13 @@ import { getEnv } from "@/lib/env";
 import { registerShutdownCloser } from "@/lib/shutdown";
 import { getLogger } from "@/lib/ops/logger";
 
+/**
+ * The PostgreSQL NOTIFY channel the trigger announces revocations on: a name on the database's
+ * wire, spelled here once for the app and once in the migration's trigger, which must agree
+ * (test/api/revocation.test.ts reads the migration to check). It is not the HTTP error code
+ * `ERROR_CODE.sessionRevoked` (lib/contract/errors.ts), which only happens to be spelled alike:
+ * renaming either must leave the other alone, so neither is written in terms of the other.
+ */
 export const REVOCATION_CHANNEL = "session_revoked";
 /**
  * Kept beyond the token lifetime: a token signed just after its session's

@@ -379,17 +379,38 @@ async function recordRevocations(
 }
 
 /**
- * Logout: revokes the session the refresh token belongs to. Unknown or missing
- * tokens are fine (logging out twice is not an error).
+ * Logout: ends every session that one of the refresh tokens names, in one statement, and returns
+ * how many it ended. `refreshTokens` are every refresh-cookie value the browser sent
+ * (lib/auth/cookies.ts, `readRefreshCookieValues`): normally one, but a planted cookie beside the
+ * real one makes two, and logout cannot know which is ours. It need not: ending a session is
+ * never a privilege (whoever holds a refresh token can end its session anyway), so every value
+ * counts, whoever's session it names. Unknown, malformed and missing tokens are fine (logging
+ * out twice is not an error).
+ *
+ * IMPORTANT: the planter's session ends too, and must. Our clearing cannot remove a cookie set
+ * for a parent domain or another path, so after logout the browser still holds the planted one,
+ * and the next refresh (another tab's login page restoring, a reload) would sign the victim into
+ * the attacker's account if that session were still live. e2e/planted-cookies.spec.ts shows it.
+ *
+ * @example
+ * await revokeSessionsByRefreshTokens(readRefreshCookieValues(request));
  */
-export async function revokeSessionByRefreshToken(raw: string | undefined): Promise<void> {
-  if (!raw || !isWellFormedRefreshToken(raw)) return;
+export async function revokeSessionsByRefreshTokens(
+  refreshTokens: readonly string[],
+): Promise<number> {
+  const tokenHashes = [...new Set(refreshTokens.filter(isWellFormedRefreshToken))].map(
+    hashRefreshToken,
+  );
+  if (tokenHashes.length === 0) return 0;
   const db = await getDb();
-  const token = await db.refreshToken.findUnique({
-    where: { tokenHash: hashRefreshToken(raw) },
-    select: { sessionId: true },
+  const revoked = await db.session.updateManyAndReturn({
+    where: { revokedAt: null, refreshTokens: { some: { tokenHash: { in: tokenHashes } } } },
+    data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.logout },
+    select: REVOKED_SELECT,
   });
-  if (token) await revokeSessionFamily(token.sessionId, REVOKE_REASON.logout);
+  // Each ended session's owner gets the event, the planter too: it is what happened to theirs.
+  await recordRevocations(db, revoked, REVOKE_REASON.logout);
+  return revoked.length;
 }
 
 /**

@@ -29,7 +29,9 @@ import "server-only";
  * 6. `params`: the path's parameters, validated (400 `invalid_request` with `fields`);
  * 7. `body`: a zod schema (415 / 413 / 400), or `"none"`: refuse form and text bodies (415);
  * 8. `auth: "refresh-cookie"` (or `"bearer+refresh-cookie"`): the raw refresh token, or
- *    undefined when none was sent; 400 `refresh_cookie_ambiguous` for two;
+ *    undefined when none was sent; 400 `refresh_cookie_ambiguous` for two.
+ *    `auth: "refresh-cookies"`: every refresh-cookie value sent (none, one or several), never
+ *    refused: ending a session must work whatever a planted cookie added (lib/auth/cookies.ts);
  * 9. `session: "live"`: the token's session must be live in the database, or 401
  *    `session_revoked` (lib/auth/live-session.ts);
  * 10. the handler. An AppError it throws goes through `onError` when the route declares one (the
@@ -40,7 +42,7 @@ import type { NextResponse } from "next/server";
 import type { z } from "zod";
 import { authenticateRequest } from "@/lib/auth/authenticate";
 import { runWithClockOffset } from "@/lib/auth/clock";
-import { readRefreshCookie } from "@/lib/auth/cookies";
+import { readRefreshCookie, readRefreshCookieValues } from "@/lib/auth/cookies";
 import { assertLiveSession } from "@/lib/auth/live-session";
 import type { AccessTokenClaims } from "@/lib/auth/tokens";
 import { type DevTool, assertDevToolEnabled, readTestClockOffset } from "@/lib/dev/gate";
@@ -50,7 +52,7 @@ import { assertSameOriginRequest } from "@/lib/http/csrf";
 import { type ErrorBody, appErrorResponse, withErrorHandling } from "@/lib/http/respond";
 import { timeRoute } from "@/lib/ops/metrics";
 
-type Auth = "none" | "bearer" | "refresh-cookie" | "bearer+refresh-cookie";
+type Auth = "none" | "bearer" | "refresh-cookie" | "bearer+refresh-cookie" | "refresh-cookies";
 type BodyDeclaration = z.ZodType | (() => z.ZodType) | "none";
 type ParamsDeclaration = z.ZodType<Record<string, unknown>>;
 
@@ -59,7 +61,10 @@ export type RouteDeclaration<
   B extends BodyDeclaration | undefined,
   P extends ParamsDeclaration | undefined,
 > = {
-  /** Who the caller is: nobody, the Bearer access token, the refresh cookie, or both. */
+  /**
+   * Who the caller is: nobody, the Bearer access token, the refresh cookie, or both; or, for
+   * logout, every refresh-cookie value the request carries (never refused for being several).
+   */
   auth: A;
   /** "live": the access token's session must still be live in the database (sensitive actions). */
   session?: A extends "bearer" | "bearer+refresh-cookie" ? "live" : never;
@@ -94,6 +99,7 @@ export type RouteInput<A extends Auth, B, P> = { request: Request } & (A extends
   (A extends "refresh-cookie" | "bearer+refresh-cookie"
     ? { refreshToken: string | undefined }
     : unknown) &
+  (A extends "refresh-cookies" ? { refreshTokens: string[] } : unknown) &
   (SchemaOf<B> extends z.ZodType ? { body: z.output<SchemaOf<B>> } : unknown) &
   (P extends z.ZodType ? { params: z.output<P> } : unknown);
 
@@ -149,6 +155,8 @@ async function runDeclared<A extends Auth, B, P>(
   }
   if (auth === "refresh-cookie" || auth === "bearer+refresh-cookie") {
     input.refreshToken = readRefreshCookie(request);
+  } else if (auth === "refresh-cookies") {
+    input.refreshTokens = readRefreshCookieValues(request);
   }
   if (declaration.session === "live") {
     await assertLiveSession(input.claims as AccessTokenClaims);
