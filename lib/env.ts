@@ -208,7 +208,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (productionWithoutAppUrl && !env.AUTH_SIGNING_KEYS) {
     throw new ConfigError(
       "NODE_ENV=production without APP_URL: this server will not sign tokens with a generated key.\n" +
-        "  Set APP_URL to the origin browsers use (for a local run: APP_URL=http://localhost:3000),\n" +
+        `  Set APP_URL to the origin browsers use (for a local run: APP_URL=http://localhost:${env.PORT}),\n` +
         "  or set AUTH_SIGNING_KEYS to the output of `npm run keys:generate`.",
     );
   }
@@ -243,6 +243,36 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     isLocal,
     devScenariosEnabled,
   };
+}
+
+/**
+ * Settings that are valid but probably not what was meant; the server starts and prints each one
+ * (lib/server-start.ts).
+ *
+ * - APP_URL on a loopback host with a port other than PORT, and no proxy declared: browsers go
+ *   to APP_URL's port while the server listens on PORT, and the tokens name APP_URL's origin.
+ *   Fine behind a proxy on this machine (declare it with TRUST_PROXY=1); otherwise a typo, or
+ *   advice for another PORT followed literally.
+ *
+ * @example
+ * configurationWarnings(parseEnv({ PORT: "3302", APP_URL: "http://localhost:3000" }));
+ * // → ["APP_URL is http://localhost:3000 (port 3000), but this server listens on PORT 3302 …"]
+ */
+export function configurationWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (env.APP_URL && env.TRUST_PROXY !== "1") {
+    const url = new URL(env.appUrl);
+    const appPort = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    if (LOOPBACK_HOSTS.has(url.hostname) && appPort !== env.PORT) {
+      warnings.push(
+        `APP_URL is ${env.appUrl} (port ${appPort}), but this server listens on PORT ${env.PORT} ` +
+          "and no proxy is declared (TRUST_PROXY). Browsers that follow APP_URL will not reach " +
+          `this server, and its tokens name port ${appPort}. Set APP_URL=${url.protocol}//${url.hostname}:${env.PORT}, ` +
+          `or TRUST_PROXY=1 if a proxy on port ${appPort} forwards to it.`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**

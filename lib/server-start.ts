@@ -2,7 +2,7 @@ import "server-only";
 
 import { getSigningKeys } from "@/lib/auth/keys";
 import { getDb } from "@/lib/db/client";
-import { ConfigError, getEnv, loadEnv } from "@/lib/env";
+import { ConfigError, configurationWarnings, getEnv, loadEnv } from "@/lib/env";
 import { installShutdownHandlers } from "@/lib/shutdown";
 import { getLogger } from "@/lib/ops/logger";
 
@@ -14,10 +14,12 @@ import { getLogger } from "@/lib/ops/logger";
  * request with a bare 500, retrying `register` each time. A server that cannot sign a token or
  * would run with unsafe settings must not look alive to a supervisor or a load balancer, so this
  * exits instead. The message names the variable and what to do; it never contains a key.
+ * Settings that are valid but likely a mistake (`configurationWarnings`) are printed, once.
  */
 export async function checkConfigurationOrExit(): Promise<void> {
   try {
-    loadEnv();
+    const env = loadEnv();
+    for (const warning of configurationWarnings(env)) console.warn(`[config] Warning: ${warning}`);
     await getSigningKeys();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
