@@ -47,6 +47,22 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
       .optional(),
+    /**
+     * Where the revocation listener LISTENs (lib/auth/revocation.ts): a connection that keeps its
+     * session (a direct one, or a session-mode pool). Unset: DATABASE_URL. Required with
+     * DB_POOL_MODE=transaction, where DATABASE_URL's pooler would drop the notifications.
+     */
+    DATABASE_LISTEN_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .optional(),
+    /**
+     * What DATABASE_URL reaches: "direct" (PostgreSQL itself, or a session-mode pool) or
+     * "transaction" (a transaction-mode pooler such as PgBouncer `pool_mode = transaction`). In
+     * transaction mode the server-side timeouts are not sent as startup parameters (PgBouncer
+     * refuses them), so the pooler's `connect_query` sets them (deploy/pgbouncer.ini).
+     */
+    DB_POOL_MODE: z.enum(["direct", "transaction"]).default("direct"),
     DATA_DIR: z.string().min(1).default(".data"),
     ACCESS_TOKEN_TTL_SECONDS: positiveSeconds(300),
     /** Verified access tokens remembered per process (lib/auth/tokens.ts); 0 turns the cache off. */
@@ -108,6 +124,11 @@ const envSchema = z
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
     path: ["SESSION_IDLE_TIMEOUT_SECONDS"],
+  })
+  .refine((env) => env.DB_POOL_MODE === "direct" || env.DATABASE_LISTEN_URL, {
+    message:
+      "DB_POOL_MODE=transaction needs DATABASE_LISTEN_URL (a direct or session-mode connection): a transaction-mode pooler drops LISTEN notifications",
+    path: ["DATABASE_LISTEN_URL"],
   })
   .refine((env) => env.DB_STATEMENT_TIMEOUT_MS <= env.DB_TRANSACTION_TIMEOUT_MS, {
     message: "DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS",

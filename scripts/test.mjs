@@ -10,10 +10,15 @@
  *   4. the fault suite (test/faults): a build in .next-faults under load while instances are
  *      killed or stopped and a private PostgreSQL cluster (its own initdb, removed after) is
  *      restarted, killed and locked; on PGlite and PostgreSQL, whether or not DATABASE_URL is set
- *   5. Playwright end-to-end tests in Chromium against `next build` + `next start`,
+ *   5. the deployment rig (test/deploy): nginx → 4 × `next start` (a build in .next-deploy) →
+ *      PgBouncer in transaction mode → a private PostgreSQL cluster, all from deploy/'s files,
+ *      under load through rolling restarts and a PgBouncer restart; needs the `pgbouncer` and
+ *      `nginx` binaries (Debian packages; .ci/run installs them): skipped with a message where they
+ *      are missing, a failure where CI is set
+ *   6. Playwright end-to-end tests in Chromium against `next build` + `next start`,
  *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
  *
- * Set SKIP_E2E=1 to stop after step 4.
+ * Set SKIP_E2E=1 to stop after step 5.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -116,6 +121,24 @@ run(
   { DATABASE_URL: "" },
 );
 countVitest("test-results/vitest-faults.json");
+
+const hasBinary = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
+if (hasBinary("pgbouncer") && hasBinary("nginx")) {
+  fs.rmSync("test-results/vitest-deploy.json", { force: true });
+  run(
+    "deployment rig (nginx, 4 × next start, PgBouncer transaction mode, private PostgreSQL)",
+    "npx",
+    [...vitestArgs("test-results/vitest-deploy.json"), "-c", "vitest.deploy.config.mts"],
+    { DATABASE_URL: "" },
+  );
+  countVitest("test-results/vitest-deploy.json");
+} else if (process.env.CI) {
+  results.push("FAIL deployment rig: pgbouncer or nginx is not installed (.ci/run installs them)");
+} else {
+  console.log(
+    "\n(pgbouncer or nginx is not installed: skipping the deployment rig; `apt-get install pgbouncer nginx`.)",
+  );
+}
 
 if (!process.env.SKIP_E2E) {
   fs.rmSync("test-results/e2e.json", { force: true });

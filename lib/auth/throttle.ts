@@ -12,8 +12,8 @@ import "server-only";
  * 20/hour account were all checked). Now N parallel guesses get N distinct counter values from
  * the database, and only those numbered ≤ the limit are checked; the rest get 429 + Retry-After.
  *
- * The statement, per attempt, for all its limits at once (sent straight to the driver as a named
- * statement, `getSqlRunner`: a login's statements are its hot path, docs/benchmark.md):
+ * The statement, per attempt, for all its limits at once (sent straight to the driver in one round
+ * trip, `getSqlRunner`: a login's statements are its hot path, docs/benchmark.md):
  *   INSERT … VALUES (key, 1, now + window), … ON CONFLICT (key) DO UPDATE
  *     SET points = live window ? points + 1 : 1, expire = live window ? expire : new end
  *   RETURNING points, expire

@@ -37,6 +37,8 @@ export type LoadStats = {
   errors: Map<ErrorKind, number>;
   /** Refresh 200s (rotations or grace re-issues) the clients received. */
   refreshes: number;
+  /** Wall time of each answered refresh, in ms (the deployment rig reports percentiles). */
+  refreshLatenciesMs: number[];
 };
 
 export const sha256 = (value: string) => crypto.createHash("sha256").update(value).digest("hex");
@@ -54,7 +56,12 @@ function adoptSession(user: VirtualUser, reply: Reply): void {
 
 export class LoadDriver {
   readonly users: VirtualUser[];
-  readonly stats: LoadStats = { requests: 0, errors: new Map(), refreshes: 0 };
+  readonly stats: LoadStats = {
+    requests: 0,
+    errors: new Map(),
+    refreshes: 0,
+    refreshLatenciesMs: [],
+  };
   private running = false;
   private loops: Promise<void>[] = [];
 
@@ -91,6 +98,7 @@ export class LoadDriver {
     if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
+    const startedAt = performance.now();
     try {
       const response = await fetch(`${instance}${urlPath}`, {
         method: init.method,
@@ -103,7 +111,14 @@ export class LoadDriver {
         const match = new RegExp(`^${REFRESH_COOKIE}=([^;]*)`).exec(line);
         if (match) refreshToken = match[1] || null;
       }
+      // Every 503 must tell the client when to come back (the browser wrapper waits that long).
+      if (response.status === 503 && !response.headers.get("retry-after")) {
+        this.count("503 without Retry-After");
+      }
       const text = await response.text();
+      if (urlPath === "/api/auth/refresh") {
+        this.stats.refreshLatenciesMs.push(performance.now() - startedAt);
+      }
       let body: any = null;
       try {
         body = text ? JSON.parse(text) : null;
@@ -268,6 +283,7 @@ export class LoadDriver {
   resetStats(): void {
     this.stats.requests = 0;
     this.stats.errors.clear();
+    this.stats.refreshLatenciesMs = [];
   }
 
   errorTable(): Record<string, number> {

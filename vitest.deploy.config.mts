@@ -1,0 +1,25 @@
+/**
+ * The deployment rig (test/deploy): nginx in front of 4 `next start` instances of one build,
+ * PgBouncer (transaction mode) in front of a private PostgreSQL cluster, all started from the
+ * files in deploy/ and all on loopback. Builds the app once into `.next-deploy`
+ * (DEPLOY_PREBUILT=1 reuses it). `npm test` runs it; `npm run test:deploy` runs it alone.
+ */
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@": fileURLToPath(new URL("./", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["test/deploy/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 240_000,
+    hookTimeout: 600_000,
+    globalSetup: ["test/deploy/global-setup.ts"],
+    fileParallelism: false,
+    maxWorkers: 1,
+  },
+});
