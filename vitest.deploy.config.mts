@@ -16,7 +16,8 @@ export default defineConfig({
   test: {
     include: ["test/deploy/**/*.test.ts"],
     environment: "node",
-    testTimeout: 240_000,
+    // Generous for a busy shared machine; on a quiet one the whole rig takes about 3 minutes.
+    testTimeout: 420_000,
     hookTimeout: 600_000,
     globalSetup: ["test/deploy/global-setup.ts"],
     fileParallelism: false,

@@ -56,6 +56,8 @@ export type PgBouncer = {
    */
   restart: () => Promise<void>;
   remove: () => void;
+  /** The running PgBouncer's process id (the benchmark reads its CPU). */
+  pid: () => number;
   configText: string;
 };
 
@@ -122,6 +124,7 @@ export async function startPgBouncer(options: {
     url: `${base}/jwt`,
     listenUrl: `${base}/jwt_listen`,
     configText: text,
+    pid: readPid,
     restart: async () => {
       await stop("SIGTERM");
       await start();

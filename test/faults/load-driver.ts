@@ -147,9 +147,16 @@ export class LoadDriver {
     return reply.status >= 500 || reply.status === 429;
   }
 
-  /** Registers every user at once (the burst a cold instance must survive). */
-  async registerAll(): Promise<void> {
-    await Promise.all(this.users.map((user) => this.register(user)));
+  /**
+   * Registers every user at once (the burst a cold instance must survive), or `concurrency` at a
+   * time where the burst is not what is under test.
+   */
+  async registerAll(concurrency = this.users.length): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < this.users.length) await this.register(this.users[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, this.users.length) }, worker));
   }
 
   private async register(user: VirtualUser): Promise<void> {
@@ -267,15 +274,21 @@ export class LoadDriver {
    * After the fault: every user refreshes twice in turn, with no other request of theirs in
    * flight, so each session's head is the one token that user holds.
    */
-  async settle(deadlineMs = 120_000): Promise<void> {
+  async settle(deadlineMs = 120_000, concurrency = 1): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     const late = () => Date.now() > deadline;
-    for (const user of this.users) {
-      if (user.lostWith) continue;
-      for (let i = 0; i < 2; i++) {
-        if (!(await this.cycle(user, late))) break;
+    let next = 0;
+    // Users are independent: `concurrency` of them settle at once, each with one request at a time.
+    const worker = async () => {
+      while (next < this.users.length) {
+        const user = this.users[next++]!;
+        if (user.lostWith) continue;
+        for (let i = 0; i < 2; i++) {
+          if (!(await this.cycle(user, late))) break;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
     if (late()) throw new Error("the users could not settle: the app did not recover");
   }
 
