@@ -1,7 +1,10 @@
 /**
- * Runs before every page (not API routes or static files). Two jobs, neither
- * of them touching data:
+ * Runs before every page, and before any route handler of a request over the cookie cap (not
+ * static files). Three jobs, none of them touching data:
  *
+ * 0. The cookie cap (lib/http/cookie-cap.ts): a request with more than MAX_REQUEST_COOKIES
+ *    cookies answers 431 `too_many_cookies` here, because Next's route-handler finalisation costs
+ *    CPU quadratic in the cookie count and no route handler can avoid it.
  * 1. A per-request Content-Security-Policy nonce. Next.js reads the nonce from
  *    the request's CSP header and puts it on its own scripts; with
  *    'strict-dynamic', only scripts carrying it (and what they load) run, so
@@ -14,8 +17,13 @@
  */
 import { type NextRequest, NextResponse } from "next/server";
 import { SESSION_HINT_COOKIE_NAME } from "@/lib/auth/cookie-names";
+import { refuseCookieFlood } from "@/lib/http/cookie-cap";
 
 const PROTECTED_PATH_PREFIXES = ["/dashboard", "/sessions", "/inspector", "/account"];
+
+function isApiPath(pathname: string): boolean {
+  return pathname === "/api" || pathname.startsWith("/api/");
+}
 
 function isProtectedPath(pathname: string): boolean {
   return PROTECTED_PATH_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
@@ -39,6 +47,10 @@ export function buildContentSecurityPolicy(nonce: string, isDevelopment: boolean
 }
 
 export function proxy(request: NextRequest) {
+  const refusal = refuseCookieFlood(request.headers.get("cookie"));
+  if (refusal) return refusal;
+  // An API path reaches the proxy only through the cookie matcher below: nothing more to do.
+  if (isApiPath(request.nextUrl.pathname)) return NextResponse.next();
   if (isProtectedPath(request.nextUrl.pathname) && !request.cookies.has(SESSION_HINT_COOKIE_NAME)) {
     const login = new URL("/login", request.url);
     login.searchParams.set("next", `${request.nextUrl.pathname}${request.nextUrl.search}`);
@@ -64,5 +76,19 @@ export const config = {
   // `/api` itself and unknown `/api/*` paths answer 404 JSON, app/api/[[...path]]/route.ts), and
   // `_next/static` and `_next/image` answer files or plain text. A missing `/favicon.ico` or
   // `/.well-known/…` renders the HTML not-found page, so those go through the proxy too.
-  matcher: ["/((?!(?:api|_next/static|_next/image)(?:/|$)).*)"],
+  //
+  // The second entry runs the proxy for an API path only when its Cookie header holds at least
+  // MAX_REQUEST_COOKIES semicolons, that is more than MAX_REQUEST_COOKIES cookies: the cookie
+  // cap's refusal. IMPORTANT: the number is spelled here because Next reads this object at build
+  // time (no constants); lib/http/cookie-cap.test.ts keeps it equal to MAX_REQUEST_COOKIES.
+  // Running the proxy for every API request instead would cost each one the proxy's pass, and
+  // Next buffers a request's whole body (up to 10 MB) for a Node proxy before the route handler
+  // sees it, which would undo the route handlers' own 16 KB body cap.
+  matcher: [
+    "/((?!(?:api|_next/static|_next/image)(?:/|$)).*)",
+    {
+      source: "/api/:path*",
+      has: [{ type: "header", key: "cookie", value: "(?:[^;]*;){180}.*" }],
+    },
+  ],
 };

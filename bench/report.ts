@@ -36,6 +36,8 @@ export type Report = {
   memory: MemoryRow[];
   findings: string[];
   rotationBreakdown: string[];
+  /** The cookie curve's section (bench/cookie-flood.ts). */
+  cookieCurve: string[];
 };
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -138,6 +140,10 @@ export function renderFull(report: Report): string {
     "## Memory",
     "",
     renderMemory(report.memory),
+    "",
+    "## Cookies per request",
+    "",
+    ...report.cookieCurve,
     "",
     "## Where a rotation's time goes",
     "",

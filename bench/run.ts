@@ -22,7 +22,9 @@
  *   3. exact refresh runs (one chain per connection; afterwards the database
  *      must hold exactly the rotations acknowledged), with PostgreSQL's own
  *      backend CPU read from /proc around each run;
- *   4. the statement count on the logged server, then memory peaks;
+ *   4. the cookie curve (bench/cookie-flood.ts: CPU per request by the number of cookies a
+ *      request carries, the cap's 431 above MAX_REQUEST_COOKIES), then the statement count on
+ *      the logged server, then memory peaks;
  *   5. the servers stop, and only then the in-process CPU timings (auth step,
  *      argon2id verify, token algorithms), so they do not compete with them.
  *
@@ -56,6 +58,13 @@ import {
   timePasswordVerification,
   timeTokenAlgorithms,
 } from "./measure";
+import {
+  type CookieCurvePoint,
+  cookieCurveProblems,
+  cookieFloodGoal,
+  measureCookieCurve,
+  renderCookieCurve,
+} from "./cookie-flood";
 import { type GoalRow, type Report, type Row, renderFull, renderSummary } from "./report";
 import {
   APP_URL,
@@ -282,6 +291,14 @@ async function main(): Promise<void> {
     }
     log(`logins on ours: ${median(loginSamples.map((m) => m.rps)).toFixed(1)}/s`);
 
+    // The cookie curve on the PGlite server (the route reads nothing, so any server would do).
+    const cookieLoad = [os.loadavg()[0]!];
+    const cookieCurve = await measureCookieCurve(ours, { ...short, passes: 2 });
+    cookieLoad.push(os.loadavg()[0]!);
+    log(
+      `cookie curve: ${cookieCurve.map((p) => `${p.cookies} → ${p.cpuMsPerRequest.toFixed(1)} ms (${p.status})`).join(", ")}`,
+    );
+
     // 4. Statements per rotation, on the logged server only.
     let statements: Statements | null = null;
     const pgLog = findPostgresLog(process.env.BENCH_PG_LOG);
@@ -380,6 +397,8 @@ async function main(): Promise<void> {
       loginBaselines,
       statements,
       memory,
+      cookieCurve,
+      cookieLoad,
       authStep,
       verifyUs,
       algorithms,
@@ -415,9 +434,11 @@ async function main(): Promise<void> {
 
     const broken = Object.values(checks).some((c) => c.mismatched > 0 || c.revoked > 0);
     const refused = report.rows.some((r) => r.m && (r.m.non2xx > 0 || r.m.errors > 0));
+    const cookieProblems = cookieCurveProblems(cookieCurve);
     if (broken) console.error("FAILED: the database does not match the acknowledged rotations.");
     if (refused) console.error("FAILED: some measured requests failed (see the errors column).");
-    process.exitCode = broken || refused ? 1 : 0;
+    for (const problem of cookieProblems) console.error(`FAILED: cookie curve: ${problem}`);
+    process.exitCode = broken || refused || cookieProblems.length > 0 ? 1 : 0;
   } finally {
     clearInterval(loadTimer);
     for (const watch of watches.values()) watch.stop();
@@ -435,6 +456,8 @@ function buildReport(input: {
   loginBaselines: Measurement[];
   statements: Statements | null;
   memory: Report["memory"];
+  cookieCurve: CookieCurvePoint[];
+  cookieLoad: number[];
   authStep: { cachedUs: number; uncachedUs: number };
   verifyUs: number;
   algorithms: Array<{ alg: string; signUs: number; verifyUs: number }>;
@@ -702,6 +725,7 @@ function buildReport(input: {
       load: loads(s["ours.whoami"]!, s["ours.health"]!),
       how: `median of ${settings.rounds} paired rounds (${protectedPair.cpuRatio.min.toFixed(2)}–${protectedPair.cpuRatio.max.toFixed(2)}); by throughput ${protectedPair.ratio.median.toFixed(2)}`,
     },
+    cookieFloodGoal(input.cookieCurve, input.cookieLoad),
   ];
 
   const rotationBreakdown = [
@@ -740,6 +764,7 @@ function buildReport(input: {
     memory: input.memory,
     findings,
     rotationBreakdown,
+    cookieCurve: renderCookieCurve(input.cookieCurve),
   };
 }
 

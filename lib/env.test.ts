@@ -64,13 +64,28 @@ describe("parseEnv", () => {
     [{ HOST: "127.0.0.2" }, true],
     [{ HOST: "0.0.0.0" }, false],
     [{ HOST: "192.168.1.20" }, false],
-    [{ APP_URL: "http://localhost:3000", HOST: "0.0.0.0" }, true],
+    [{ APP_URL: "http://localhost:3000", HOST: "0.0.0.0" }, false],
+    [{ APP_URL: "http://127.0.0.1:3000", HOST: "192.168.1.20" }, false],
+    [{ APP_URL: "http://localhost:3000", HOST: "127.0.0.1" }, true],
     [{ APP_URL: "http://[::1]:3000" }, true],
     [{ APP_URL: "http://app:3000" }, false],
     [{ APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" }, false],
-  ])("isLocal for %j is %s (APP_URL decides when set, otherwise HOST)", (source, expected) => {
-    expect(parseEnv(source).isLocal).toBe(expected);
-  });
+  ])(
+    "isLocal for %j is %s (a loopback HOST, and a loopback APP_URL when set)",
+    (source, expected) => {
+      expect(parseEnv(source).isLocal).toBe(expected);
+    },
+  );
+
+  it.each(["AUTH_DEV_SCENARIOS", "AUTH_TEST_CLOCK"])(
+    "%s=1 is refused at start on HOST=0.0.0.0 even with a loopback APP_URL, naming HOST",
+    (flag) => {
+      const source = { APP_URL: "http://localhost:3000", HOST: "0.0.0.0", [flag]: "1" };
+      expect(() => parseEnv(source)).toThrow(ConfigError);
+      expect(() => parseEnv(source)).toThrow(/HOST is 0\.0\.0\.0/);
+      expect(parseEnv({ ...source, [flag]: undefined }).devScenariosEnabled).toBe(false);
+    },
+  );
 });
 
 describe("database bounds", () => {

@@ -173,9 +173,9 @@ export type Env = z.infer<typeof envSchema> & {
   /** True when APP_URL is an https origin on a non-loopback host. */
   isPublicDeployment: boolean;
   /**
-   * True when only this machine can reach the app: APP_URL is a loopback origin, or APP_URL is
-   * unset and the server listens on a loopback HOST. The one switch for everything that must
-   * never be offered to other machines (the test clock, the inspector's scenarios).
+   * True when only this machine can reach the app: the server listens on a loopback HOST, and
+   * APP_URL, when set, is a loopback origin too. The one switch for everything that must never be
+   * offered to other machines (the test clock, the inspector's scenarios).
    */
   isLocal: boolean;
   /** Whether the inspector's scenarios and policy panel are on (AUTH_DEV_SCENARIOS resolved). */
@@ -214,7 +214,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const appUrl = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
   const { protocol, host, hostname } = new URL(appUrl);
   const isPublicDeployment = protocol === "https:" && !LOOPBACK_HOSTS.has(hostname);
-  const isLocal = env.APP_URL ? LOOPBACK_HOSTS.has(hostname) : isLoopbackAddress(env.HOST);
+  // IMPORTANT: both must hold. APP_URL says what browsers type, HOST what the server listens on:
+  // `HOST=0.0.0.0 APP_URL=http://localhost:3000` (the usual container run) answers every machine
+  // that can reach the port, whatever the browser on this one types.
+  const hostIsLoopback = isLoopbackAddress(env.HOST);
+  const isLocal = hostIsLoopback && (env.APP_URL ? LOOPBACK_HOSTS.has(hostname) : true);
+  const notLocalBecause = !hostIsLoopback
+    ? `HOST is ${env.HOST}, so the server listens beyond this machine (whatever APP_URL says).`
+    : `APP_URL is ${host}.`;
   // IMPORTANT: `next start` always runs with NODE_ENV=production. Without APP_URL such a server
   // cannot know who reaches it (a container's port mapping, a proxy in front), so it gets no
   // development conveniences: no generated key, no test clock, no scenarios.
@@ -236,22 +243,20 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (env.AUTH_TEST_CLOCK === "1" && (!isLocal || productionWithoutAppUrl)) {
     throw new ConfigError(
       "AUTH_TEST_CLOCK=1 lets any client move the server's clock; it is refused unless the server is local: " +
-        "APP_URL a loopback origin (http://localhost:<port>, 127.0.0.1, [::1]). " +
-        (productionWithoutAppUrl
+        "HOST a loopback address and APP_URL a loopback origin (http://localhost:<port>, 127.0.0.1, [::1]). " +
+        (productionWithoutAppUrl && hostIsLoopback
           ? "NODE_ENV=production and APP_URL is not set."
-          : `APP_URL is ${host}.`),
+          : notLocalBecause),
     );
   }
   if (env.AUTH_DEV_SCENARIOS === "1" && (!isLocal || productionWithoutAppUrl)) {
     throw new ConfigError(
       "AUTH_DEV_SCENARIOS=1 lets a signed-in user capture, replay and lose the answers of refresh tokens; " +
-        "it is refused unless the server is local: APP_URL a loopback origin (http://localhost:<port>), " +
-        "or, outside production, APP_URL unset and HOST a loopback address. " +
-        (productionWithoutAppUrl
+        "it is refused unless the server is local: HOST a loopback address, and APP_URL a loopback origin " +
+        "(http://localhost:<port>) or, outside production, unset. " +
+        (productionWithoutAppUrl && hostIsLoopback
           ? "NODE_ENV=production and APP_URL is not set."
-          : env.APP_URL
-            ? `APP_URL is ${host}.`
-            : `HOST is ${env.HOST}.`) +
+          : notLocalBecause) +
         " Unset it (the default, auto, turns the scenarios on for local servers only).",
     );
   }

@@ -221,7 +221,15 @@ export async function startApp(options: {
   // memory settings, so it runs as a deployment does.
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(cwd, "node_modules/next/dist/bin/next"), "start", "-p", String(port)],
+    // `-H` as `npm start` passes it: next start ignores HOSTNAME and would listen everywhere.
+    [
+      path.join(cwd, "node_modules/next/dist/bin/next"),
+      "start",
+      "-p",
+      String(port),
+      "-H",
+      env.HOST ?? process.env.HOST ?? "127.0.0.1",
+    ],
     { cwd, env: childEnv(withServerMemorySettings(env)), stdio: ["ignore", log, log] },
   );
   fs.closeSync(log);

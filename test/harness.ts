@@ -105,7 +105,8 @@ export class TestClient {
   ): Promise<CallResult<T>> {
     const headers = new Headers(options.headers);
     headers.set("user-agent", headers.get("user-agent") ?? this.userAgent);
-    headers.set("host", new URL(APP_ORIGIN).host);
+    // A test may name another Host (an attacker's); the URL then carries it too, as in `next start`.
+    if (!headers.has("host")) headers.set("host", new URL(APP_ORIGIN).host);
     let body = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
@@ -117,7 +118,7 @@ export class TestClient {
     if (refreshToken && urlPath.startsWith("/api/auth")) {
       headers.set("cookie", `__Secure-refresh_token=${refreshToken}`);
     }
-    const request = new Request(new URL(urlPath, APP_ORIGIN), {
+    const request = new Request(new URL(urlPath, `http://${headers.get("host")}`), {
       method: options.method ?? (body === undefined ? "GET" : "POST"),
       headers,
       body,

@@ -2,7 +2,7 @@
  * Another service verifies your tokens: a plain Node HTTP API (no Next, no
  * code from the app, no database) that accepts the app's access tokens by
  * checking them against the app's public keys at /.well-known/jwks.json, with
- * the two libraries an Express API usually uses: jsonwebtoken and jwks-rsa.
+ * one library: jose (its remote key set and its JWT verifier).
  *
  *   JWKS_URL=http://localhost:3000/.well-known/jwks.json \
  *   TOKEN_ISSUER=http://localhost:3000 TOKEN_AUDIENCE=http://localhost:3000 \
@@ -10,16 +10,29 @@
  *
  *   curl -H "Authorization: Bearer $ACCESS_TOKEN" http://localhost:4000/api/hello
  *
- * What it checks, and why each matters:
- * - the signature, with the key the token's `kid` names, fetched from the
- *   JWKS (cached; an unknown kid triggers one rate-limited refetch, which is
- *   how a key rotation reaches this service);
- * - the algorithm: only asymmetric ones, and only the `alg` the JWKS publishes
- *   for that key, so a token can never pick HS256 and be "verified" with the
- *   public key as an HMAC secret (the classic algorithm-confusion attack);
- * - `iss` and `aud`: tokens minted for another app, or by another issuer, fail;
- * - `exp` (with jsonwebtoken's default of no clock tolerance) and `typ: at+jwt`
- *   (RFC 9068), so no other JWT of the issuer passes as an access token.
+ * The key set, and why it cannot be turned against genuine tokens (README.md):
+ * - a known key is always served from the cached set: the set is never
+ *   "expired" on the request path (cacheMaxAge: Infinity); a timer refreshes
+ *   it in the background every JWKS_REFRESH_SECONDS, and a failed refresh
+ *   keeps the set it had;
+ * - a token naming an unknown `kid` causes at most one refetch per
+ *   JWKS_COOLDOWN_SECONDS, counted from the last attempt whether or not it
+ *   succeeded (concurrent ones share one fetch), and a known kid never waits
+ *   for it. That is how a new key reaches this
+ *   service before the app signs with it, and all a forger's random kids get.
+ *
+ * What it checks, and why each matters (the app's own rules, lib/auth/tokens.ts):
+ * - the signature, with the key the token's `kid` names, and only with the
+ *   `alg` the JWKS publishes for that key, among asymmetric ones: a token can
+ *   never pick HS256 and be "verified" with the public key as an HMAC secret
+ *   (the classic algorithm-confusion attack), nor `none`;
+ * - `typ: at+jwt` (RFC 9068), so no other JWT of the issuer passes as an
+ *   access token; `iss` and `aud`, so tokens minted for another app fail;
+ * - `exp`, `iat`, `sub`, `sid` and `jti` present; a lifetime (`exp - iat`) of
+ *   at most MAX_TOKEN_LIFETIME_SECONDS (the app's ACCESS_TOKEN_TTL_SECONDS), so
+ *   a token signed for ten years is refused; no `iat` in the future;
+ * - no `crit` header this service does not understand (jose refuses any,
+ *   RFC 7515 §4.1.11): an extension it cannot apply must not be ignored.
  *
  * What it cannot do: know that a session was revoked. It has no database and
  * does not listen to the app's revocation channel, so it accepts a revoked
@@ -27,10 +40,13 @@
  * app's SECURITY.md.
  */
 import http from "node:http";
-import jwt from "jsonwebtoken";
-import jwksRsa from "jwks-rsa";
+import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 
-const ACCEPTED_ALGORITHMS = ["ES256", "RS256"];
+const ACCEPTED_ALGORITHMS = ["ES256", "Ed25519", "RS256"];
+/** The app refuses longer tokens before parsing them; so does this service. */
+const MAX_TOKEN_LENGTH = 4096;
+/** Tolerated drift between this service's clock and the app's. */
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 function requireEnv(name) {
   const value = process.env[name];
@@ -41,43 +57,102 @@ function requireEnv(name) {
   return value;
 }
 
-const jwksUrl = requireEnv("JWKS_URL");
+function positiveSeconds(name, fallback) {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`${name} must be a positive number of seconds.`);
+    process.exit(1);
+  }
+  return value;
+}
+
+const jwksUrl = new URL(requireEnv("JWKS_URL"));
 const issuer = requireEnv("TOKEN_ISSUER");
 const audience = requireEnv("TOKEN_AUDIENCE");
 const port = Number(process.env.PORT ?? 4000);
+const maxLifetimeSeconds = positiveSeconds("MAX_TOKEN_LIFETIME_SECONDS", 300);
+const refreshSeconds = positiveSeconds("JWKS_REFRESH_SECONDS", 600);
+const cooldownSeconds = positiveSeconds("JWKS_COOLDOWN_SECONDS", 30);
 
-const jwks = jwksRsa({
-  jwksUri: jwksUrl,
-  cache: true,
-  cacheMaxAge: 10 * 60 * 1000,
-  rateLimit: true,
-  jwksRequestsPerMinute: 10,
+const jwks = createRemoteJWKSet(jwksUrl, {
+  // IMPORTANT: never stale on the request path. With jose's default (10 minutes) every request
+  // after an expiry waits for a refetch, and fails with it when the app cannot answer.
+  cacheMaxAge: Infinity,
+  // The refetch for an unknown kid is ours (below): jose's cooldown counts from the last
+  // successful fetch, so while the app's JWKS fails, every forged kid would start another.
+  cooldownDuration: Infinity,
+  timeoutDuration: 5000,
 });
 
-/** jsonwebtoken's key callback: the key for the token's kid, pinned to that key's alg. */
-function keyForToken(header, callback) {
-  if (typeof header.kid !== "string") return callback(new Error("token has no kid"));
-  jwks.getSigningKey(header.kid, (error, key) => {
-    if (error) return callback(error);
-    if (key.alg && key.alg !== header.alg) return callback(new Error("alg does not match the key"));
-    callback(null, key.getPublicKey());
-  });
-}
-
-function verifyAccessToken(token) {
-  return new Promise((resolve, reject) => {
-    jwt.verify(
-      token,
-      keyForToken,
-      { algorithms: ACCEPTED_ALGORITHMS, issuer, audience, complete: true },
-      (error, decoded) => {
-        if (error) return reject(error);
-        if (decoded.header.typ !== "at+jwt") return reject(new Error("not an access token"));
-        if (typeof decoded.payload.sub !== "string") return reject(new Error("no subject"));
-        resolve(decoded.payload);
-      },
+/** The background refresh: a removed key stops here within refreshSeconds; a failure keeps the set. */
+function refreshInBackground() {
+  jwks.reload().catch((error) => {
+    console.warn(
+      `[resource-server] JWKS refresh failed, keeping the cached keys: ${error.message}`,
     );
   });
+}
+refreshInBackground();
+setInterval(refreshInBackground, refreshSeconds * 1000).unref();
+
+let unknownKidRefetch = null;
+let nextUnknownKidRefetchAt = 0;
+
+/** The one refetch an unknown kid may start: none within the cooldown of the last attempt. */
+function refetchForUnknownKid() {
+  if (unknownKidRefetch) return unknownKidRefetch;
+  if (Date.now() < nextUnknownKidRefetchAt) return null;
+  nextUnknownKidRefetchAt = Date.now() + cooldownSeconds * 1000;
+  unknownKidRefetch = jwks.reload().finally(() => (unknownKidRefetch = null));
+  return unknownKidRefetch;
+}
+
+/**
+ * jwtVerify's key function: the cached key for the token's kid and alg (jose's local set matches
+ * both). Only a kid the set does not hold waits, for the one refetch, and only once.
+ */
+async function keyForToken(protectedHeader, token) {
+  // IMPORTANT: without a kid, jose would try the one key of a matching alg; the app always names
+  // its key, so a token that does not is not the app's.
+  if (typeof protectedHeader.kid !== "string") throw new TokenRefused("token has no kid");
+  try {
+    return await jwks(protectedHeader, token);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+    const refetch = refetchForUnknownKid();
+    if (!refetch) throw error;
+    await refetch.catch(() => {
+      throw error;
+    });
+    return jwks(protectedHeader, token);
+  }
+}
+
+class TokenRefused extends Error {
+  name = "TokenRefused";
+}
+
+async function verifyAccessToken(token) {
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenRefused("token too long");
+  const { payload } = await jwtVerify(token, keyForToken, {
+    algorithms: ACCEPTED_ALGORITHMS,
+    issuer,
+    audience,
+    typ: "at+jwt",
+    requiredClaims: ["exp", "iat", "sub", "sid", "jti"],
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+  });
+  for (const claim of ["sub", "sid", "jti"]) {
+    if (typeof payload[claim] !== "string") throw new TokenRefused(`${claim} is not a string`);
+  }
+  const lifetime = payload.exp - payload.iat;
+  if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > maxLifetimeSeconds) {
+    throw new TokenRefused(`lifetime ${lifetime} s is not within 1..${maxLifetimeSeconds} s`);
+  }
+  if (payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw new TokenRefused("iat is in the future");
+  }
+  return payload;
 }
 
 function send(response, status, body, headers = {}) {
@@ -104,7 +179,7 @@ const server = http.createServer(async (request, response) => {
     const claims = await verifyAccessToken(match[1]);
     send(response, 200, { hello: claims.sub, session: claims.sid, expiresAt: claims.exp });
   } catch (error) {
-    const expired = error instanceof jwt.TokenExpiredError;
+    const expired = error instanceof errors.JWTExpired;
     // The reason goes to this service's log, never to the caller.
     console.warn(`[resource-server] refused a token: ${error.name}: ${error.message}`);
     send(

@@ -11,6 +11,12 @@ import "server-only";
  *   the name carries the `__Secure-` prefix, which browsers refuse to set
  *   without Secure. Plain http to any other host (a LAN address in
  *   development) gets a non-Secure cookie, or the browser would drop it.
+ *   IMPORTANT: with APP_URL set, APP_URL's scheme and host alone decide, never
+ *   the request: in `next start` a request's URL takes its scheme from the
+ *   client's own X-Forwarded-Proto header and its host from Host, so reading
+ *   them would let any client choose our cookie's name and attributes. Without
+ *   APP_URL (development) the Host the browser reached decides, and
+ *   X-Forwarded-Proto counts only with TRUST_PROXY=1.
  * - Max-Age: until the session's absolute expiry, never longer.
  *
  * Which cookie counts (`readRefreshCookie`). Cookies carry no origin: a sibling subdomain
@@ -53,11 +59,11 @@ const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 /** Whether the browser that sent this request will store a Secure cookie from us. */
 export function acceptsSecureCookies(request: Request): boolean {
   const env = getEnv();
-  if (env.appUrl.startsWith("https:")) return true;
-  const url = new URL(request.url);
-  if (url.protocol === "https:") return true;
+  const appUrl = new URL(env.appUrl);
+  if (appUrl.protocol === "https:") return true;
+  if (env.APP_URL) return LOOPBACK_HOSTNAMES.has(appUrl.hostname);
   if (env.TRUST_PROXY === "1" && request.headers.get("x-forwarded-proto") === "https") return true;
-  const hostname = (request.headers.get("host") ?? url.host).replace(/:\d+$/, "");
+  const hostname = (request.headers.get("host") ?? new URL(request.url).host).replace(/:\d+$/, "");
   return LOOPBACK_HOSTNAMES.has(hostname);
 }
 

@@ -2,44 +2,13 @@
  * Every `error.code` the API answers, and the one error shape that carries it:
  * `{ "error": { "code", "message", "fields"? } }`. Clients branch on `code`, never on `message`.
  *
- * Each code is spelled here and nowhere else in production code: the server's error classes take
+ * Each code is spelled in error-codes.ts and nowhere else in production code: the server's error classes take
  * their code from `ERROR_CODE`, the browser compares against it.
  */
 import { z } from "zod";
+import { ERROR_CODE } from "./error-codes";
 
-export const ERROR_CODE = {
-  // Request plumbing (lib/http)
-  invalidRequest: "invalid_request",
-  invalidJson: "invalid_json",
-  unsupportedMediaType: "unsupported_media_type",
-  payloadTooLarge: "payload_too_large",
-  crossSiteRequest: "cross_site_request",
-  testClockDisabled: "test_clock_disabled",
-  notFound: "not_found",
-  internalError: "internal_error",
-  serviceUnavailable: "service_unavailable",
-  // Accounts and sign-in
-  invalidCredentials: "invalid_credentials",
-  invalidCurrentPassword: "invalid_current_password",
-  emailTaken: "email_taken",
-  tooManyAttempts: "too_many_attempts",
-  serverBusy: "server_busy",
-  // Access tokens: the only codes that mean "refresh, then retry"
-  tokenMissing: "token_missing",
-  tokenExpired: "token_expired",
-  tokenInvalid: "token_invalid",
-  // Refresh tokens and sessions
-  refreshTokenMissing: "refresh_token_missing",
-  refreshTokenInvalid: "refresh_token_invalid",
-  refreshTokenReused: "refresh_token_reused",
-  refreshCookieAmbiguous: "refresh_cookie_ambiguous",
-  sessionExpired: "session_expired",
-  sessionRevoked: "session_revoked",
-  sessionNotFound: "session_not_found",
-  // Development scenarios (the inspector)
-  refreshCookieMismatch: "refresh_cookie_mismatch",
-  captureNotFound: "capture_not_found",
-} as const;
+export { ERROR_CODE };
 
 export type ErrorCode = (typeof ERROR_CODE)[keyof typeof ERROR_CODE];
 

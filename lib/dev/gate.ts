@@ -7,7 +7,8 @@ import "server-only";
  * import of it from app/, lib/ or components/ (eslint.config.mjs, test/lint/layers.test.ts).
  *
  * Each tool is on only when its flag says so AND the server knows it is local (`isLocal` in
- * lib/env.ts: a loopback APP_URL, or no APP_URL and a loopback HOST):
+ * lib/env.ts: a loopback HOST, and APP_URL, when set, a loopback origin; `HOST=0.0.0.0` is never
+ * local, whatever APP_URL says):
  *
  * - the scenarios and the policy panel: AUTH_DEV_SCENARIOS ("auto" by default: on exactly when
  *   local), and never on a public deployment;

@@ -23,7 +23,14 @@ const STATE_CHANGING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  *   subdomain is not us.
  * - `Origin` (sent on every cross-origin POST, and by older browsers): must be
  *   our own origin. The literal `null` (sandboxed frames, some redirects) is
- *   refused.
+ *   refused. "Our own origin" is APP_URL's when APP_URL is set, and nothing
+ *   else: IMPORTANT, never the request's Host. A page on evil.example whose
+ *   name resolves to us (DNS rebinding, or a plain client) sends
+ *   `Host: evil.example` and `Origin: http://evil.example` together, and
+ *   comparing the two would pass it. Only without APP_URL (development, where
+ *   the browser may reach a LAN address) does the Host the request names count,
+ *   over http, or https when a trusted proxy says so (a client's own
+ *   X-Forwarded-Proto counts only with TRUST_PROXY=1).
  * Requests with neither header come from non-browser clients (curl, servers),
  * which cannot carry a victim's cookies, so they pass.
  *
@@ -42,11 +49,14 @@ export function assertSameOriginRequest(request: Request): void {
 }
 
 function allowedOrigins(request: Request): Set<string> {
-  const origins = new Set([new URL(getEnv().appUrl).origin]);
+  const env = getEnv();
+  const origins = new Set([new URL(env.appUrl).origin]);
+  if (env.APP_URL) return origins;
   const host = request.headers.get("host");
   if (host) {
-    const protocol = new URL(request.url).protocol;
-    origins.add(`${protocol}//${host}`);
+    const forwarded = request.headers.get("x-forwarded-proto");
+    const https = env.TRUST_PROXY === "1" && forwarded === "https";
+    origins.add(`${https ? "https:" : "http:"}//${host}`);
   }
   return origins;
 }

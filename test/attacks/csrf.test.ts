@@ -42,6 +42,16 @@ const CROSS_SITE_LABELS: Record<string, Record<string, string>> = {
   "Origin: null (sandboxed frame)": { origin: "null" },
   "Origin differing only in scheme": { origin: APP_ORIGIN.replace("http:", "https:") },
   "Origin differing only in port": { origin: "http://localhost:3001" },
+  // Issue 26: with APP_URL set, the Host a request names is not our origin.
+  "Host and Origin both another site": {
+    host: "evil.example:3000",
+    origin: "http://evil.example:3000",
+  },
+  "Host and Origin both another site, X-Forwarded-Proto: https": {
+    host: "evil.example",
+    origin: "https://evil.example",
+    "x-forwarded-proto": "https",
+  },
 };
 
 type Attempt = {

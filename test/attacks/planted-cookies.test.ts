@@ -12,7 +12,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
-import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let db: Db;
 
@@ -44,16 +44,24 @@ function callWithCookies(
   });
 }
 
-/** The same, over plain http to a LAN address: an origin where only the plain name is used. */
+/**
+ * The same, over plain http to a LAN address in development (no APP_URL): an origin where only
+ * the plain name is used. With APP_URL set, APP_URL alone decides the name (below).
+ */
 async function callOverPlainHttp(route: typeof refresh, path: string, cookie: string) {
-  const response = await route(
-    new Request(`http://192.168.1.20:3000${path}`, {
-      method: "POST",
-      headers: { host: "192.168.1.20:3000", cookie },
-    }),
-    { params: Promise.resolve({}) },
-  );
-  return { status: response.status, body: await response.json(), headers: response.headers };
+  const restore = setEnv({ APP_URL: undefined });
+  try {
+    const response = await route(
+      new Request(`http://192.168.1.20:3000${path}`, {
+        method: "POST",
+        headers: { host: "192.168.1.20:3000", cookie },
+      }),
+      { params: Promise.resolve({}) },
+    );
+    return { status: response.status, body: await response.json(), headers: response.headers };
+  } finally {
+    restore();
+  }
 }
 
 const sessionOf = async (refreshToken: string) =>
@@ -202,5 +210,46 @@ describe("controls: one cookie still works", () => {
     );
     expect(res.status).toBe(204);
     expect((await sessionOf(victim.refreshToken)).revokedAt).not.toBeNull();
+  });
+});
+
+describe("with APP_URL set, the cookie's name and attributes follow APP_URL alone (issue 26)", () => {
+  /** A registration as `next start` hands it over: the URL's scheme from X-Forwarded-Proto. */
+  async function registerAs(url: string, headers: Record<string, string>) {
+    const response = await register(
+      new Request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ email: uniqueEmail("scheme"), password: "correct horse battery" }),
+      }),
+      { params: Promise.resolve({}) },
+    );
+    expect(response.status).toBe(201);
+    return response.headers.getSetCookie();
+  }
+
+  it("a client's X-Forwarded-Proto: https without TRUST_PROXY does not make an http APP_URL's cookie Secure", async () => {
+    const restore = setEnv({ APP_URL: "http://app.internal:3000", TRUST_PROXY: "0" });
+    try {
+      // next start builds request.url from the client's own X-Forwarded-Proto and Host.
+      const cookies = await registerAs("https://app.internal:3000/api/auth/register", {
+        host: "app.internal:3000",
+        "x-forwarded-proto": "https",
+      });
+      const refreshCookie = cookies.find((line) => /refresh_token=/.test(line));
+      expect(refreshCookie).toMatch(/^refresh_token=/);
+      for (const line of cookies) expect(line, line).not.toMatch(/;\s*Secure/i);
+    } finally {
+      restore();
+    }
+  });
+
+  it("a loopback APP_URL keeps the __Secure- name whatever Host the request names", async () => {
+    const cookies = await registerAs("http://192.168.1.20:3000/api/auth/register", {
+      host: "192.168.1.20:3000",
+    });
+    const refreshCookie = cookies.find((line) => /refresh_token=/.test(line));
+    expect(refreshCookie).toMatch(/^__Secure-refresh_token=/);
+    for (const line of cookies) expect(line, line).toMatch(/;\s*Secure/i);
   });
 });

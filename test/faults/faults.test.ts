@@ -307,6 +307,11 @@ describe("a configuration error", () => {
       { ACCESS_TOKEN_ALG: "RS256" },
       /\[config\] ACCESS_TOKEN_ALG is RS256, but the first key of AUTH_SIGNING_KEYS/,
     ],
+    [
+      "the inspector's scenarios forced on while listening on every interface (issue 26)",
+      { HOST: "0.0.0.0", AUTH_DEV_SCENARIOS: "1" },
+      /AUTH_DEV_SCENARIOS=1 .* HOST is 0\.0\.0\.0, so the server listens beyond this machine/,
+    ],
   ])("%s: the server exits at start and says what to fix", async (_, bad, message) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "faults-config-"));
     try {

@@ -1,9 +1,13 @@
 /**
  * Another service verifies our tokens: examples/resource-server (plain Node,
- * jsonwebtoken + jwks-rsa, none of the app's code) runs as its own process and
+ * jose's remote key set, none of the app's code) runs as its own process and
  * fetches our public keys over HTTP. It must accept a token the app issued and
  * refuse forged, tampered, expired, wrong-audience, wrong-issuer and
- * algorithm-confused ones.
+ * algorithm-confused ones, and everything the app itself refuses even when
+ * signed with our key (no exp, a ten-year lifetime, an unknown crit, no sid or
+ * jti). And no token an attacker invents may make a genuine one fail: a flood
+ * of random `kid`s, on a cold start or later, or while our JWKS cannot answer
+ * (issue 26).
  *
  * How the app is served. Tokens come from the real register route handler, and
  * the JWKS from the real `/.well-known/jwks.json` route handler, exposed on a
@@ -18,7 +22,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { SignJWT, generateKeyPair } from "jose";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as jwksRoute } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
@@ -29,28 +33,43 @@ const EXAMPLE_DIR = path.resolve(__dirname, "../../examples/resource-server");
 
 let jwksServer: http.Server;
 let jwksRequests = 0;
-let example: ChildProcess;
+/** While true, the JWKS answers 503 (the app down or unreachable). */
+let jwksDown = false;
+/** Public keys published after the app's own (a rotation's new key, stage 1). */
+const publishedExtraKeys: Record<string, unknown>[] = [];
+type Example = { process: ChildProcess; url: string; log: () => string };
+const examples: Example[] = [];
 let exampleUrl: string;
-let exampleLog = "";
 let accessToken: string;
+let jwksUrl: string;
 let claims: { sub: string; sid: string; iss: string; aud: string };
 
 /** Serves the real JWKS route handler on a free loopback port. */
 async function serveJwks(): Promise<string> {
   jwksServer = http.createServer(async (req, res) => {
     jwksRequests += 1;
+    if (jwksDown) {
+      res.writeHead(503).end();
+      return;
+    }
     const request = new Request(new URL(req.url ?? "/", APP_ORIGIN), { method: req.method });
     const response = await jwksRoute(request, { params: Promise.resolve({}) });
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    const body = Buffer.from(await response.arrayBuffer());
+    if (publishedExtraKeys.length === 0) return void res.end(body);
+    const set = JSON.parse(body.toString("utf8")) as { keys: unknown[] };
+    res.end(JSON.stringify({ keys: [...set.keys, ...publishedExtraKeys] }));
   });
   await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
 }
 
 /** Starts the example as its own process (PORT=0) and reads the port it announces. */
-async function startExample(jwksUrl: string): Promise<string> {
-  example = spawn(process.execPath, ["server.mjs"], {
+async function startExample(
+  jwksUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Example> {
+  const child = spawn(process.execPath, ["server.mjs"], {
     cwd: EXAMPLE_DIR,
     // Only what the example reads: nothing of the app's configuration leaks into it.
     env: {
@@ -60,22 +79,27 @@ async function startExample(jwksUrl: string): Promise<string> {
       TOKEN_ISSUER: APP_ORIGIN,
       TOKEN_AUDIENCE: APP_ORIGIN,
       PORT: "0",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  example.stderr!.on("data", (chunk: Buffer) => (exampleLog += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    example.on("exit", (code) => reject(new Error(`example exited (${code}):\n${exampleLog}`)));
-    example.stdout!.on("data", (chunk: Buffer) => {
-      exampleLog += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(exampleLog);
+  let log = "";
+  child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.on("exit", (code) => reject(new Error(`example exited (${code}):\n${log}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(log);
       if (match) resolve(match[1]!);
     });
   });
+  const example = { process: child, url, log: () => log };
+  examples.push(example);
+  return example;
 }
 
-async function callExample(token?: string) {
-  const response = await fetch(`${exampleUrl}/api/hello`, {
+async function callExample(token?: string, url = exampleUrl) {
+  const response = await fetch(`${url}/api/hello`, {
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
   return { status: response.status, body: (await response.json()) as any };
@@ -106,23 +130,23 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   accessToken = res.body.accessToken;
   claims = JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString());
-  exampleUrl = await startExample(await serveJwks());
+  jwksUrl = await serveJwks();
+  exampleUrl = (await startExample(jwksUrl)).url;
 });
 
 afterAll(async () => {
-  example?.kill();
+  for (const example of examples) example.process.kill();
   await new Promise((resolve) => jwksServer?.close(resolve));
 });
 
-describe("examples/resource-server (jsonwebtoken + jwks-rsa) with our JWKS", () => {
-  it("pins the same jsonwebtoken and jwks-rsa versions as the root's devDependencies", () => {
+describe("examples/resource-server (jose's remote key set) with our JWKS", () => {
+  it("pins the same jose version as the app, and nothing else", () => {
     const read = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
     const own = read(path.join(EXAMPLE_DIR, "package.json")).dependencies;
-    const root = read(path.resolve(EXAMPLE_DIR, "../../package.json")).devDependencies;
-    for (const name of ["jsonwebtoken", "jwks-rsa"]) {
-      expect(own[name]).toMatch(/^\d+\.\d+\.\d+$/);
-      expect(own[name]).toBe(root[name]);
-    }
+    const root = read(path.resolve(EXAMPLE_DIR, "../../package.json")).dependencies;
+    expect(Object.keys(own)).toEqual(["jose"]);
+    expect(own.jose).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(own.jose).toBe(root.jose);
   });
 
   it("accepts an access token the app issued, fetching our public key by kid", async () => {
@@ -189,6 +213,184 @@ describe("examples/resource-server (jsonwebtoken + jwks-rsa) with our JWKS", () 
     const input = `${b64url({ alg: "HS256", kid: signer.kid, typ: "at+jwt" })}.${b64url(payload)}`;
     for (const secret of [JSON.stringify(publicJwks.keys[0]), String(publicJwks.keys[0]!.x)]) {
       await refused(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`);
+    }
+  });
+});
+
+/** Claims and header exactly as given (no defaults), signed with the app's own private key. */
+async function signExactly(
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  crit?: Record<string, boolean>,
+) {
+  const { signer } = await getSigningKeys();
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", ...header })
+    .sign(signer.key, crit ? { crit } : undefined);
+}
+
+describe("the app's claim rules, on tokens signed with the app's own key (issue 26)", () => {
+  const full = () => ({
+    iss: APP_ORIGIN,
+    aud: APP_ORIGIN,
+    sub: claims.sub,
+    sid: claims.sid,
+    jti: crypto.randomUUID(),
+    iat: now(),
+    exp: now() + 300,
+  });
+  const refused = async (token: string) =>
+    expect(await callExample(token)).toMatchObject({
+      status: 401,
+      body: { error: { code: "token_invalid" } },
+    });
+
+  it("control: every claim present, a 300 s lifetime, passes", async () => {
+    expect((await callExample(await signExactly(full()))).status).toBe(200);
+  });
+
+  it("refuses a token without exp", async () => {
+    const { exp: _exp, ...withoutExp } = full();
+    await refused(await signExactly(withoutExp));
+  });
+
+  it("refuses a token whose exp is ten years ahead (longer than the app's lifetime)", async () => {
+    await refused(await signExactly({ ...full(), exp: now() + 10 * 365 * 24 * 60 * 60 }));
+    await refused(await signExactly({ ...full(), exp: now() + 301 }));
+  });
+
+  it("refuses a token carrying a crit header it does not understand", async () => {
+    await refused(
+      await signExactly(
+        full(),
+        { crit: ["urn:example:must-check"], "urn:example:must-check": true },
+        { "urn:example:must-check": true },
+      ),
+    );
+  });
+
+  it("refuses a token that names no kid, though our one key would verify it", async () => {
+    const { signer } = await getSigningKeys();
+    const token = await new SignJWT(full())
+      .setProtectedHeader({ alg: signer.alg, typ: "at+jwt" })
+      .sign(signer.key);
+    await refused(token);
+  });
+
+  it("refuses a token without sid, or without jti, or without iat", async () => {
+    for (const claim of ["sid", "jti", "iat"] as const) {
+      const payload: Record<string, unknown> = full();
+      delete payload[claim];
+      await refused(await signExactly(payload));
+    }
+  });
+});
+
+describe("no token an attacker invents makes a genuine one fail (issue 26)", () => {
+  /** A well-formed token under a random kid, signed with the attacker's own key. */
+  async function randomKidToken() {
+    const { signer } = await getSigningKeys();
+    const attacker = await generateKeyPair(signer.alg);
+    return new SignJWT({ sid: claims.sid, jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: signer.alg, kid: crypto.randomUUID(), typ: "at+jwt" })
+      .setIssuer(APP_ORIGIN)
+      .setAudience(APP_ORIGIN)
+      .setSubject(claims.sub)
+      .setIssuedAt(now())
+      .setExpirationTime(now() + 300)
+      .sign(attacker.privateKey);
+  }
+
+  /** Forged requests first, genuine ones behind them, all released together. */
+  async function flood(url: string, forgedCount: number, genuineCount: number) {
+    const forged = await Promise.all(Array.from({ length: forgedCount }, randomKidToken));
+    const results = await Promise.all([
+      ...forged.map((token) => callExample(token, url)),
+      ...Array.from({ length: genuineCount }, () => callExample(accessToken, url)),
+    ]);
+    return {
+      forged: results.slice(0, forgedCount).map((r) => r.status),
+      genuine: results.slice(forgedCount).map((r) => r.status),
+    };
+  }
+
+  it("on a cold start: 40 random kids with 10 genuine tokens; every genuine one passes, JWKS fetched at most twice", async () => {
+    const fresh = await startExample(jwksUrl, { JWKS_COOLDOWN_SECONDS: "600" });
+    const before = jwksRequests;
+    const first = await flood(fresh.url, 40, 10);
+    expect(first.genuine).toEqual(Array(10).fill(200));
+    expect(first.forged).toEqual(Array(40).fill(401));
+    // The start-up load, and at most one refetch for all the unknown kids.
+    expect(jwksRequests - before).toBeLessThanOrEqual(2);
+
+    // A second wave inside the cooldown fetches nothing at all.
+    const afterFirst = jwksRequests;
+    const second = await flood(fresh.url, 40, 10);
+    expect(second.genuine).toEqual(Array(10).fill(200));
+    expect(second.forged).toEqual(Array(40).fill(401));
+    expect(jwksRequests - afterFirst).toBe(0);
+  });
+
+  it("while our JWKS cannot answer and the example's refreshes fail, known keys still verify", async () => {
+    const example = await startExample(jwksUrl, {
+      JWKS_REFRESH_SECONDS: "0.2",
+      JWKS_COOLDOWN_SECONDS: "600",
+    });
+    expect((await callExample(accessToken, example.url)).status).toBe(200);
+    jwksDown = true;
+    try {
+      // Wait for the condition (a refresh that failed), not for a time.
+      await expect
+        .poll(() => example.log(), { timeout: 10_000, interval: 50 })
+        .toMatch(/JWKS refresh failed, keeping the cached keys/);
+      const during = await flood(example.url, 20, 10);
+      expect(during.genuine).toEqual(Array(10).fill(200));
+      expect(during.forged).toEqual(Array(20).fill(401));
+    } finally {
+      jwksDown = false;
+      // Its refreshes every 0.2 s would count in the JWKS fetches of the tests after it.
+      example.process.kill();
+      await new Promise((resolve) => example.process.once("exit", resolve));
+    }
+  });
+
+  it("after a key rotation: tokens under the newly published key pass through the one refetch, amid random kids", async () => {
+    const example = await startExample(jwksUrl, { JWKS_COOLDOWN_SECONDS: "600" });
+    expect((await callExample(accessToken, example.url)).status).toBe(200);
+    // Stage 1 of a rotation: a new key is published; the example's cached set does not hold it.
+    const { signer } = await getSigningKeys();
+    const next = await generateKeyPair(signer.alg, { extractable: true });
+    const kid = `rotated-${crypto.randomUUID()}`;
+    publishedExtraKeys.push({
+      ...(await exportJWK(next.publicKey)),
+      kid,
+      alg: signer.alg,
+      use: "sig",
+    });
+    try {
+      const rotatedToken = () =>
+        new SignJWT({ sid: claims.sid, jti: crypto.randomUUID() })
+          .setProtectedHeader({ alg: signer.alg, kid, typ: "at+jwt" })
+          .setIssuer(APP_ORIGIN)
+          .setAudience(APP_ORIGIN)
+          .setSubject(claims.sub)
+          .setIssuedAt(now())
+          .setExpirationTime(now() + 300)
+          .sign(next.privateKey);
+      const forged = await Promise.all(Array.from({ length: 30 }, randomKidToken));
+      const rotated = await Promise.all(Array.from({ length: 5 }, rotatedToken));
+      const before = jwksRequests;
+      const results = await Promise.all([
+        ...forged.map((token) => callExample(token, example.url)),
+        ...rotated.map((token) => callExample(token, example.url)),
+        ...Array.from({ length: 5 }, () => callExample(accessToken, example.url)),
+      ]);
+      const statuses = results.map((r) => r.status);
+      expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+      expect(statuses.slice(30)).toEqual(Array(10).fill(200));
+      expect(jwksRequests - before).toBe(1);
+    } finally {
+      publishedExtraKeys.length = 0;
     }
   });
 });
