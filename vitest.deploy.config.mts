@@ -2,7 +2,8 @@
  * The deployment rig (test/deploy): nginx in front of 4 `next start` instances of one build,
  * PgBouncer (transaction mode) in front of a private PostgreSQL cluster, all started from the
  * files in deploy/ and all on loopback. Builds the app once into `.next-deploy`
- * (DEPLOY_PREBUILT=1 reuses it). `npm test` runs it; `npm run test:deploy` runs it alone.
+ * (DEPLOY_PREBUILT=1 reuses it). `npm run test:deploy` runs it; `npm test` runs only
+ * test/deploy/pooler.test.ts (docs/testing.md).
  */
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
