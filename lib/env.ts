@@ -47,6 +47,22 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
       .optional(),
+    /**
+     * Where the revocation listener LISTENs (lib/auth/revocation.ts): a connection that keeps its
+     * session (a direct one, or a session-mode pool). Unset: DATABASE_URL. Required with
+     * DB_POOL_MODE=transaction, where DATABASE_URL's pooler would drop the notifications.
+     */
+    DATABASE_LISTEN_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .optional(),
+    /**
+     * What DATABASE_URL reaches: "direct" (PostgreSQL itself, or a session-mode pool) or
+     * "transaction" (a transaction-mode pooler such as PgBouncer `pool_mode = transaction`). In
+     * transaction mode the server-side timeouts are not sent as startup parameters (PgBouncer
+     * refuses them), so the pooler's `connect_query` sets them (deploy/pgbouncer.ini).
+     */
+    DB_POOL_MODE: z.enum(["direct", "transaction"]).default("direct"),
     DATA_DIR: z.string().min(1).default(".data"),
     ACCESS_TOKEN_TTL_SECONDS: positiveSeconds(300),
     /** Verified access tokens remembered per process (lib/auth/tokens.ts); 0 turns the cache off. */
@@ -113,6 +129,31 @@ const envSchema = z
     DB_TRANSACTION_MAX_WAIT_MS: boundMs(5_000),
     /** Prisma: longest an interactive transaction may stay open. */
     DB_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
+    // Retention (lib/auth/retention.ts): what the prune deletes, and how often it runs.
+    /** Seconds between background prunes on each instance (one runs at a time); 0 turns it off. */
+    PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(600),
+    /** Rows one prune transaction deletes at most (sessions, then spent tokens). */
+    PRUNE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+    /**
+     * How long a session is kept after it ended (revoked, or past its idle or absolute expiry):
+     * the sessions list and the inspector still show it, and its tokens still answer "revoked".
+     * At least 60 s, so clock drift between instances never makes a just-live session look over.
+     */
+    PRUNE_SESSION_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(7 * 24 * 60 * 60),
+    /**
+     * How long a spent refresh token of a live session is kept: reuse detection (a stolen token
+     * presented after it was rotated revokes the family) covers this long after it was spent.
+     * At least REFRESH_GRACE_SECONDS (the grace re-issue needs the head's parent).
+     */
+    PRUNE_SPENT_TOKEN_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 60 * 60),
     /** After SIGTERM: how long in-flight requests may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: boundMs(8_000),
     // Operators' events (lib/ops): structured logs and Prometheus metrics.
@@ -131,6 +172,16 @@ const envSchema = z
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
     path: ["SESSION_IDLE_TIMEOUT_SECONDS"],
+  })
+  .refine((env) => env.PRUNE_SPENT_TOKEN_GRACE_SECONDS >= env.REFRESH_GRACE_SECONDS, {
+    message:
+      "PRUNE_SPENT_TOKEN_GRACE_SECONDS must be at least REFRESH_GRACE_SECONDS (the grace re-issue reads the spent parent)",
+    path: ["PRUNE_SPENT_TOKEN_GRACE_SECONDS"],
+  })
+  .refine((env) => env.DB_POOL_MODE === "direct" || env.DATABASE_LISTEN_URL, {
+    message:
+      "DB_POOL_MODE=transaction needs DATABASE_LISTEN_URL (a direct or session-mode connection): a transaction-mode pooler drops LISTEN notifications",
+    path: ["DATABASE_LISTEN_URL"],
   })
   .refine((env) => env.DB_STATEMENT_TIMEOUT_MS <= env.DB_TRANSACTION_TIMEOUT_MS, {
     message: "DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS",

@@ -1,6 +1,7 @@
 import "server-only";
 
 import { getSigningKeys } from "@/lib/auth/keys";
+import { startBackgroundPrune } from "@/lib/auth/retention";
 import { getDb } from "@/lib/db/client";
 import { ConfigError, configurationWarnings, getEnv, loadEnv } from "@/lib/env";
 import { installShutdownHandlers } from "@/lib/shutdown";
@@ -33,7 +34,7 @@ export async function checkConfigurationOrExit(): Promise<void> {
 
 /**
  * What a server process does once at start (instrumentation.ts; Next awaits it before the
- * first request): install the SIGTERM handler, then warm the database.
+ * first request): install the SIGTERM handler, warm the database, then schedule the prune.
  *
  * IMPORTANT: the warm-up is what keeps a burst right after a restart from failing. A cold
  * instance spends seconds loading Prisma's query compiler and opening its first connections,
@@ -63,4 +64,6 @@ export async function startServerProcess(): Promise<void> {
   });
   await Promise.race([warm, bound]);
   clearTimeout(timer);
+  // Retention (lib/auth/retention.ts): on every instance, one at a time through an advisory lock.
+  startBackgroundPrune(env);
 }

@@ -385,7 +385,8 @@ export function getRevocationListener(): RevocationListener {
   // The hot path: the same configuration object as last time (getEnv caches it).
   if (cached?.env === env) return cached.listener;
   const target = chooseDatabase(env);
-  const key = `${describeDatabase(target)}|${env.ACCESS_TOKEN_TTL_SECONDS}`;
+  const listenUrl = env.DATABASE_LISTEN_URL ?? "";
+  const key = `${describeDatabase(target)}|${listenUrl}|${env.ACCESS_TOKEN_TTL_SECONDS}`;
   if (cached?.key === key) {
     cached.env = env;
     return cached.listener;
@@ -393,7 +394,7 @@ export function getRevocationListener(): RevocationListener {
   void cached?.listener.stop();
   const source =
     target.kind === "postgres"
-      ? postgresRevocationSource(target.url)
+      ? postgresRevocationSource(env.DATABASE_LISTEN_URL ?? target.url)
       : pgliteRevocationSource(target.dataDir);
   const listener = new RevocationListener(source, {
     tokenLifetimeSeconds: env.ACCESS_TOKEN_TTL_SECONDS,

@@ -4,8 +4,9 @@ import "server-only";
  * The hand-written statements of the two hot paths, each one round trip: a login's new session
  * with its first refresh token (`START_SESSION`), and the normal rotation (`rotateInOneStatement`).
  * lib/auth/sessions.ts owns the rules and calls these; Prisma owns the model, the migrations and
- * every other query. Both go straight to the driver (`getSqlRunner`, lib/db/client.ts) as named
- * prepared statements; docs/benchmark.md ("Where a rotation's time goes") has the measurements.
+ * every other query. Both go straight to the driver (`getSqlRunner`, lib/db/client.ts): prepared
+ * once on PGlite, unnamed on PostgreSQL so they pass a transaction-mode pooler (`SqlStatement` in
+ * lib/db/adapter.ts); docs/benchmark.md ("Where a rotation's time goes") has the measurements.
  */
 import { randomUUID } from "node:crypto";
 import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
@@ -213,7 +214,7 @@ const ROTATE_IN_ONE_STATEMENT = `
  * It goes straight to the driver under Prisma (`getSqlRunner`: the same pool, or the same
  * embedded database, with the same bounds), not through `$queryRaw`: Prisma's query runtime cost
  * more CPU than the statement itself (measured in docs/benchmark.md, "Where a rotation's time
- * goes"). On PostgreSQL it is a named prepared statement, planned once per connection.
+ * goes"). On PostgreSQL it is sent unnamed, one round trip (lib/db/adapter.ts `SqlStatement`).
  */
 export async function rotateInOneStatement(
   tokenHash: string,

@@ -29,8 +29,9 @@ import "server-only";
  *   point was never given back. `withDeadlockRetry` (lib/db/retry.ts) remains as a backstop only.
  * - A REFUSED ATTEMPT WRITES NOTHING, and usually locks nothing (step 0): a flood of refused
  *   guesses queues on no row and leaves no dead row versions.
- * It is sent straight to the driver as a named statement (`getSqlRunner`: a login's statements
- * are its hot path, docs/benchmark.md), with the account lookup in the same round trip.
+ * It is sent straight to the driver in one round trip (`getSqlRunner`: a login's statements are
+ * its hot path, docs/benchmark.md; unnamed on PostgreSQL so it passes a transaction-mode pooler),
+ * with the account lookup in the same round trip.
  *
  * Points come back on success (`refundCtes`, sent with the new session): a correct password gives
  * every counter its point back, and clears the counter of the place it came from (this address's
