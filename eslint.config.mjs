@@ -138,7 +138,28 @@ export default defineConfig([
     "test-results/**",
     "playwright-report/**",
     "next-env.d.ts",
+    "packages/*/dist/**",
+    "packages/playwright-token-kit/test/readme/**",
+    "e2e/*.readme.spec.ts",
   ]),
+  {
+    // The kit is a package other apps install: it never reaches into this app.
+    files: ["packages/playwright-token-kit/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@/*", "../../*", "next", "next/*", "react", "zustand", "jose"],
+              message:
+                "playwright-token-kit imports only node:, @playwright/test and its own modules: an app's code reaches it through the adapter.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": [
@@ -156,7 +177,7 @@ export default defineConfig([
   },
   {
     // Playwright fixtures receive a `use` callback that is not React's `use` hook.
-    files: ["e2e/**/*.ts"],
+    files: ["e2e/**/*.ts", "packages/playwright-token-kit/**/*.ts"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
 ]);

@@ -1,7 +1,7 @@
 /**
  * End-to-end tests in real Chromium against the production build (`next start`), with the
- * app's real token lifetimes: specs move time instead of waiting for it (the `time` fixture,
- * e2e/kit/time-control.ts), so the server runs with AUTH_TEST_CLOCK=1.
+ * app's real token lifetimes: specs move time instead of waiting for it (the `time` fixture of
+ * playwright-token-kit), so the server runs with AUTH_TEST_CLOCK=1.
  *
  * Projects: "setup" (e2e/auth.setup.ts) signs in one account per worker through the login page
  * and saves its session; "chromium" runs every spec, in parallel (E2E_WORKERS, default 2).
@@ -14,7 +14,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
-import type { KitFixtures, KitWorkerFixtures } from "./e2e/kit/fixtures";
+import type { KitFixtures, KitWorkerFixtures } from "playwright-token-kit";
+import { writeReadmeExamples } from "./packages/playwright-token-kit/test/readme-examples";
 
 const PORT = Number(process.env.E2E_PORT ?? 3210);
 const BASE_URL = `http://localhost:${PORT}`;
@@ -36,6 +37,10 @@ const E2E_REFRESH_GRACE_SECONDS = 300;
 // environment, so fixing the run id here gives them all the same data directory.
 process.env.E2E_RUN_ID ??= String(Date.now());
 const dataDir = path.join(".data", `e2e-${process.env.E2E_RUN_ID}`);
+
+// Every example in e2e/README.md runs as written (issue 27): written out as e2e/*.readme.spec.ts
+// (gitignored) before the specs are collected.
+writeReadmeExamples(path.join("e2e", "README.md"), "e2e", ".readme.spec.ts");
 
 export default defineConfig<KitFixtures, KitWorkerFixtures>({
   testDir: "e2e",
@@ -92,6 +97,9 @@ export default defineConfig<KitFixtures, KitWorkerFixtures>({
       AUTH_TEST_CLOCK: "1",
       // The inspector's server-assisted scenarios (e2e/inspector.spec.ts).
       AUTH_DEV_SCENARIOS: "1",
+      // The server's stdout is shown with the test output: keep the per-event JSON lines out of
+      // it (LOG_LEVEL=info to read them; docs/deployment.md, "Events and metrics").
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
     },
   },
 });

@@ -16,6 +16,7 @@ export default defineConfig({
       "app/**/*.test.ts",
       "test/**/*.test.ts",
       "bench/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
     ],
     // Two real servers on PostgreSQL: its own config (vitest.multi.config.mts).
     exclude: [

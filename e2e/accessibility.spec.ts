@@ -104,3 +104,32 @@ test("after a failed sign-in, focus moves to the message; after field errors, to
   await expect(login.email).toBeFocused();
   await expect(login.email).toHaveAttribute("aria-invalid", "true");
 });
+
+// Issue 27: on a 390 px phone the landing page's header put the name and three links on one row,
+// each link 20 px tall. WCAG 2.2's 2.5.8 (Target Size, Minimum) asks for 24 × 24 CSS px.
+test("on a 390 px phone every link and button in a signed-out page's header is at least 24 × 24 px", async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, ready] of [
+    ["/", page.getByRole("link", { name: "Create an account" })],
+    ["/login", page.getByRole("form", { name: "Sign in" })],
+    ["/register", page.getByRole("form", { name: "Create an account" })],
+    ["/no-such-page", page.getByRole("link", { name: "Back to the home page" })],
+  ] as const) {
+    await page.goto(path);
+    await expect(ready).toBeVisible();
+    const targets = page.locator("header").locator("a, button").filter({ visible: true });
+    expect(await targets.count(), `${path}: targets in the header`).toBeGreaterThan(0);
+    for (const target of await targets.all()) {
+      const box = await target.boundingBox();
+      const name = `${path}: "${(await target.textContent())?.trim()}"`;
+      expect(box, name).not.toBeNull();
+      expect(box!.width, `${name} width`).toBeGreaterThanOrEqual(24);
+      expect(box!.height, `${name} height`).toBeGreaterThanOrEqual(24);
+      // Inside the page: nothing pushed off the side of a narrow screen.
+      expect(box!.x, `${name} left edge`).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, `${name} right edge`).toBeLessThanOrEqual(390);
+    }
+  }
+});

@@ -16,7 +16,7 @@ import { AppHeader } from "./pages/app-header";
 import { DashboardPage } from "./pages/dashboard-page";
 import { LoginPage } from "./pages/login-page";
 import { SessionsPage } from "./pages/sessions-page";
-import { signInAccount } from "./kit/app";
+import { signInAccount } from "./adapter";
 import { createDeviceKey, expect, expectSignedOut, proofHeader, test } from "./fixtures";
 
 async function signInThroughTheForm(page: Page, user: { email: string; password: string }) {

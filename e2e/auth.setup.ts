@@ -3,13 +3,14 @@
  * saved for the tests that only need to be signed in (`signedIn`, `signedInPage`).
  *
  * Why one per worker, and why the tests check the session out and back in instead of loading
- * this file as it is: refresh tokens rotate (e2e/kit/worker-session.ts explains).
+ * this file as it is: refresh tokens rotate (packages/playwright-token-kit/src/worker-session.ts
+ * explains).
  *
  * When copying the kit: rewrite the sign-in steps (here: this app's login page object).
  */
-import { registerAccount } from "./kit/app";
-import { expect, test as setup } from "./kit/fixtures";
-import { workerCredentials, workerSessionFile, writeSavedSession } from "./kit/worker-session";
+import { workerCredentials, workerSessionFile, writeSavedSession } from "playwright-token-kit";
+import { appAdapter, registerAccount } from "./adapter";
+import { expect, test as setup } from "./fixtures";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 
@@ -22,7 +23,7 @@ setup(
 
     await Promise.all(
       slots.map(async (slot) => {
-        const user = workerCredentials(slot);
+        const user = workerCredentials(appAdapter, slot);
         await registerAccount(api, user);
         const context = await browser.newContext({ baseURL });
         const page = await context.newPage();

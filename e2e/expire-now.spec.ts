@@ -48,6 +48,42 @@ test("Expire my access token now: the next Reload shows one 401, one refresh and
   await expect(page).toHaveURL("/dashboard");
 });
 
+// Issue 27: after the swap, "Fire 5 requests" met the 401, and the card told it as the notes'
+// story ("… and the notes never saw the 401"). Every line must tell the requests that ran.
+test("Expire my access token now, then Fire 5 requests: the card tells those five requests", async ({
+  signedInPage: page,
+  authNetwork,
+}) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.expectLoaded();
+  await page.getByRole("button", { name: "Expire my access token now" }).click();
+  await expect(page.getByTestId("expire-now-status")).toContainText(
+    "This tab now holds an expired access token",
+  );
+  authNetwork.clear();
+
+  await dashboard.fireParallelRequests();
+
+  await expect(page.getByTestId("expire-now-steps").getByRole("listitem")).toHaveText([
+    "✓5 requests to /api/me answered 401 token_expired",
+    "✓One refresh with the httpOnly cookie",
+    "✓All 5 retries answered 200",
+  ]);
+  await expect(page.getByTestId("expire-now-verdict")).toHaveText(
+    "You stayed signed in, and the 5 requests to /api/me never saw the 401.",
+  );
+  await expect(dashboard.parallelResult).toContainText("200, 200, 200, 200, 200");
+  // What the card says is what the network saw: five 401s, one refresh, five retries, and no
+  // request to /api/notes (the order of the five among themselves is the network's).
+  expect((await authNetwork.log()).sort()).toEqual(
+    [
+      ...Array<string>(5).fill("GET /api/me (token 2) → 401 token_expired"),
+      "POST /api/auth/refresh → 200",
+      ...Array<string>(5).fill("GET /api/me (token 3) → 200"),
+    ].sort(),
+  );
+});
+
 test("the minted token opens nothing, not even another expired token", async ({
   signedInPage: page,
 }) => {

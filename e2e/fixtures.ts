@@ -1,9 +1,28 @@
 /**
- * What this project's specs import: the kit's `test` and `expect` (e2e/kit/, documented in
- * e2e/README.md) and its helpers, in one place.
+ * What this project's specs import: playwright-token-kit's `test` and `expect` for this app
+ * (its adapter: e2e/adapter.ts), and this app's helpers, in one place. e2e/README.md documents them.
  */
-export { expect, test } from "./kit/fixtures";
-export type { Credentials } from "./kit/app";
+import type { DeviceKey } from "./adapter";
+import { createKit } from "playwright-token-kit";
+import { appAdapter } from "./adapter";
+
+const kit = createKit(appAdapter);
+export { kit };
+export const { expect } = kit;
+/**
+ * The kit's `test`, plus `sessionDevice`: the checked-out worker session's key (adapter.ts
+ * `DeviceKey`, the kit's `sessionState`), planted in the test's browser. What a refresh from
+ * outside needs to pass as that browser.
+ */
+export const test = kit.test.extend<{ sessionDevice: DeviceKey }>({
+  sessionDevice: async ({ sessionState }, use) => {
+    if (!sessionState) {
+      throw new Error("The worker's session has no device key: its check-out should sign in.");
+    }
+    await use(sessionState as DeviceKey);
+  },
+});
+export type { Credentials, DeviceKey } from "./adapter";
 export {
   REFRESH_COOKIE_NAME,
   SESSION_HINT_COOKIE_NAME,
@@ -11,7 +30,6 @@ export {
   plantDeviceKey,
   proofHeader,
   signDeviceProof,
-} from "./kit/app";
-export type { DeviceKey } from "./kit/app";
-export { AuthNetwork } from "./kit/auth-network";
-export * from "./kit/helpers";
+} from "./adapter";
+export { AuthNetwork } from "playwright-token-kit";
+export * from "./helpers";

@@ -17,7 +17,7 @@
 import fs from "node:fs/promises";
 import type { APIRequestContext, Locator, Page, TestInfo } from "@playwright/test";
 import type { DevScenarioId } from "@/lib/contract";
-import { readJwtClaims } from "./kit/time-control";
+import { readJwtClaims } from "playwright-token-kit";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";
@@ -368,6 +368,27 @@ test("Replay my previous refresh token, as a thief would: the family is revoked 
   );
   await page.getByRole("button", { name: "Clear earlier page loads" }).click();
   await expect(earlier).toHaveCount(0);
+});
+
+// Issue 27: at 1280×800 the scenario column scrolls inside itself (768 px of 1,383 shown), and
+// the replay's verdict landed below the fold of that column: only its table's header showed.
+test("at 1280×800 the replay's verdict, its Expected/Observed table whole, is in view", async ({
+  page,
+  newUser,
+}) => {
+  test.setTimeout(90_000);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const inspector = await signUpAndOpenInspector(page, newUser);
+
+  await inspector.run("replay", 45_000);
+
+  const verdict = inspector.verdict("replay");
+  await expect(verdict).toHaveAttribute("data-fact-code", "refresh_token_reused");
+  // Fully inside the viewport, as clipped by the scrolling column (IntersectionObserver).
+  await expect(verdict).toBeInViewport({ ratio: 1 });
+  const rows = verdict.getByTestId("scenario-check");
+  expect(await rows.count()).toBeGreaterThan(0);
+  for (const row of await rows.all()) await expect(row).toBeInViewport({ ratio: 1 });
 });
 
 test("Lose the refresh response: the retry presents the unseen token's parent and gets a sibling", async ({

@@ -1,13 +1,15 @@
 /**
- * The kit's own promises (e2e/kit/, e2e/README.md), proven against this app:
+ * The kit's promises about rotation (packages/playwright-token-kit, e2e/README.md), proven against
+ * this app:
  * - why a saved storageState cannot simply be loaded by every test (rotation + reuse detection);
  * - that the worker session survives what tests do to it: a check-out after a test ended the
  *   session, or left another account's session behind, signs in again; and a check-in is what
  *   lets the next check-out renew instead.
  */
 import type { Browser, BrowserContext } from "@playwright/test";
-import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./kit/app";
-import type { StorageState } from "./kit/worker-session";
+import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./adapter";
+import type { StorageState } from "playwright-token-kit";
+import type { DeviceKey } from "./adapter";
 import { DashboardPage } from "./pages/dashboard-page";
 import {
   createDeviceKey,
@@ -87,7 +89,9 @@ test("a check-out after a test ended the worker's session signs in again", async
   expect(after.via).toBe("signed-in");
   expect(after.user).toEqual(before.user);
   const refresh = after.storageState.cookies.find((c) => c.name === REFRESH_COOKIE_NAME);
-  expect(await presentRefreshToken(api, refresh?.value ?? "missing", {}, after.device)).toBe("200");
+  expect(
+    await presentRefreshToken(api, refresh?.value ?? "missing", {}, after.state as DeviceKey),
+  ).toBe("200");
 });
 
 test("a check-in saves the newest refresh token, so the next check-out renews the session", async ({
@@ -99,7 +103,7 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
   // With a check-in: the page rotated the token twice (load, reload); the file follows.
   const first = await workerSession.checkOut();
   const withCheckIn = await newContext(browser, baseURL, first.storageState);
-  await plantDeviceKey(withCheckIn, baseURL!, first.device!);
+  await plantDeviceKey(withCheckIn, baseURL!, first.state as DeviceKey);
   const dashboard = await openDashboard(withCheckIn);
   await dashboard.page.reload();
   await dashboard.expectLoaded();
@@ -112,7 +116,7 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
   // server now treats as reuse. The check-out notices and signs in again.
   const second = await workerSession.checkOut();
   const withoutCheckIn = await newContext(browser, baseURL, second.storageState);
-  await plantDeviceKey(withoutCheckIn, baseURL!, second.device!);
+  await plantDeviceKey(withoutCheckIn, baseURL!, second.state as DeviceKey);
   const forgotten = await openDashboard(withoutCheckIn);
   await forgotten.page.reload();
   await forgotten.expectLoaded();

@@ -9,6 +9,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { DashboardPage } from "./pages/dashboard-page";
+import { LoginPage } from "./pages/login-page";
+import { RegisterPage } from "./pages/register-page";
 import { SessionsPage } from "./pages/sessions-page";
 import {
   expect,
@@ -74,4 +76,45 @@ test("logging out in one tab signs out the other", async ({ signedInPage, contex
   // ...and the browser has no cookie left to try.
   await tabB.goto();
   await expect(tabB.page).toHaveURL("/login?next=%2Fdashboard");
+});
+
+// Issue 27: the other tab was told at once, left for the login page while the logout was still
+// on its way, and that page load, still holding the session hint, asked for a refresh: one
+// POST /api/auth/refresh → 401 and a console error. The tab was told there is no session; it
+// must not ask.
+test("after a logout in one tab, the other leaves without a refresh call or a console error", async ({
+  page,
+  context,
+  newUser,
+  authNetwork,
+}) => {
+  const register = new RegisterPage(page);
+  await register.goto();
+  await register.register(newUser);
+  const tabA = new DashboardPage(page);
+  await tabA.expectLoaded();
+  const tabB = new DashboardPage(await openSecondTab(context));
+  await tabB.expectLoaded();
+  const errors: string[] = [];
+  tabB.page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  tabB.page.on("pageerror", (error) => errors.push(error.message));
+  authNetwork.clear();
+
+  await tabA.header.logOut();
+
+  await expectSignedOut(tabA.page, "logged_out");
+  await expectSignedOut(tabB.page, "logged_out_elsewhere");
+  // Signing in again from tab B's login page: its form works only once the page has hydrated,
+  // and a page load's restore is sent as it hydrates, so any refresh it made is in the log now.
+  await new LoginPage(tabB.page).login(newUser);
+  await expect(tabB.page).toHaveURL("/dashboard");
+  await tabB.expectLoaded();
+
+  const log = await authNetwork.log();
+  expect(log).toContainEqual(expect.stringMatching(/^POST \/api\/auth\/logout .*→ 204$/));
+  expect(log).toContain("POST /api/auth/login → 200");
+  expect(log.filter((line) => line.startsWith("POST /api/auth/refresh"))).toEqual([]);
+  expect(errors).toEqual([]);
 });

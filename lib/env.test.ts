@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseEnv } from "@/lib/env";
+import { ConfigError, configurationWarnings, parseEnv } from "@/lib/env";
 
 describe("parseEnv", () => {
   it("gives a local run safe defaults", () => {
@@ -112,5 +112,46 @@ describe("database bounds", () => {
     expect(() =>
       parseEnv({ DB_STATEMENT_TIMEOUT_MS: "20000", DB_TRANSACTION_TIMEOUT_MS: "10000" }),
     ).toThrow(/DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS/);
+  });
+});
+
+describe("THROTTLE_IPV6_PREFIX", () => {
+  it("is 64 by default and takes any prefix from 32 to 128", () => {
+    expect(parseEnv({}).THROTTLE_IPV6_PREFIX).toBe(64);
+    expect(parseEnv({ THROTTLE_IPV6_PREFIX: "48" }).THROTTLE_IPV6_PREFIX).toBe(48);
+    expect(parseEnv({ THROTTLE_IPV6_PREFIX: "128" }).THROTTLE_IPV6_PREFIX).toBe(128);
+  });
+
+  it.each(["16", "129", "64.5", "/64"])("refuses %s, naming the variable", (value) => {
+    expect(() => parseEnv({ THROTTLE_IPV6_PREFIX: value })).toThrow(/THROTTLE_IPV6_PREFIX/);
+  });
+});
+
+describe("start-up advice names this server's PORT (issue 27)", () => {
+  it("the production refusal without APP_URL suggests APP_URL with PORT, not 3000", () => {
+    expect(() => parseEnv({ NODE_ENV: "production", PORT: "3302" })).toThrow(
+      /for a local run: APP_URL=http:\/\/localhost:3302\)/,
+    );
+  });
+
+  it.each([
+    [{ PORT: "3302", APP_URL: "http://localhost:3000" }, [3000, 3302]],
+    [{ PORT: "3302", APP_URL: "http://127.0.0.1" }, [80, 3302]],
+    [{ PORT: "8443", APP_URL: "https://[::1]" }, [443, 8443]],
+  ])("warns for %j, naming both ports", (source, [appPort, port]) => {
+    const warnings = configurationWarnings(parseEnv(source));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`(port ${appPort}), but this server listens on PORT ${port}`);
+    expect(warnings[0]).toContain(`:${port}`);
+  });
+
+  it.each([
+    { PORT: "3302", APP_URL: "http://localhost:3302" },
+    { PORT: "3302" },
+    { PORT: "3000", APP_URL: "http://localhost:8080", TRUST_PROXY: "1" },
+    { PORT: "3000", APP_URL: "https://auth.example.com", AUTH_SIGNING_KEYS: "{}" },
+    { PORT: "3000", APP_URL: "http://app.internal:8080" },
+  ])("says nothing for %j", (source) => {
+    expect(configurationWarnings(parseEnv(source))).toEqual([]);
   });
 });

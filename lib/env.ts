@@ -47,6 +47,22 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
       .optional(),
+    /**
+     * Where the revocation listener LISTENs (lib/auth/revocation.ts): a connection that keeps its
+     * session (a direct one, or a session-mode pool). Unset: DATABASE_URL. Required with
+     * DB_POOL_MODE=transaction, where DATABASE_URL's pooler would drop the notifications.
+     */
+    DATABASE_LISTEN_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .optional(),
+    /**
+     * What DATABASE_URL reaches: "direct" (PostgreSQL itself, or a session-mode pool) or
+     * "transaction" (a transaction-mode pooler such as PgBouncer `pool_mode = transaction`). In
+     * transaction mode the server-side timeouts are not sent as startup parameters (PgBouncer
+     * refuses them), so the pooler's `connect_query` sets them (deploy/pgbouncer.ini).
+     */
+    DB_POOL_MODE: z.enum(["direct", "transaction"]).default("direct"),
     DATA_DIR: z.string().min(1).default(".data"),
     ACCESS_TOKEN_TTL_SECONDS: positiveSeconds(300),
     /** Verified access tokens remembered per process (lib/auth/tokens.ts); 0 turns the cache off. */
@@ -82,6 +98,17 @@ const envSchema = z
      */
     DPOP_BINDING: z.enum(["on", "off"]).default("on"),
     /**
+     * How many leading bits of an IPv6 address name one client for the per-address throttles
+     * (lib/auth/throttle-address.ts): 64 by default, the block one customer gets; 48 or 56
+     * count a whole site as one; 128 the exact address (not advised).
+     */
+    THROTTLE_IPV6_PREFIX: z.coerce
+      .number()
+      .int("must be a whole number of bits")
+      .min(32, "must be at least 32 (a shorter prefix lumps whole providers together)")
+      .max(128, "must be at most 128 (an IPv6 address has 128 bits)")
+      .default(64),
+    /**
      * "1" lets end-to-end tests move the server's clock per request (X-Test-Clock-Offset).
      * Opt-in, and only for a local server (`isLocal`).
      */
@@ -109,12 +136,59 @@ const envSchema = z
     DB_TRANSACTION_MAX_WAIT_MS: boundMs(5_000),
     /** Prisma: longest an interactive transaction may stay open. */
     DB_TRANSACTION_TIMEOUT_MS: boundMs(10_000),
+    // Retention (lib/auth/retention.ts): what the prune deletes, and how often it runs.
+    /** Seconds between background prunes on each instance (one runs at a time); 0 turns it off. */
+    PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(600),
+    /** Rows one prune transaction deletes at most (sessions, then spent tokens). */
+    PRUNE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+    /**
+     * How long a session is kept after it ended (revoked, or past its idle or absolute expiry):
+     * the sessions list and the inspector still show it, and its tokens still answer "revoked".
+     * At least 60 s, so clock drift between instances never makes a just-live session look over.
+     */
+    PRUNE_SESSION_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(7 * 24 * 60 * 60),
+    /**
+     * How long a spent refresh token of a live session is kept: reuse detection (a stolen token
+     * presented after it was rotated revokes the family) covers this long after it was spent.
+     * At least REFRESH_GRACE_SECONDS (the grace re-issue needs the head's parent).
+     */
+    PRUNE_SPENT_TOKEN_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 60 * 60),
     /** After SIGTERM: how long in-flight requests may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: boundMs(8_000),
+    // Operators' events (lib/ops): structured logs and Prometheus metrics.
+    /** The structured log's threshold (pino levels); "silent" writes nothing. */
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    /** "0" turns metrics off: nothing is counted and /api/metrics answers 404. */
+    METRICS_ENABLED: z.enum(["0", "1"]).default("1"),
+    /**
+     * A secret a scraper sends as `Authorization: Bearer …` to read /api/metrics. Unset: the
+     * endpoint answers only a loopback server's unproxied requests (lib/ops/metrics-access.ts).
+     */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .refine((env) => env.SESSION_IDLE_TIMEOUT_SECONDS <= env.SESSION_ABSOLUTE_TIMEOUT_SECONDS, {
     message: "SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS",
     path: ["SESSION_IDLE_TIMEOUT_SECONDS"],
+  })
+  .refine((env) => env.PRUNE_SPENT_TOKEN_GRACE_SECONDS >= env.REFRESH_GRACE_SECONDS, {
+    message:
+      "PRUNE_SPENT_TOKEN_GRACE_SECONDS must be at least REFRESH_GRACE_SECONDS (the grace re-issue reads the spent parent)",
+    path: ["PRUNE_SPENT_TOKEN_GRACE_SECONDS"],
+  })
+  .refine((env) => env.DB_POOL_MODE === "direct" || env.DATABASE_LISTEN_URL, {
+    message:
+      "DB_POOL_MODE=transaction needs DATABASE_LISTEN_URL (a direct or session-mode connection): a transaction-mode pooler drops LISTEN notifications",
+    path: ["DATABASE_LISTEN_URL"],
   })
   .refine((env) => env.DB_STATEMENT_TIMEOUT_MS <= env.DB_TRANSACTION_TIMEOUT_MS, {
     message: "DB_STATEMENT_TIMEOUT_MS must not exceed DB_TRANSACTION_TIMEOUT_MS",
@@ -141,7 +215,7 @@ export type Env = z.infer<typeof envSchema> & {
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Loopback spellings a HOST may take: localhost, 127.0.0.0/8, ::1. */
-function isLoopbackAddress(host: string): boolean {
+export function isLoopbackAddress(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
 }
@@ -192,7 +266,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (productionWithoutAppUrl && !env.AUTH_SIGNING_KEYS) {
     throw new ConfigError(
       "NODE_ENV=production without APP_URL: this server will not sign tokens with a generated key.\n" +
-        "  Set APP_URL to the origin browsers use (for a local run: APP_URL=http://localhost:3000),\n" +
+        `  Set APP_URL to the origin browsers use (for a local run: APP_URL=http://localhost:${env.PORT}),\n` +
         "  or set AUTH_SIGNING_KEYS to the output of `npm run keys:generate`.",
     );
   }
@@ -227,6 +301,36 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     isLocal,
     devScenariosEnabled,
   };
+}
+
+/**
+ * Settings that are valid but probably not what was meant; the server starts and prints each one
+ * (lib/server-start.ts).
+ *
+ * - APP_URL on a loopback host with a port other than PORT, and no proxy declared: browsers go
+ *   to APP_URL's port while the server listens on PORT, and the tokens name APP_URL's origin.
+ *   Fine behind a proxy on this machine (declare it with TRUST_PROXY=1); otherwise a typo, or
+ *   advice for another PORT followed literally.
+ *
+ * @example
+ * configurationWarnings(parseEnv({ PORT: "3302", APP_URL: "http://localhost:3000" }));
+ * // → ["APP_URL is http://localhost:3000 (port 3000), but this server listens on PORT 3302 …"]
+ */
+export function configurationWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (env.APP_URL && env.TRUST_PROXY !== "1") {
+    const url = new URL(env.appUrl);
+    const appPort = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    if (LOOPBACK_HOSTS.has(url.hostname) && appPort !== env.PORT) {
+      warnings.push(
+        `APP_URL is ${env.appUrl} (port ${appPort}), but this server listens on PORT ${env.PORT} ` +
+          "and no proxy is declared (TRUST_PROXY). Browsers that follow APP_URL will not reach " +
+          `this server, and its tokens name port ${appPort}. Set APP_URL=${url.protocol}//${url.hostname}:${env.PORT}, ` +
+          `or TRUST_PROXY=1 if a proxy on port ${appPort} forwards to it.`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**

@@ -1,9 +1,11 @@
 import "server-only";
 
 import { getSigningKeys } from "@/lib/auth/keys";
+import { startBackgroundPrune } from "@/lib/auth/retention";
 import { getDb } from "@/lib/db/client";
-import { ConfigError, getEnv, loadEnv } from "@/lib/env";
+import { ConfigError, configurationWarnings, getEnv, loadEnv } from "@/lib/env";
 import { installShutdownHandlers } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 /**
  * Validates the configuration (lib/env.ts) and loads the signing keys (lib/auth/keys.ts) before
@@ -13,10 +15,12 @@ import { installShutdownHandlers } from "@/lib/shutdown";
  * request with a bare 500, retrying `register` each time. A server that cannot sign a token or
  * would run with unsafe settings must not look alive to a supervisor or a load balancer, so this
  * exits instead. The message names the variable and what to do; it never contains a key.
+ * Settings that are valid but likely a mistake (`configurationWarnings`) are printed, once.
  */
 export async function checkConfigurationOrExit(): Promise<void> {
   try {
-    loadEnv();
+    const env = loadEnv();
+    for (const warning of configurationWarnings(env)) console.warn(`[config] Warning: ${warning}`);
     await getSigningKeys();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -30,7 +34,7 @@ export async function checkConfigurationOrExit(): Promise<void> {
 
 /**
  * What a server process does once at start (instrumentation.ts; Next awaits it before the
- * first request): install the SIGTERM handler, then warm the database.
+ * first request): install the SIGTERM handler, warm the database, then schedule the prune.
  *
  * IMPORTANT: the warm-up is what keeps a burst right after a restart from failing. A cold
  * instance spends seconds loading Prisma's query compiler and opening its first connections,
@@ -49,7 +53,10 @@ export async function startServerProcess(): Promise<void> {
     await db.$queryRaw`SELECT 1`;
     await db.$transaction(async (tx) => tx.$queryRaw`SELECT 1`);
   })().catch((error: unknown) =>
-    console.warn(`[db] warm-up failed: ${(error as Error).name}; requests will retry`),
+    getLogger().warn(
+      { component: "db" },
+      `warm-up failed: ${(error as Error).name}; requests will retry`,
+    ),
   );
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {
@@ -57,4 +64,6 @@ export async function startServerProcess(): Promise<void> {
   });
   await Promise.race([warm, bound]);
   clearTimeout(timer);
+  // Retention (lib/auth/retention.ts): on every instance, one at a time through an advisory lock.
+  startBackgroundPrune(env);
 }

@@ -21,6 +21,7 @@ import "server-only";
  * before our closers have run. Requests answered while draining therefore register the shutdown
  * itself with `after()`, which Next awaits before it exits.
  */
+import { getLogger } from "@/lib/ops/logger";
 type Closer = () => Promise<void>;
 
 type ShutdownState = {
@@ -89,9 +90,13 @@ async function runClosers(s: ShutdownState, boundMs: number): Promise<void> {
       });
       try {
         const outcome = await Promise.race([close().then(() => "closed" as const), bound]);
-        if (outcome === "timeout") console.warn(`[shutdown] ${name} did not close in time`);
+        if (outcome === "timeout")
+          getLogger().warn({ component: "shutdown" }, `${name} did not close in time`);
       } catch (error) {
-        console.warn(`[shutdown] closing ${name} failed: ${(error as Error).name}`);
+        getLogger().warn(
+          { component: "shutdown" },
+          `closing ${name} failed: ${(error as Error).name}`,
+        );
       } finally {
         clearTimeout(timer);
       }
@@ -113,7 +118,10 @@ export function beginShutdown(options: {
   s.draining = true;
   const startedAt = Date.now();
   const hardStop = setTimeout(() => {
-    console.warn(`[shutdown] still busy after ${options.timeoutMs} ms; exiting anyway`);
+    getLogger().warn(
+      { component: "shutdown" },
+      `still busy after ${options.timeoutMs} ms; exiting anyway`,
+    );
     options.exit(1);
   }, options.timeoutMs);
   hardStop.unref();
@@ -122,7 +130,10 @@ export function beginShutdown(options: {
     const left = Math.max(100, options.timeoutMs - (Date.now() - startedAt));
     await runClosers(s, left);
     clearTimeout(hardStop);
-    console.log(`[shutdown] drained and closed in ${Date.now() - startedAt} ms`);
+    getLogger().info(
+      { component: "shutdown" },
+      `drained and closed in ${Date.now() - startedAt} ms`,
+    );
     options.exit(options.exitCode ?? 0);
   })();
   return s.done;
@@ -139,7 +150,7 @@ export function installShutdownHandlers(timeoutMs: number): void {
   s.installed = true;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
-      console.log(`[shutdown] ${signal}: draining ${s.inFlight} request(s)`);
+      getLogger().info({ component: "shutdown" }, `${signal}: draining ${s.inFlight} request(s)`);
       void beginShutdown({
         timeoutMs,
         exit: (code) => process.exit(code),

@@ -10,10 +10,21 @@
  *   4. the fault suite (test/faults): a build in .next-faults under load while instances are
  *      killed or stopped and a private PostgreSQL cluster (its own initdb, removed after) is
  *      restarted, killed and locked; on PGlite and PostgreSQL, whether or not DATABASE_URL is set
- *   5. Playwright end-to-end tests in Chromium against `next build` + `next start`,
- *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times
+ *   5. the transaction-pooler test (test/deploy/pooler.test.ts): the hot path's statements
+ *      through PgBouncer 1.18 in transaction mode, from deploy/pgbouncer.ini, in front of a
+ *      private PostgreSQL cluster; needs the `pgbouncer` binary (Debian package; .ci/run installs
+ *      it): skipped with a message where it is missing, a failure where CI is set. The whole
+ *      deployment rig (test/deploy/rig.test.ts) runs with `npm run test:deploy`, not here yet
+ *      (docs/deployment.md says why)
+ *   6. the Playwright kit (packages/playwright-token-kit): its contract and its README's example
+ *      against examples/pocket-notes (node:http, starts in well under a second), with that app's
+ *      planted double-refresh bug proving the assertions fail; then the README followed in a
+ *      clean temporary folder (npm install of the kit by path, the first test green)
+ *   7. Playwright end-to-end tests in Chromium against `next build` + `next start`,
+ *      in parallel workers (E2E_WORKERS), each test E2E_REPEAT times (the kit's contract and the
+ *      examples of e2e/README.md run here against this app)
  *
- * Set SKIP_E2E=1 to stop after step 4.
+ * Set SKIP_E2E=1 to stop after step 5.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -117,7 +128,42 @@ run(
 );
 countVitest("test-results/vitest-faults.json");
 
+const hasBinary = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
+if (hasBinary("pgbouncer")) {
+  fs.rmSync("test-results/vitest-deploy.json", { force: true });
+  run(
+    "transaction pooler (PgBouncer 1.18, private PostgreSQL)",
+    "npx",
+    [
+      ...vitestArgs("test-results/vitest-deploy.json"),
+      "-c",
+      "vitest.deploy.config.mts",
+      "test/deploy/pooler.test.ts",
+    ],
+    // The pooler test starts no app: no build (the rig's global setup would make one).
+    { DATABASE_URL: "", DEPLOY_PREBUILT: "1" },
+  );
+  countVitest("test-results/vitest-deploy.json");
+} else if (process.env.CI) {
+  results.push("FAIL transaction pooler: pgbouncer is not installed (.ci/run installs it)");
+} else {
+  console.log(
+    "\n(pgbouncer is not installed: skipping the transaction-pooler test; `apt-get install pgbouncer`.)",
+  );
+}
+
 if (!process.env.SKIP_E2E) {
+  fs.rmSync("test-results/kit.json", { force: true });
+  run(
+    "Playwright kit against examples/pocket-notes",
+    "npx",
+    ["playwright", "test", "-c", "packages/playwright-token-kit/test/playwright.config.ts"],
+    { CI: process.env.CI ?? "1" },
+  );
+  if (fs.existsSync("test-results/kit.json")) countPlaywright("test-results/kit.json");
+  else totals.failed += 1;
+  run("the kit README, followed in a clean folder", "node", ["scripts/check-kit-readme.mjs"]);
+
   fs.rmSync("test-results/e2e.json", { force: true });
   // E2E_REPEAT > 1 runs every test that many times, interleaved across the workers: a test that
   // leans on another's account, session or data fails here (CI uses 2).

@@ -34,6 +34,8 @@ export function useTestDatabase(): Promise<Db> {
       // The whole suite is one "instance" registering accounts for hundreds of unrelated tests;
       // test/attacks/hash-flood.test.ts sets a small limit where the limit is the subject.
       REGISTRATION_LIMIT_PER_MINUTE: "100000",
+      // The structured log stays quiet in tests; test/api/ops-events.test.ts captures it.
+      LOG_LEVEL: "silent",
     });
     if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
     else delete process.env.DATABASE_URL;

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { getAuthClient, getAuthDevtools } from "@/lib/client/auth-client";
@@ -100,6 +100,16 @@ export function ScenariosCard({
   const [skewed, setSkewed] = useState(
     () => typeof window !== "undefined" && getPageClockSkew() !== 0,
   );
+  // The scenario whose verdict is to be scrolled into view when it appears (issue 27). On a
+  // laptop screen this column scrolls inside itself (sticky, one screen tall) and a verdict
+  // lands below the button it answers, so without this only its first line showed.
+  const revealNext = useRef<ScenarioId | null>(null);
+  const revealVerdict = useCallback((element: HTMLDivElement | null) => {
+    if (!element || element.dataset.scenario !== revealNext.current) return;
+    revealNext.current = null;
+    // "nearest": scroll this column, and the page if need be, only as far as the verdict needs.
+    element.scrollIntoView({ block: "nearest" });
+  }, []);
 
   async function run(scenario: Scenario) {
     const client = getAuthClient();
@@ -136,6 +146,7 @@ export function ScenariosCard({
       tone: verdict.tone,
       facts: verdict.facts,
     });
+    revealNext.current = scenario.id;
     setVerdicts((current) => ({ ...current, [scenario.id]: verdict }));
     setProgress(null);
     setRunning(null);
@@ -192,8 +203,10 @@ export function ScenariosCard({
               )}
               {verdict && (
                 <div
+                  ref={revealVerdict}
                   role={verdict.tone === "ok" ? "status" : "alert"}
                   data-testid="scenario-verdict"
+                  data-scenario={scenario.id}
                   data-tone={verdict.tone}
                   {...factAttributes(verdict.facts)}
                   className={`rounded-md px-3 py-2 text-xs ring-1 ring-inset ${VERDICT_CLASSES[verdict.tone]}`}

@@ -20,8 +20,9 @@ type Phase =
 /**
  * "Expire my access token now": the server signs an already-expired access token for this
  * session and the wrapper holds it as if it were fresh (the devtools hook's `replaceAccessToken`).
- * The next protected call, whichever it is, meets the server's real 401; the card then
- * shows, from the wrapper's own event log, the one refresh and the retry that followed.
+ * The next protected calls, whichever they are, meet the server's real 401; the card then
+ * shows, from the wrapper's own event log, which requests met it, the one refresh and the retries
+ * that followed.
  */
 export function ExpireNowCard() {
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
@@ -82,8 +83,9 @@ export function ExpireNowCard() {
         {phase.kind === "waiting" && (
           <p>
             This tab now holds an expired access token. Press <strong>Reload</strong> on your notes
-            (or any protected action): the server will answer 401, the app will refresh once with
-            the httpOnly cookie and retry.
+            or <strong>Fire 5 requests</strong> below (or any protected action): the server will
+            answer 401, the app will refresh once with the httpOnly cookie and retry. This card then
+            tells what ran.
           </p>
         )}
         {phase.kind === "observed" && <ObservedPath observation={phase.observation} />}
@@ -93,18 +95,44 @@ export function ExpireNowCard() {
   );
 }
 
+/** Who made the requests, as the verdict names them: the notes panel, or the paths themselves. */
+function describeCallers(paths: readonly string[]): string {
+  const distinct = [...new Set(paths)];
+  if (distinct.length === 1 && distinct[0] === API_PATH.notes) return "the notes";
+  const where = distinct.join(", ");
+  return paths.length === 1
+    ? `the request to ${where}`
+    : `the ${paths.length} requests to ${where}`;
+}
+
+/**
+ * One line per step of the story that actually ran (lib/client/refresh-path.ts): which requests
+ * met the 401, the refresh, their retries. IMPORTANT: word every line from the observation, never
+ * from what the card expects, since any protected call after the swap can be the one that meets it.
+ */
 function ObservedPath({ observation }: { observation: RefreshPathObservation }) {
-  const { path, code, refreshes, refreshed, retryStatus } = observation;
+  const { paths, code, refreshes, refreshed, retryStatuses } = observation;
+  const distinct = [...new Set(paths)];
+  const requests =
+    paths.length === 1 ? distinct[0] : `${paths.length} requests to ${distinct.join(", ")}`;
+  const retriesOk =
+    retryStatuses.length === paths.length && retryStatuses.every((s) => s >= 200 && s < 300);
+  const sameStatus = retryStatuses.every((s) => s === retryStatuses[0]);
+  const retries =
+    retryStatuses.length === 0
+      ? "No retry"
+      : retryStatuses.length === 1
+        ? `The retry answered ${retryStatuses[0]}`
+        : sameStatus && retryStatuses.length === paths.length
+          ? `All ${retryStatuses.length} retries answered ${retryStatuses[0]}`
+          : `The retries answered ${retryStatuses.join(", ")}`;
   const steps = [
-    { ok: true, text: `${path} answered 401 ${code ?? "(no code)"}` },
+    { ok: true, text: `${requests} answered 401 ${code ?? "(no code)"}` },
     {
       ok: refreshes === 1 && refreshed,
       text: `${refreshes === 1 ? "One refresh" : `${refreshes} refreshes`} with the httpOnly cookie${refreshed ? "" : " (refused)"}`,
     },
-    {
-      ok: retryStatus >= 200 && retryStatus < 300,
-      text: retryStatus ? `The retry answered ${retryStatus}` : "No retry",
-    },
+    { ok: retriesOk, text: retries },
   ];
   const allOk = steps.every((s) => s.ok);
   return (
@@ -121,7 +149,7 @@ function ObservedPath({ observation }: { observation: RefreshPathObservation }) 
       </ol>
       <p data-testid="expire-now-verdict" className="font-medium">
         {allOk
-          ? "You stayed signed in, and the notes never saw the 401."
+          ? `You stayed signed in, and ${describeCallers(paths)} never saw the 401.`
           : "That is not the expected path; the inspector's timeline shows every step."}
       </p>
     </div>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { describeDevice } from "@/components/sessions/describe-device";
+import { describeDevice } from "@/lib/contract";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";

@@ -14,15 +14,16 @@ import { hashPassword, verifyAgainstDummyHash, verifyPassword } from "@/lib/auth
 import { type ClientInfo, type IssuedRefreshToken, startSession } from "@/lib/auth/sessions";
 import {
   type AccountRow,
-  consumeLoginAttempt,
+  type LoginRefund,
   consumeLoginAttemptAndFindAccount,
+  consumePasswordChangeAttempt,
   consumeRegistrationAttempt,
-  loginRefund,
-  refundLoginAttempt,
 } from "@/lib/auth/throttle";
-import { REVOKE_REASON } from "@/lib/contract";
+import { securityEventData } from "@/lib/auth/security-events";
+import { REVOKE_REASON, SECURITY_EVENT_KIND } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 import { Prisma, type User } from "@/lib/db/generated/client";
+import { recordEvent } from "@/lib/ops/events";
 import type { LoginInput, RegisterInput } from "@/lib/validation/auth";
 
 /**
@@ -62,13 +63,27 @@ export async function registerUser(
   const db = await getDb();
   const now = currentTime();
   try {
-    return await db.$transaction(async (tx) => {
+    const registered = await db.$transaction(async (tx) => {
       const user = await tx.user.create({
         data: { email: input.email, name: input.name ?? null, passwordHash, createdAt: now },
       });
       await onCreated?.(tx, user);
-      return startSession(user.id, client, tx);
+      const issued = await startSession(user.id, client, tx);
+      await tx.authEvent.create({
+        data: securityEventData(user.id, SECURITY_EVENT_KIND.signedIn, {
+          sessionId: issued.session.id,
+          userAgent: client.userAgent,
+        }),
+      });
+      return issued;
     });
+    recordEvent({
+      event: "sign_up",
+      outcome: "success",
+      userId: registered.user.id,
+      sessionId: registered.session.id,
+    });
+    return registered;
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
       throw new EmailTaken();
@@ -78,34 +93,54 @@ export async function registerUser(
 }
 
 /**
- * Checks credentials and starts a session. Every attempt first takes its point
+ * Checks credentials and starts a session. Every attempt first takes its points
  * from the login throttle (lib/auth/throttle.ts: 429 before any hashing when a
- * limit is used up); a correct password gives it back. Unknown email and wrong
+ * limit refuses); a correct password gives them back. `deviceId` is this browser's
+ * valid device cookie for the account (lib/auth/device-cookie.ts `readDeviceId`), or
+ * null: with one, the attempt is counted on that device alone. Unknown email and wrong
  * password throw the same InvalidCredentials after the same amount of hashing
  * work.
  *
  * @example
- * const { user, refreshToken } = await loginUser({ email, password }, { userAgent, ip });
+ * const deviceId = await readDeviceId(request, email);
+ * const { user, refreshToken } = await loginUser({ email, password }, { userAgent, ip }, deviceId);
  */
 export async function loginUser(
   input: LoginInput,
   client: ClientInfo,
+  deviceId: string | null = null,
 ): Promise<IssuedRefreshToken> {
   // The hash pool's place first (503 at once, before any write), then the throttle's point and
   // the account, one statement; the refund and the new session, one more.
   const ticket = getHashPool().admit("sign-in");
   let account: AccountRow | null;
+  let refund: LoginRefund;
   let passwordMatches = false;
   try {
-    account = await consumeLoginAttemptAndFindAccount(input.email, client.ip);
+    ({ account, refund } = await consumeLoginAttemptAndFindAccount({
+      email: input.email,
+      ip: client.ip,
+      deviceId,
+    }));
     if (account) {
       passwordMatches = await verifyPassword(account.password_hash, input.password, ticket);
     } else await verifyAgainstDummyHash(input.password, ticket);
   } finally {
     ticket.release();
   }
-  if (!account || !passwordMatches) throw new InvalidCredentials();
-  return startSession(account.id, client, undefined, loginRefund(input.email, client.ip));
+  if (!account || !passwordMatches) {
+    recordEvent({ event: "sign_in", outcome: "failure", reason: "invalid_credentials" });
+    throw new InvalidCredentials();
+  }
+  // The "new sign-in" security event is written by the session's own statement (START_SESSION).
+  const issued = await startSession(account.id, client, undefined, refund);
+  recordEvent({
+    event: "sign_in",
+    outcome: "success",
+    userId: issued.user.id,
+    sessionId: issued.session.id,
+  });
+  return issued;
 }
 
 export type PasswordChanged = IssuedRefreshToken & {
@@ -117,9 +152,10 @@ export type PasswordChanged = IssuedRefreshToken & {
  * Changes a signed-in user's password. Sensitive: call it only once the caller's session was
  * found live in the database (the route declares `session: "live"`, lib/auth/live-session.ts:
  * 401 `session_revoked` otherwise); the write below checks that again. The current
- * password is checked only after taking a point from the login throttle, with
- * the same keys as a login to this account (429 before any hashing when used
- * up), so a stolen access token is no better an oracle than the login form.
+ * password is checked only after taking a point from this session's own counter
+ * (lib/auth/throttle.ts, 5 per hour; 429 before any hashing when used up), never the
+ * login counters: guesses at the login form cannot stop a signed-in owner, and a
+ * stolen access token is a worse oracle than the login form.
  *
  * Success, in one transaction: the new hash; every session of the user
  * revoked (`REVOKE_REASON.passwordChanged`), the caller's included, so a thief who
@@ -143,15 +179,17 @@ export async function changePassword(
   const ticket = getHashPool().admit("sign-in");
   let passwordMatches: boolean;
   try {
-    await consumeLoginAttempt(user.email, client.ip);
+    await consumePasswordChangeAttempt(caller.sid);
     passwordMatches = await verifyPassword(user.passwordHash, input.currentPassword, ticket);
   } finally {
     ticket.release();
   }
-  if (!passwordMatches) throw new WrongCurrentPassword();
-  await refundLoginAttempt(user.email, client.ip);
+  if (!passwordMatches) {
+    recordEvent({ event: "password_changed", outcome: "failure", userId: user.id });
+    throw new WrongCurrentPassword();
+  }
   const passwordHash = await hashPassword(input.newPassword);
-  return db.$transaction(async (tx) => {
+  const changed = await db.$transaction(async (tx) => {
     const now = currentTime();
     const own = await tx.session.updateMany({
       where: liveSessionWhere(caller.sub, caller.sid, now),
@@ -174,8 +212,22 @@ export async function changePassword(
       { ...client, dpopJkt: replaced?.dpopJkt ?? null },
       tx,
     );
+    await tx.authEvent.create({
+      data: securityEventData(user.id, SECURITY_EVENT_KIND.passwordChanged, {
+        sessionId: issued.session.id,
+        userAgent: client.userAgent,
+      }),
+    });
     return { ...issued, revokedSessions: others.count };
   });
+  recordEvent({
+    event: "password_changed",
+    outcome: "success",
+    userId: user.id,
+    sessionId: changed.session.id,
+    revokedSessions: changed.revokedSessions,
+  });
+  return changed;
 }
 
 /** The public view of a user: what the API returns. */

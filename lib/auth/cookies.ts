@@ -23,10 +23,13 @@ import "server-only";
  * (`Domain=` the parent), or anyone who can answer a plain-http request for our host, can plant a
  * `refresh_token` the browser then sends to us, and a planted cookie with a longer Path is sent
  * first. So on an origin that uses the `__Secure-` name, the unprefixed name never counts (plain
- * http cannot set a `__Secure-` cookie), and a request that carries two refresh-cookie values
+ * http cannot set a `__Secure-` cookie), and a refresh that carries two refresh-cookie values
  * (two of one name, or both names) is refused with 400 RefreshCookieAmbiguous and changes
  * nothing: guessing which one is ours would let a planted cookie sign the victim into the
- * attacker's account, or let logout revoke the attacker's session while the victim's stays live.
+ * attacker's account. Logout never guesses and never refuses: it takes every value
+ * (`readRefreshCookieValues`), ends the sessions they name (lib/auth/sessions.ts,
+ * `revokeSessionsByRefreshTokens`) and clears the cookie, so a planted value cannot keep the
+ * victim signed in.
  * SECURITY.md says why the prefix is `__Secure-` and not `__Host-` (that one requires Path=/).
  *
  * Because of that Path, page requests never carry the refresh cookie, so a
@@ -74,9 +77,10 @@ export function acceptsSecureCookies(request: Request): boolean {
  * `NextRequest.cookies` (used everywhere else: proxy.ts, the root layout through `cookies()`)
  * keeps only the last value of a name, `getAll(name)` included (lib/auth/cookies.test.ts pins
  * that), so a planted second refresh cookie would silently win or lose. Two values of the refresh
- * cookie is exactly what `readRefreshCookie` must see to answer `refresh_cookie_ambiguous`.
+ * cookie is exactly what `readRefreshCookie` must see to answer `refresh_cookie_ambiguous`
+ * (lib/auth/device-cookie.ts reads its cookies with it too).
  */
-function parseCookieValues(header: string | null): Map<string, string[]> {
+export function parseCookieValues(header: string | null): Map<string, string[]> {
   const cookies = new Map<string, string[]>();
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");
@@ -108,6 +112,24 @@ export function readRefreshCookie(request: Request): string | undefined {
   // Over plain http to a non-loopback host the browser never sends a Secure cookie.
   if (plainValues.length > 1) throw new RefreshCookieAmbiguous();
   return plainValues[0] || undefined;
+}
+
+/**
+ * Every distinct refresh-cookie value the request carries: on an origin where we set the
+ * `__Secure-` name both names (the unprefixed one there can only have been planted), elsewhere
+ * the plain one. Never throws: for logout, which must work whatever was planted beside
+ * the real cookie. Empty and malformed values are left to the caller (a lookup ignores them).
+ *
+ * @example
+ * const tokens = readRefreshCookieValues(request); // [] when none was sent
+ */
+export function readRefreshCookieValues(request: Request): string[] {
+  const cookies = parseCookieValues(request.headers.get("cookie"));
+  const names = acceptsSecureCookies(request)
+    ? [SECURE_REFRESH_COOKIE_NAME, PLAIN_REFRESH_COOKIE_NAME]
+    : [PLAIN_REFRESH_COOKIE_NAME];
+  const values = names.flatMap((name) => cookies.get(name) ?? []).filter((value) => value !== "");
+  return [...new Set(values)];
 }
 
 /**

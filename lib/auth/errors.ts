@@ -89,6 +89,20 @@ export class TooManyLoginAttempts extends defineError(
     this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }
+/**
+ * Too many current-password attempts from this session (lib/auth/throttle.ts, per session, never
+ * the login counters). Same code as the login's: the client treats both alike.
+ */
+export class TooManyPasswordChangeAttempts extends defineError(
+  ERROR_CODE.tooManyAttempts,
+  429,
+  "Too many attempts at the current password from this session. Wait a little, then try again.",
+) {
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}
 /** Too many new accounts from this address (or, without a trusted proxy, this instance). */
 export class TooManyRegistrations extends defineError(
   ERROR_CODE.tooManyAttempts,

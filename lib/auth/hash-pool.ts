@@ -83,7 +83,7 @@ export class HashPool {
    * @example
    * const ticket = getHashPool().admit("sign-in");
    * try {
-   *   await consumeLoginAttempt(email, ip);
+   *   await consumeLoginAttemptAndFindAccount({ email, ip, deviceId });
    *   ok = await ticket.run(() => verify(hash, password));
    * } finally {
    *   ticket.release();

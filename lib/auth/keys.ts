@@ -31,6 +31,7 @@ import "server-only";
  *   rotated in place: a new key of the configured algorithm is put first, the
  *   old keys stay behind it, so tokens already issued keep verifying.
  */
+import { hkdfSync } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {
@@ -43,6 +44,7 @@ import {
 } from "jose";
 import { z } from "zod";
 import { ConfigError, getEnv } from "@/lib/env";
+import { getLogger } from "@/lib/ops/logger";
 
 export const SIGNING_ALGORITHMS = ["ES256", "Ed25519", "RS256"] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -104,7 +106,21 @@ export type SigningKeySet = {
   algorithms: SigningAlgorithm[];
   /** The public half of every key, with `kid`, `alg` and `use`, for /.well-known/jwks.json. */
   publicJwks: { keys: JWK[] };
+  /**
+   * A secret per key, by `kid`, derived from its private part (HKDF-SHA256, `deriveMacKey`), for
+   * the server's own HMAC-signed values (lib/auth/device-cookie.ts): no second secret to
+   * configure, and nothing a holder of the public JWKS could verify (so never mistaken for a
+   * token by another service). The signer's `kid` names the one that signs.
+   */
+  macKeys: ReadonlyMap<string, Uint8Array>;
 };
+
+/** HKDF-SHA256 of a private key's `d`, for one purpose: 32 bytes no public value reveals. */
+function deriveMacKey(d: string): Uint8Array {
+  return new Uint8Array(
+    hkdfSync("sha256", Buffer.from(d, "base64url"), "", "jwt-silent-refresh server mac v1", 32),
+  );
+}
 
 /**
  * Creates a fresh private JWK for `alg` with a thumbprint `kid`.
@@ -163,8 +179,9 @@ async function readOrCreateDevKeys(dataDir: string, alg: SigningAlgorithm): Prom
     if (!first || algorithmOf(first) === alg) return existing;
     const rotated = { keys: [await generateSigningJwk(alg), ...(parsed.data?.keys ?? [])] };
     await writeFileAtomically(file, JSON.stringify(rotated, null, 2));
-    console.info(
-      `[auth] ${file} signed with ${algorithmOf(first)}; ACCESS_TOKEN_ALG is ${alg}: ` +
+    getLogger().info(
+      { component: "auth" },
+      `${file} signed with ${algorithmOf(first)}; ACCESS_TOKEN_ALG is ${alg}: ` +
         `added a ${alg} key that now signs (the old key still verifies tokens already issued).`,
     );
     // Another process may have rotated at the same moment: use whatever the file now holds.
@@ -176,8 +193,9 @@ async function readOrCreateDevKeys(dataDir: string, alg: SigningAlgorithm): Prom
     // `wx`: if another process (a second instance, a test worker) won the
     // race to create the file, keep theirs so everyone signs with one key.
     await fs.writeFile(file, contents, { flag: "wx", mode: 0o600 });
-    console.info(
-      `[auth] No AUTH_SIGNING_KEYS set: generated a development ${alg} signing key in ${file}. ` +
+    getLogger().info(
+      { component: "auth" },
+      `No AUTH_SIGNING_KEYS set: generated a development ${alg} signing key in ${file}. ` +
         "Set AUTH_SIGNING_KEYS for any deployment.",
     );
     return contents;
@@ -204,6 +222,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
     );
   }
   const verifiers = new Map<string, VerificationKey>();
+  const macKeys = new Map<string, Uint8Array>();
   const publicKeys: JWK[] = [];
   let signer: SigningKeySet["signer"] | undefined;
   for (const jwk of parsed.keys) {
@@ -236,6 +255,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
       throw new ConfigError(`${source}: key "${kid}" is not a valid ${keyAlg} key.`);
     }
     verifiers.set(kid, { alg: keyAlg, key: publicKey });
+    macKeys.set(kid, deriveMacKey(jwk.d));
     publicKeys.push({ ...publicJwk, kid, alg: keyAlg, use: "sig" });
     if (!signer) {
       const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ...material } = jwk;
@@ -245,7 +265,7 @@ async function buildKeySet(serialized: string, source: string): Promise<SigningK
   }
   if (!signer) throw new ConfigError(`${source} has no keys.`);
   const algorithms = [...new Set([...verifiers.values()].map((v) => v.alg))];
-  return { signer, verifiers, algorithms, publicJwks: { keys: publicKeys } };
+  return { signer, verifiers, algorithms, publicJwks: { keys: publicKeys }, macKeys };
 }
 
 const globalForKeys = globalThis as typeof globalThis & {

@@ -6,7 +6,7 @@ import "server-only";
  * database.
  *
  * The channel. A trigger on `sessions` (prisma/migrations/…_session_revoked_notify)
- * calls `pg_notify('session_revoked', id)` when `revoked_at` goes from NULL to
+ * calls `pg_notify(REVOCATION_CHANNEL, id)` when `revoked_at` goes from NULL to
  * a time (or a live session row is deleted). NOTIFY is delivered at commit, to
  * every connection that LISTENs. Each instance holds one listening
  * connection (a dedicated `pg` client on PostgreSQL; PGlite's in-process
@@ -43,7 +43,15 @@ import { chooseDatabase, describeDatabase, openPglite } from "@/lib/db/adapter";
 import { getDb } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
 import { registerShutdownCloser } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
+/**
+ * The PostgreSQL NOTIFY channel the trigger announces revocations on: a name on the database's
+ * wire, spelled here once for the app and once in the migration's trigger, which must agree
+ * (test/api/revocation.test.ts reads the migration to check). It is not the HTTP error code
+ * `ERROR_CODE.sessionRevoked` (lib/contract/errors.ts), which only happens to be spelled alike:
+ * renaming either must leave the other alone, so neither is written in terms of the other.
+ */
 export const REVOCATION_CHANNEL = "session_revoked";
 /**
  * Kept beyond the token lifetime: a token signed just after its session's
@@ -359,6 +367,12 @@ const globalForRevocation = globalThis as typeof globalThis & {
   __revocationListener?: { env: object; key: string; listener: RevocationListener };
 };
 
+/** The listener's state changes, in the structured log. */
+const revocationLog: Pick<Console, "info" | "warn"> = {
+  info: (message: string) => getLogger().info({ component: "revocation" }, message),
+  warn: (message: string) => getLogger().warn({ component: "revocation" }, message),
+};
+
 /**
  * This process's listener, started on first use, for the configured database.
  *
@@ -371,7 +385,8 @@ export function getRevocationListener(): RevocationListener {
   // The hot path: the same configuration object as last time (getEnv caches it).
   if (cached?.env === env) return cached.listener;
   const target = chooseDatabase(env);
-  const key = `${describeDatabase(target)}|${env.ACCESS_TOKEN_TTL_SECONDS}`;
+  const listenUrl = env.DATABASE_LISTEN_URL ?? "";
+  const key = `${describeDatabase(target)}|${listenUrl}|${env.ACCESS_TOKEN_TTL_SECONDS}`;
   if (cached?.key === key) {
     cached.env = env;
     return cached.listener;
@@ -379,10 +394,11 @@ export function getRevocationListener(): RevocationListener {
   void cached?.listener.stop();
   const source =
     target.kind === "postgres"
-      ? postgresRevocationSource(target.url)
+      ? postgresRevocationSource(env.DATABASE_LISTEN_URL ?? target.url)
       : pgliteRevocationSource(target.dataDir);
   const listener = new RevocationListener(source, {
     tokenLifetimeSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    log: revocationLog,
   });
   listener.start();
   // Its connection would otherwise keep a draining process alive (lib/shutdown.ts).

@@ -4,14 +4,18 @@ import "server-only";
  * The hand-written statements of the two hot paths, each one round trip: a login's new session
  * with its first refresh token (`START_SESSION`), and the normal rotation (`rotateInOneStatement`).
  * lib/auth/sessions.ts owns the rules and calls these; Prisma owns the model, the migrations and
- * every other query. Both go straight to the driver (`getSqlRunner`, lib/db/client.ts) as named
- * prepared statements; docs/benchmark.md ("Where a rotation's time goes") has the measurements.
+ * every other query. Both go straight to the driver (`getSqlRunner`, lib/db/client.ts): prepared
+ * once on PGlite, unnamed on PostgreSQL so they pass a transaction-mode pooler (`SqlStatement` in
+ * lib/db/adapter.ts); docs/benchmark.md ("Where a rotation's time goes") has the measurements.
  */
 import { randomUUID } from "node:crypto";
 import { clockOffsetMs, currentTime } from "@/lib/auth/clock";
 import { generateRefreshToken, hashRefreshToken } from "@/lib/auth/refresh-token-value";
+import { deviceLabel } from "@/lib/auth/security-events";
 import { type LoginRefund, refundCtes, refundValues } from "@/lib/auth/throttle";
+import { SECURITY_EVENT_KIND } from "@/lib/contract";
 import { getSqlRunner } from "@/lib/db/client";
+import { withDeadlockRetry } from "@/lib/db/retry";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 
@@ -61,10 +65,12 @@ const SESSION_AND_USER_COLUMNS = `
 
 /**
  * A new session and its first refresh token, in one statement, with a login's throttle refund
- * (lib/auth/throttle.ts `refundCtes`) in the same statement. Parameters: $1 the session's id,
- * $2 the user's id, $3 user agent, $4 address, $5 now, $6 the idle expiry, $7 the absolute
- * expiry, $8 the token's id, $9 its hash, $10–$12 the refund's keys (`refundValues`), $13 the
- * thumbprint of the device's key (lib/auth/dpop.ts), or NULL for an unbound session.
+ * (lib/auth/throttle.ts `refundCtes`) and the account's "new sign-in" security event
+ * (`auth_events`, lib/auth/security-events.ts) in the same statement, so a login still costs its
+ * two statements. Parameters: $1 the session's id, $2 the user's id, $3 user agent, $4 address,
+ * $5 now, $6 the idle expiry, $7 the absolute expiry, $8 the token's id, $9 its hash, $10–$12 the
+ * refund's keys (`refundValues`), $13 the event's id, $14 the device label, $15 the thumbprint of
+ * the device's key (lib/auth/dpop.ts), or NULL for an unbound session.
  */
 const START_SESSION = `
     WITH ${refundCtes(5, 10)},
@@ -73,12 +79,18 @@ const START_SESSION = `
                             idle_expires_at, absolute_expires_at, head_generation,
                             head_issued_at, head_parent_id, dpop_jkt)
       VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::timestamptz, $5::timestamptz,
-              $6::timestamptz, $7::timestamptz, 0, $5::timestamptz, NULL, $13::text)
+              $6::timestamptz, $7::timestamptz, 0, $5::timestamptz, NULL, $15::text)
       RETURNING *
     ),
     issued AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
       SELECT $8::uuid, s.id, $9::text, NULL, 0, s.created_at
+      FROM started s
+    ),
+    recorded AS (
+      INSERT INTO auth_events (id, user_id, kind, reason, session_id, device, created_at)
+      SELECT $13::uuid, s.user_id, '${SECURITY_EVENT_KIND.signedIn}', NULL, s.id, $14::text,
+             s.created_at
       FROM started s
     )
     SELECT ${SESSION_AND_USER_COLUMNS}
@@ -101,23 +113,25 @@ export async function startSessionInOneStatement(start: {
   dpopJkt: string | null;
 }): Promise<{ session: Session; user: User }> {
   const run = await getSqlRunner();
-  const [row] = await run<SessionRow>({
-    name: "start_session",
-    text: START_SESSION,
-    values: [
-      randomUUID(),
-      start.userId,
-      start.userAgent,
-      start.ip,
-      start.now.toISOString(),
-      start.idleExpiresAt.toISOString(),
-      start.absoluteExpiresAt.toISOString(),
-      randomUUID(),
-      hashRefreshToken(start.refreshToken),
-      ...refundValues(start.refund),
-      start.dpopJkt,
-    ],
-  });
+  const values = [
+    randomUUID(),
+    start.userId,
+    start.userAgent,
+    start.ip,
+    start.now.toISOString(),
+    start.idleExpiresAt.toISOString(),
+    start.absoluteExpiresAt.toISOString(),
+    randomUUID(),
+    hashRefreshToken(start.refreshToken),
+    ...refundValues(start.refund),
+    randomUUID(),
+    deviceLabel(start.userAgent),
+    start.dpopJkt,
+  ];
+  // The refund locks counter rows; a deadlock rolls the whole statement back, session included.
+  const [row] = await withDeadlockRetry(() =>
+    run<SessionRow>({ name: "start_session", text: START_SESSION, values }),
+  );
   if (!row) throw new Error("starting a session returned no row");
   return fromSessionRow(row);
 }
@@ -238,7 +252,7 @@ export function isUniqueViolation(error: unknown): boolean {
  * It goes straight to the driver under Prisma (`getSqlRunner`: the same pool, or the same
  * embedded database, with the same bounds), not through `$queryRaw`: Prisma's query runtime cost
  * more CPU than the statement itself (measured in docs/benchmark.md, "Where a rotation's time
- * goes"). On PostgreSQL it is a named prepared statement, planned once per connection.
+ * goes"). On PostgreSQL it is sent unnamed, one round trip (lib/db/adapter.ts `SqlStatement`).
  */
 export async function rotateInOneStatement(
   tokenHash: string,

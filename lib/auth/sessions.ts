@@ -81,7 +81,8 @@ import {
 } from "@/lib/auth/refresh-token-value";
 import { effectiveSessionPolicy } from "@/lib/auth/session-policy";
 import type { LoginRefund } from "@/lib/auth/throttle";
-import { REVOKE_REASON, type RevokeReason } from "@/lib/contract";
+import { securityEventData, storeSecurityEvent } from "@/lib/auth/security-events";
+import { REVOKE_REASON, type RevokeReason, SECURITY_EVENT_KIND } from "@/lib/contract";
 import { type Db, getDb } from "@/lib/db/client";
 import { isDpopBindingOn, type VerifiedProof } from "@/lib/auth/dpop";
 import {
@@ -91,6 +92,8 @@ import {
 } from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { type ReuseReason, recordEvent } from "@/lib/ops/events";
 
 export type { RevokeReason } from "@/lib/contract";
 
@@ -130,7 +133,7 @@ function idleExpiry(now: Date, absoluteExpiresAt: Date, idleTimeoutSeconds: numb
  * Pass a transaction client to make it part of a larger write (Prisma's nested create); without
  * one (a login) it is one hand-written statement, session and token and the user read back in a
  * single round trip (`START_SESSION`; measured in docs/benchmark.md), which also gives the
- * login's throttle `refund` (lib/auth/throttle.ts `loginRefund`) when one is passed.
+ * login's throttle `refund` (what `consumeLoginAttemptAndFindAccount` returned) when one is passed.
  *
  * @example
  * const { refreshToken, session } = await startSession(user.id, { userAgent, ip });
@@ -215,6 +218,28 @@ export async function rotateRefreshToken(
   raw: string | undefined,
   proof: VerifiedProof | null,
 ): Promise<RotationOutcome> {
+  try {
+    const outcome = await rotate(raw, proof);
+    recordEvent({
+      event: "refresh",
+      outcome: outcome.via,
+      userId: outcome.user.id,
+      sessionId: outcome.session.id,
+      generation: outcome.session.headGeneration,
+    });
+    return outcome;
+  } catch (error) {
+    if (error instanceof AppError) {
+      recordEvent({ event: "refresh", outcome: "refused", reason: error.code });
+    }
+    throw error;
+  }
+}
+
+async function rotate(
+  raw: string | undefined,
+  proof: VerifiedProof | null,
+): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const tokenHash = hashRefreshToken(raw);
@@ -244,8 +269,27 @@ export async function rotateRefreshToken(
     if (isUniqueViolation(error) || isPrismaUniqueViolation(error)) throw new DpopProofReplayed();
     throw error;
   }
-  if (outcome.via === "reused") throw new RefreshTokenReused();
-  if (outcome.via === "key_mismatch") throw new DpopKeyMismatch();
+  if (outcome.via === "reused") {
+    recordEvent({
+      event: "reuse_detected",
+      outcome: outcome.reason,
+      userId: user.id,
+      sessionId: token.sessionId,
+      tokenGeneration: outcome.tokenGeneration,
+      headGeneration: outcome.headGeneration,
+    });
+    throw new RefreshTokenReused();
+  }
+  if (outcome.via === "key_mismatch") {
+    recordEvent({
+      event: "revoked",
+      outcome: REVOKE_REASON.dpopKeyMismatch,
+      userId: user.id,
+      sessionId: token.sessionId,
+      sessions: 1,
+    });
+    throw new DpopKeyMismatch();
+  }
   return { ...outcome, user };
 }
 
@@ -279,7 +323,7 @@ const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 type Decision =
   | { via: "rotated" | "grace"; refreshToken: string; session: Session }
-  | { via: "reused" }
+  | { via: "reused"; reason: ReuseReason; tokenGeneration: number; headGeneration: number }
   | { via: "key_mismatch" };
 
 /**
@@ -309,6 +353,14 @@ async function decideUnderLock(
       await tx.session.update({
         where: { id: sessionId },
         data: { revokedAt: now, revokeReason: REVOKE_REASON.dpopKeyMismatch },
+      });
+      // The owner sees it under "Recent security activity", in the verdict's transaction.
+      await tx.authEvent.create({
+        data: securityEventData(session.userId, SECURITY_EVENT_KIND.sessionRevoked, {
+          sessionId,
+          userAgent: session.userAgent,
+          reason: REVOKE_REASON.dpopKeyMismatch,
+        }),
       });
       return { via: "key_mismatch" };
     }
@@ -373,7 +425,16 @@ async function decideUnderLock(
       data: { revokedAt: now, revokeReason: REVOKE_REASON.refreshTokenReused },
     });
     await tx.refreshToken.update({ where: { id: token.id }, data: { reusedAt: now } });
-    return { via: "reused" };
+    // The owner's record of it, in the verdict's transaction: stored exactly when it committed.
+    const reason: ReuseReason = token.usedAt !== null ? "spent_token" : "stale_sibling";
+    await tx.authEvent.create({
+      data: securityEventData(session.userId, SECURITY_EVENT_KIND.reuseDetected, {
+        sessionId,
+        userAgent: session.userAgent,
+        reason,
+      }),
+    });
+    return { via: "reused", reason, tokenGeneration: token.generation, headGeneration: head };
   }, CAREFUL_TRANSACTION);
 }
 
@@ -386,24 +447,77 @@ async function decideUnderLock(
  */
 export async function revokeSessionFamily(sessionId: string, reason: RevokeReason): Promise<void> {
   const db = await getDb();
-  await db.session.updateMany({
+  const revoked = await db.session.updateManyAndReturn({
     where: { id: sessionId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: reason },
+    select: REVOKED_SELECT,
   });
+  await recordRevocations(db, revoked, reason);
+}
+
+const REVOKED_SELECT = { id: true, userId: true, userAgent: true } as const;
+
+/**
+ * A revocation's follow-up: the owner's security event per ended session and one log line.
+ * Only sessions this call ended (an already revoked one keeps its first reason and its event).
+ */
+async function recordRevocations(
+  db: Db,
+  revoked: Array<{ id: string; userId: string; userAgent: string | null }>,
+  reason: RevokeReason,
+): Promise<void> {
+  for (const session of revoked) {
+    await storeSecurityEvent(
+      db,
+      securityEventData(session.userId, SECURITY_EVENT_KIND.sessionRevoked, {
+        sessionId: session.id,
+        userAgent: session.userAgent,
+        reason,
+      }),
+    );
+    recordEvent({
+      event: "revoked",
+      outcome: reason,
+      userId: session.userId,
+      sessionId: session.id,
+      sessions: 1,
+    });
+  }
 }
 
 /**
- * Logout: revokes the session the refresh token belongs to. Unknown or missing
- * tokens are fine (logging out twice is not an error).
+ * Logout: ends every session that one of the refresh tokens names, in one statement, and returns
+ * how many it ended. `refreshTokens` are every refresh-cookie value the browser sent
+ * (lib/auth/cookies.ts, `readRefreshCookieValues`): normally one, but a planted cookie beside the
+ * real one makes two, and logout cannot know which is ours. It need not: ending a session is
+ * never a privilege (whoever holds a refresh token can end its session anyway), so every value
+ * counts, whoever's session it names. Unknown, malformed and missing tokens are fine (logging
+ * out twice is not an error).
+ *
+ * IMPORTANT: the planter's session ends too, and must. Our clearing cannot remove a cookie set
+ * for a parent domain or another path, so after logout the browser still holds the planted one,
+ * and the next refresh (another tab's login page restoring, a reload) would sign the victim into
+ * the attacker's account if that session were still live. e2e/planted-cookies.spec.ts shows it.
+ *
+ * @example
+ * await revokeSessionsByRefreshTokens(readRefreshCookieValues(request));
  */
-export async function revokeSessionByRefreshToken(raw: string | undefined): Promise<void> {
-  if (!raw || !isWellFormedRefreshToken(raw)) return;
+export async function revokeSessionsByRefreshTokens(
+  refreshTokens: readonly string[],
+): Promise<number> {
+  const tokenHashes = [...new Set(refreshTokens.filter(isWellFormedRefreshToken))].map(
+    hashRefreshToken,
+  );
+  if (tokenHashes.length === 0) return 0;
   const db = await getDb();
-  const token = await db.refreshToken.findUnique({
-    where: { tokenHash: hashRefreshToken(raw) },
-    select: { sessionId: true },
+  const revoked = await db.session.updateManyAndReturn({
+    where: { revokedAt: null, refreshTokens: { some: { tokenHash: { in: tokenHashes } } } },
+    data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.logout },
+    select: REVOKED_SELECT,
   });
-  if (token) await revokeSessionFamily(token.sessionId, REVOKE_REASON.logout);
+  // Each ended session's owner gets the event, the planter too: it is what happened to theirs.
+  await recordRevocations(db, revoked, REVOKE_REASON.logout);
+  return revoked.length;
 }
 
 /**
@@ -412,11 +526,13 @@ export async function revokeSessionByRefreshToken(raw: string | undefined): Prom
  */
 export async function revokeUserSession(userId: string, sessionId: string): Promise<void> {
   const db = await getDb();
-  const result = await db.session.updateMany({
+  const revoked = await db.session.updateManyAndReturn({
     where: { id: sessionId, userId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: REVOKE_REASON.revokedByUser },
+    select: REVOKED_SELECT,
   });
-  if (result.count === 0) throw new SessionNotFound();
+  if (revoked.length === 0) throw new SessionNotFound();
+  await recordRevocations(db, revoked, REVOKE_REASON.revokedByUser);
 }
 
 /** "Log out everywhere": revokes every live session of the user. Returns how many. */
@@ -429,6 +545,14 @@ export async function revokeAllUserSessions(
     where: { userId, revokedAt: null },
     data: { revokedAt: currentTime(), revokeReason: reason },
   });
+  if (result.count > 0) {
+    // One event for "every session", not one per device: it was one decision.
+    await storeSecurityEvent(
+      db,
+      securityEventData(userId, SECURITY_EVENT_KIND.sessionRevoked, { reason }),
+    );
+    recordEvent({ event: "revoked", outcome: reason, userId, sessions: result.count });
+  }
   return result.count;
 }
 

@@ -5,49 +5,59 @@ import "server-only";
  * counters live in the database (table `rate_limits`), never in one process's memory (the one
  * exception, registrations without a known address, is per instance on purpose; see below).
  *
- * CONSUME FIRST. Every attempt takes its point before any password work, in one atomic
- * statement, and only attempts whose point is within every limit go on to the hash. The race
- * this prevents: the old "read the counters, check the password, count the failure" let every
- * guess that arrived within one hash time pass the read (150 parallel guesses against a
- * 20/hour account were all checked). Now N parallel guesses get N distinct counter values from
- * the database, and only those numbered ≤ the limit are checked; the rest get 429 + Retry-After.
+ * CONSUME FIRST. Every attempt takes its points before any password work, in one statement, and
+ * only an attempt that every limit admits goes on to the hash. The race this prevents: the old
+ * "read the counters, check the password, count the failure" let every guess that arrived within
+ * one hash time pass the read (150 parallel guesses against a 20/hour account were all checked).
+ * Now N parallel guesses are admitted one at a time by the database, and only as many as the
+ * limits allow reach the hash; the rest get 429 + Retry-After.
  *
- * The statement, per attempt, for all its limits at once (sent straight to the driver as a named
- * statement, `getSqlRunner`: a login's statements are its hot path, docs/benchmark.md):
- *   INSERT … VALUES (key, 1, now + window), … ON CONFLICT (key) DO UPDATE
- *     SET points = live window ? points + 1 : 1, expire = live window ? expire : new end
- *   RETURNING points, expire
- * The row lock of ON CONFLICT DO UPDATE serialises concurrent attempts on one key on
- * PostgreSQL (each sees the previous one's committed count), and PGlite runs one statement at
- * a time. An expired window restarts in the same statement, so there is no "delete the old
- * row, then insert" gap for two attempts to both start a fresh window in.
+ * The statement is the function `consume_rate_limits` (migration 20261207113000): for all the
+ * attempt's counters at once it
+ * 0. refuses at once, with no lock and no write, when a counter is already used up (a plain read);
+ * 1. else locks every counter row, creating missing ones empty, in the byte order of their keys;
+ * 2. reads them: a counter whose window is live and whose points have reached its limit refuses;
+ * 3. only if none refuses, takes one point from each (an ended window restarts at 1).
+ * So:
+ * - ALL OR NOTHING. An attempt that one limit refuses is counted by no other. Before, the
+ *   per-account counter also counted attempts the per-address limit had refused, so an address
+ *   far over its own limit could still lock any known email out, with no hashing at all.
+ * - ONE LOCK ORDER. Every statement that locks several counters (this one, the refund below, the
+ *   cleanup) takes them in the same order, or skips what it cannot take: two of them can never
+ *   wait on each other in a cycle. The login's consume and a concurrent login's refund did, and
+ *   PostgreSQL killed one (`deadlock detected`, 40P01): a correct password answered 503, and its
+ *   point was never given back. `withDeadlockRetry` (lib/db/retry.ts) remains as a backstop only.
+ * - A REFUSED ATTEMPT WRITES NOTHING, and usually locks nothing (step 0): a flood of refused
+ *   guesses queues on no row and leaves no dead row versions.
+ * It is sent straight to the driver in one round trip (`getSqlRunner`: a login's statements are
+ * its hot path, docs/benchmark.md; unnamed on PostgreSQL so it passes a transaction-mode pooler),
+ * with the account lookup in the same round trip.
  *
- * Why not rate-limiter-flexible's Prisma store (used here before): its consume is a
- * `deleteMany` of the expired row followed by Prisma's `upsert` with `increment`, i.e. two
- * statements per limit (six round trips for three limits), atomic only as long as Prisma
- * chooses to send that upsert as a native INSERT … ON CONFLICT (it falls back to read-then-
- * write when a query leaves its narrow criteria), and timed by each instance's `Date.now()`,
- * which ignores the app's clock (lib/auth/clock.ts). One hand-written statement states the
- * atomicity where it can be read and costs one round trip.
+ * Points come back on success (`refundCtes`, sent with the new session): a correct password gives
+ * every counter its point back, and clears the counter of the place it came from (this address's
+ * count for the account, or the device's), so a user who signs in often is never throttled by
+ * their own logins; an attacker gains nothing, since only the right password refunds. The refund
+ * never deletes: it locks its rows in the same order as the consume and updates them.
  *
- * Points come back on success: a correct password gives every counter its point back, and
- * clears this address's count for the account (a user who signs in often is never throttled
- * by their own logins; an attacker gains nothing, since only the right password refunds).
+ * Which limits an attempt meets (LOGIN_LIMITS):
+ * - A browser that has signed in to this account before (a valid device cookie,
+ *   lib/auth/device-cookie.ts; OWASP's "device cookie" pattern): only its own counter, 5 attempts
+ *   per 15 min. The account's lock does not hold it, so whoever guesses at an account from
+ *   elsewhere cannot lock its owner out of their own browser.
+ * - Any other client ("untrusted"): per account and address, 5 attempts / 15 min (stops guessing
+ *   one password from one place without locking the owner out elsewhere); per account, 20
+ *   attempts / hour (caps guessing spread over many addresses; someone who knows an email can
+ *   keep it throttled for new browsers, never for the owner's own); per address, 50 attempts /
+ *   hour (slows credential stuffing across many accounts from one address).
+ * The address is known only behind a trusted proxy (TRUST_PROXY=1); without one, only the
+ * per-account limit applies to untrusted clients. An IPv6 client is counted by its /64
+ * (THROTTLE_IPV6_PREFIX, lib/auth/throttle-address.ts). Unknown emails are counted like real
+ * ones, so the 429 reveals nothing about which emails have accounts.
  *
- * Limits, each with its own fixed window:
- * - per account and address: 5 attempts / 15 min. Stops guessing one
- *   password from one place, without letting that place lock the owner out
- *   elsewhere.
- * - per account: 20 attempts / hour. Caps guessing spread over many
- *   addresses. Trade-off: someone who knows an email can keep that account
- *   throttled (never disabled: the window always ends). See SECURITY.md.
- * - per address: 50 attempts / hour. Slows credential stuffing across many
- *   accounts from one address.
- * The address is known only behind a trusted proxy (TRUST_PROXY=1); without
- * one, only the per-account limit applies. Unknown emails are counted like
- * real ones, so the 429 reveals nothing about which emails have accounts.
- * Wrong current passwords at POST /api/auth/password count against the same
- * keys: a stolen access token is no better an oracle than the login form.
+ * Password change (a live session re-entering its current password): per session, 5 attempts per
+ * hour (PASSWORD_CHANGE_LIMITS), never the login counters, so an attacker's guesses at the login
+ * form cannot stop a signed-in owner from changing their password, and a stolen access token is
+ * a worse oracle than the login form (its session's 5 an hour, and the session ends on success).
  *
  * Registrations: 20 per address per hour behind a trusted proxy (in the database, like the
  * login counters). Without one, no address is known, so the only honest limit is global: per
@@ -55,9 +65,29 @@ import "server-only";
  * is this instance's CPU (every registration is a hash; see lib/auth/hash-pool.ts).
  */
 import { currentTime } from "@/lib/auth/clock";
-import { TooManyLoginAttempts, TooManyRegistrations } from "@/lib/auth/errors";
-import { getDb, getSqlRunner } from "@/lib/db/client";
+import {
+  TooManyLoginAttempts,
+  TooManyPasswordChangeAttempts,
+  TooManyRegistrations,
+} from "@/lib/auth/errors";
+import { throttleAddress } from "@/lib/auth/throttle-address";
+import { getSqlRunner } from "@/lib/db/client";
+import { withDeadlockRetry } from "@/lib/db/retry";
 import { getEnv } from "@/lib/env";
+import { recordEvent } from "@/lib/ops/events";
+
+/** A refusal, logged and counted for operators (lib/ops/events.ts) on its way out. */
+function refused<
+  E extends TooManyLoginAttempts | TooManyPasswordChangeAttempts | TooManyRegistrations,
+>(error: E): E {
+  recordEvent({
+    event: "throttled",
+    // A password change is a sign-in check too (its own counter, the same kind of refusal).
+    outcome: error instanceof TooManyRegistrations ? "registration" : "login",
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
+  return error;
+}
 
 type Limit = { name: string; points: number; durationSeconds: number };
 
@@ -65,6 +95,11 @@ export const LOGIN_LIMITS = {
   accountAndAddress: { name: "login:account+ip", points: 5, durationSeconds: 15 * 60 },
   account: { name: "login:account", points: 20, durationSeconds: 60 * 60 },
   address: { name: "login:ip", points: 50, durationSeconds: 60 * 60 },
+  device: { name: "login:device", points: 5, durationSeconds: 15 * 60 },
+} as const satisfies Record<string, Limit>;
+
+export const PASSWORD_CHANGE_LIMITS = {
+  session: { name: "password:session", points: 5, durationSeconds: 60 * 60 },
 } as const satisfies Record<string, Limit>;
 
 export const REGISTRATION_LIMITS = {
@@ -73,16 +108,49 @@ export const REGISTRATION_LIMITS = {
 
 type Counter = { limit: Limit; key: string };
 
-function loginCounters(email: string, ip: string | null): Counter[] {
-  const counters: Counter[] = [{ limit: LOGIN_LIMITS.account, key: email }];
-  if (ip) {
-    counters.push({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` });
-    counters.push({ limit: LOGIN_LIMITS.address, key: ip });
-  }
-  return counters;
+const rowKey = ({ limit, key }: Counter) => `${limit.name}:${key}`;
+
+/** The key an address is counted under: IPv6 by its network (THROTTLE_IPV6_PREFIX). */
+function addressKey(ip: string): string {
+  return throttleAddress(ip, getEnv().THROTTLE_IPV6_PREFIX);
 }
 
-const rowKey = ({ limit, key }: Counter) => `${limit.name}:${key}`;
+/** One login attempt, as the throttle sees it. */
+export type LoginAttempt = {
+  /** Normalised, as the login form's schema leaves it. */
+  email: string;
+  /** The client's address (lib/http/client-info.ts), null without a trusted proxy. */
+  ip: string | null;
+  /** The id of this browser's valid device cookie for this account, else null. */
+  deviceId: string | null;
+};
+
+/**
+ * What a login's refund touches: the counters that get their point back and the one cleared
+ * (the place the correct password came from). Each absent one is null.
+ */
+export type LoginRefund = { release: [string | null, string | null]; clear: string | null };
+
+/** The counters a login attempt takes a point from, and the refund a correct password gives. */
+function loginCounters({ email, ip, deviceId }: LoginAttempt): {
+  counters: Counter[];
+  refund: LoginRefund;
+} {
+  if (deviceId) {
+    const device = { limit: LOGIN_LIMITS.device, key: deviceId };
+    return { counters: [device], refund: { release: [null, null], clear: rowKey(device) } };
+  }
+  const account = { limit: LOGIN_LIMITS.account, key: email };
+  if (!ip)
+    return { counters: [account], refund: { release: [rowKey(account), null], clear: null } };
+  const address = addressKey(ip);
+  const pair = { limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${address}` };
+  const perAddress = { limit: LOGIN_LIMITS.address, key: address };
+  return {
+    counters: [account, pair, perAddress],
+    refund: { release: [rowKey(account), rowKey(perAddress)], clear: rowKey(pair) },
+  };
+}
 
 const CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
 const globalForCleanup = globalThis as typeof globalThis & { __rateLimitCleanupAt?: number };
@@ -90,16 +158,23 @@ const globalForCleanup = globalThis as typeof globalThis & { __rateLimitCleanupA
 /**
  * Every guess at an unknown email adds rows; ended windows are deleted, at most once per five
  * minutes per process, an hour after they end (a row whose window ended is a fresh start anyway).
+ * IMPORTANT: it deletes only rows nobody holds (SKIP LOCKED): a delete that waited on a row an
+ * attempt has locked, while that attempt waits on one the delete holds, is a deadlock.
  */
 async function forgetExpiredCounters(now: Date): Promise<void> {
   const last = globalForCleanup.__rateLimitCleanupAt ?? 0;
   if (now.getTime() - last < CLEANUP_INTERVAL_MS && now.getTime() >= last) return;
   globalForCleanup.__rateLimitCleanupAt = now.getTime();
-  const db = await getDb();
-  await db.rateLimit.deleteMany({ where: { expire: { lt: new Date(now.getTime() - 3_600_000) } } });
+  const run = await getSqlRunner();
+  await run({
+    name: "forget_expired_rate_limits",
+    text: `
+      DELETE FROM rate_limits WHERE key IN (
+        SELECT key FROM rate_limits WHERE expire < $1::timestamptz FOR UPDATE SKIP LOCKED
+      )`,
+    values: [new Date(now.getTime() - 3_600_000).toISOString()],
+  });
 }
-
-type CountedRow = { key: string; points: number; expire: Date };
 
 /** The account row a login reads with its throttle point (the columns of `users`). */
 export type AccountRow = {
@@ -113,22 +188,12 @@ export type AccountRow = {
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
-/** The seconds to wait when any counter is now past its limit (this attempt must not go on), else 0. */
-function retryAfterSeconds(counters: Counter[], counted: CountedRow[], now: Date): number {
-  let waitMs = 0;
-  for (const counter of counters) {
-    const row = counted.find((r) => r.key === rowKey(counter));
-    if (row && row.points > counter.limit.points) {
-      waitMs = Math.max(waitMs, new Date(row.expire).getTime() - now.getTime());
-    }
-  }
-  return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
-}
+type ConsumedRow = { allowed: boolean; retry_at: Date | string | null };
 
 /**
- * Takes one point from every counter in one statement (`counted` below). Returns the seconds to
- * wait when any counter is now past its limit (this attempt must not go on), else 0; and, when
- * `accountEmail` is given, the account it names, read by the same statement (a login's first
+ * Takes one point from every counter, all or none, in one statement (`consume_rate_limits`).
+ * Returns the seconds to wait when a counter refuses (this attempt must not go on), else 0; and,
+ * when `accountEmail` is given, the account it names, read by the same statement (a login's first
  * round trip), else null.
  */
 async function consumePoints(
@@ -137,116 +202,104 @@ async function consumePoints(
 ): Promise<{ wait: number; account: AccountRow | null }> {
   const now = currentTime();
   await forgetExpiredCounters(now);
-  const rows = counters.map((_, i) => `($${2 * i + 2}::text, 1, $${2 * i + 3}::timestamptz)`);
+  const n = counters.length;
+  const list = (from: number, type: string) =>
+    `ARRAY[${counters.map((_, i) => `$${from + i}::${type}`).join(", ")}]`;
+  const consume = `consume_rate_limits($1::timestamptz, ${list(2, "text")}, ${list(2 + n, "int")}, ${list(2 + 2 * n, "timestamptz")})`;
   const values = [
     now.toISOString(),
-    ...counters.flatMap((counter) => [
-      rowKey(counter),
-      new Date(now.getTime() + counter.limit.durationSeconds * 1000).toISOString(),
-    ]),
+    ...counters.map(rowKey),
+    ...counters.map((c) => c.limit.points),
+    ...counters.map((c) => new Date(now.getTime() + c.limit.durationSeconds * 1000).toISOString()),
   ];
-  const counted = `counted AS (
-      INSERT INTO rate_limits AS r (key, points, expire)
-      VALUES ${rows.join(", ")}
-      ON CONFLICT (key) DO UPDATE SET
-        points = CASE WHEN r.expire > $1::timestamptz THEN r.points + 1 ELSE 1 END,
-        expire = CASE WHEN r.expire > $1::timestamptz THEN r.expire ELSE EXCLUDED.expire END
-      RETURNING key, points, expire)`;
   const run = await getSqlRunner();
-  const result = await run<CountedRow & Nullable<AccountRow>>(
-    accountEmail === undefined
-      ? {
-          name: `consume_rate_limits_${counters.length}`,
-          text: `WITH ${counted} SELECT key, points, expire FROM counted`,
-          values,
-        }
-      : {
-          name: `consume_login_attempt_find_account_${counters.length}`,
-          text: `
-            WITH ${counted}
-            SELECT c.key, c.points, c.expire,
-                   u.id, u.email, u.name, u.password_hash, u.created_at, u.updated_at
-            FROM counted c LEFT JOIN users u ON u.email = $${values.length + 1}::text`,
-          values: [...values, accountEmail],
-        },
+  const result = await withDeadlockRetry(() =>
+    run<ConsumedRow & Nullable<AccountRow>>(
+      accountEmail === undefined
+        ? {
+            name: `consume_rate_limits_${n}`,
+            text: `SELECT c.allowed, c.retry_at FROM ${consume} c`,
+            values,
+          }
+        : {
+            name: `consume_login_attempt_find_account_${n}`,
+            text: `
+              SELECT c.allowed, c.retry_at,
+                     u.id, u.email, u.name, u.password_hash, u.created_at, u.updated_at
+              FROM ${consume} c LEFT JOIN users u ON u.email = $${values.length + 1}::text`,
+            values: [...values, accountEmail],
+          },
+    ),
   );
   const first = result[0];
-  return {
-    wait: retryAfterSeconds(counters, result, now),
-    account: first?.id ? (first as AccountRow) : null,
-  };
+  if (!first) throw new Error("consume_rate_limits returned no row");
+  let wait = 0;
+  if (!first.allowed) {
+    const retryAt = first.retry_at ? new Date(first.retry_at).getTime() : now.getTime();
+    wait = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
+  }
+  return { wait, account: first.id ? (first as AccountRow) : null };
 }
 
 /**
- * Takes this attempt's point from every login limit that applies, BEFORE the password is
- * checked; throws TooManyLoginAttempts (429, Retry-After) when any is used up, and then no
- * password work may follow. Used by password change (wrong current password); a login uses
- * consumeLoginAttemptAndFindAccount, the same point with its account lookup.
+ * A login's first round trip: the attempt's points (BEFORE the password is checked) and the
+ * lookup of the account `email` names, in one statement (a login's statements are its hot path,
+ * docs/benchmark.md). Throws TooManyLoginAttempts (429, Retry-After) when a limit refuses,
+ * whether or not the account exists (the row read is then dropped unseen), and then no password
+ * work may follow. Returns the account (null when none) and the refund a correct password gives,
+ * for `startSession`.
  *
  * @example
- * await consumeLoginAttempt(user.email, client.ip);
- * const ok = await verifyPassword(user.passwordHash, currentPassword);
- * if (ok) await refundLoginAttempt(user.email, client.ip);
- */
-export async function consumeLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const { wait } = await consumePoints(loginCounters(email, ip));
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
-}
-
-/**
- * A login's first round trip: consumeLoginAttempt and the lookup of the account `email` names,
- * in one statement (a login's statements are its hot path, docs/benchmark.md). Throws
- * TooManyLoginAttempts when a counter is used up, whether or not the account exists, and then
- * the row read is dropped unseen. The point is taken by the same INSERT … ON CONFLICT as
- * consumeLoginAttempt's, so the race guarantees above hold unchanged.
- *
- * @example
- * const account = await consumeLoginAttemptAndFindAccount(input.email, client.ip);
+ * const { account, refund } = await consumeLoginAttemptAndFindAccount({ email, ip, deviceId });
  * if (account) ok = await verifyPassword(account.password_hash, input.password, ticket);
  */
 export async function consumeLoginAttemptAndFindAccount(
-  email: string,
-  ip: string | null,
-): Promise<AccountRow | null> {
-  const { wait, account } = await consumePoints(loginCounters(email, ip), email);
-  if (wait > 0) throw new TooManyLoginAttempts(wait);
-  return account;
+  attempt: LoginAttempt,
+): Promise<{ account: AccountRow | null; refund: LoginRefund }> {
+  const { counters, refund } = loginCounters(attempt);
+  const { wait, account } = await consumePoints(counters, attempt.email);
+  if (wait > 0) throw refused(new TooManyLoginAttempts(wait));
+  return { account, refund };
 }
 
 /**
- * What a login's refund touches: the counters that get their point back and the one cleared
- * (this address's count for the account). Each absent one is null.
+ * A password change's point, per session (PASSWORD_CHANGE_LIMITS), BEFORE the current password is
+ * checked. Throws TooManyPasswordChangeAttempts (429 `too_many_attempts`) when used up. No refund:
+ * a successful change ends the session, and the caller continues in a new one with a fresh count.
+ *
+ * @example
+ * await consumePasswordChangeAttempt(caller.sid);
  */
-export type LoginRefund = { release: [string, string | null]; clear: string | null };
-
-/**
- * The keys of a correct password's refund: every counter gets its point back, and this address's
- * count for the account is cleared (so a user who signs in often is never throttled by their own
- * logins). The pair's counter is cleared, not released: one statement must not change a row twice.
- */
-export function loginRefund(email: string, ip: string | null): LoginRefund {
-  const account = rowKey({ limit: LOGIN_LIMITS.account, key: email });
-  if (!ip) return { release: [account, null], clear: null };
-  return {
-    release: [account, rowKey({ limit: LOGIN_LIMITS.address, key: ip })],
-    clear: rowKey({ limit: LOGIN_LIMITS.accountAndAddress, key: `${email}|${ip}` }),
-  };
+export async function consumePasswordChangeAttempt(sessionId: string): Promise<void> {
+  const { wait } = await consumePoints([{ limit: PASSWORD_CHANGE_LIMITS.session, key: sessionId }]);
+  if (wait > 0) throw refused(new TooManyPasswordChangeAttempts(wait));
 }
 
 /**
- * A refund as the CTEs `released` and `cleared`, for the WITH list of a statement that gives it
- * together with its own write (a login's new session, lib/auth/session-statements.ts). `nowParam`
- * is the parameter holding the current time, `firstKeyParam` the first of three holding
- * `refundValues`.
+ * A refund as the CTEs `refund_locked` and `refunded`, for the WITH list of a statement that gives
+ * it together with its own write (a login's new session, lib/auth/session-statements.ts).
+ * `nowParam` is the parameter holding the current time, `firstKeyParam` the first of three
+ * holding `refundValues` (two released, one cleared).
+ *
+ * IMPORTANT: the rows are locked first, in the consume's order (byte order of the key, ORDER BY
+ * before FOR UPDATE locks in that order), and only then updated; and the cleared counter is set
+ * to 0, not deleted. A refund that deleted one row and then waited for another, while a consume
+ * held that one and waited for the deleted row, was the deadlock of issue 26.
  */
 export function refundCtes(nowParam: number, firstKeyParam: number): string {
-  const key = (i: number) => `$${firstKeyParam + i}::text`;
-  return `released AS (
-      UPDATE rate_limits SET points = GREATEST(points - 1, 0)
-      WHERE key IN (${key(0)}, ${key(1)}) AND expire > $${nowParam}::timestamptz
+  const keys = [0, 1, 2].map((i) => `$${firstKeyParam + i}::text`).join(", ");
+  return `refund_locked AS MATERIALIZED (
+      SELECT key FROM rate_limits
+      WHERE key IN (${keys}) AND expire > $${nowParam}::timestamptz
+      ORDER BY key COLLATE "C"
+      FOR UPDATE
     ),
-    cleared AS (
-      DELETE FROM rate_limits WHERE key = ${key(2)}
+    refunded AS (
+      UPDATE rate_limits r
+      SET points = CASE WHEN r.key = $${firstKeyParam + 2}::text THEN 0
+                        ELSE GREATEST(r.points - 1, 0) END
+      FROM refund_locked l
+      WHERE r.key = l.key AND r.key IN (${keys})
     )`;
 }
 
@@ -255,34 +308,24 @@ export function refundValues(refund: LoginRefund | undefined): Array<string | nu
   return [refund?.release[0] ?? null, refund?.release[1] ?? null, refund?.clear ?? null];
 }
 
-/**
- * After a correct password: the refund of `loginRefund`, in one statement. Only for attempts
- * that consumeLoginAttempt let through.
- */
-export async function refundLoginAttempt(email: string, ip: string | null): Promise<void> {
-  const run = await getSqlRunner();
-  await run({
-    name: "refund_login_attempt",
-    text: `WITH ${refundCtes(1, 2)} SELECT 1`,
-    values: [currentTime().toISOString(), ...refundValues(loginRefund(email, ip))],
-  });
-}
-
 const globalForRegistrations = globalThis as typeof globalThis & {
   __registrationWindow?: { startsAt: number; count: number };
 };
 
 /**
  * Takes a registration's point before its password is hashed: per address in the database
- * behind a trusted proxy, else per instance in memory. Throws TooManyRegistrations (429).
+ * behind a trusted proxy (IPv6 by its network), else per instance in memory. Throws
+ * TooManyRegistrations (429).
  *
  * @example
  * await consumeRegistrationAttempt(client.ip);
  */
 export async function consumeRegistrationAttempt(ip: string | null): Promise<void> {
   if (ip) {
-    const { wait } = await consumePoints([{ limit: REGISTRATION_LIMITS.address, key: ip }]);
-    if (wait > 0) throw new TooManyRegistrations(wait);
+    const { wait } = await consumePoints([
+      { limit: REGISTRATION_LIMITS.address, key: addressKey(ip) },
+    ]);
+    if (wait > 0) throw refused(new TooManyRegistrations(wait));
     return;
   }
   // One process, one event loop: the read and the increment below cannot interleave.
@@ -294,6 +337,8 @@ export async function consumeRegistrationAttempt(ip: string | null): Promise<voi
   }
   window.count += 1;
   if (window.count > limit) {
-    throw new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000)));
+    throw refused(
+      new TooManyRegistrations(Math.max(1, Math.ceil((window.startsAt + 60_000 - now) / 1000))),
+    );
   }
 }

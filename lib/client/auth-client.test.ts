@@ -390,6 +390,33 @@ describe("across tabs", () => {
     );
   });
 
+  // Issue 27: told before the server had answered, tab B left for the login page while the
+  // cookies were still there, and that page load asked for a refresh that got a 401.
+  it("the other tabs hear of a logout only once the server has answered it", async () => {
+    const { a, b } = openTabs();
+    await a.client.login(CREDENTIALS);
+    await flushPromises();
+    const answer = createDeferred<Response>();
+    server.routes.set("/api/auth/logout", () => answer.promise);
+
+    const loggingOut = a.client.logout();
+    await flushPromises();
+    expect(server.callsTo("/api/auth/logout", "A")).toHaveLength(1);
+    expect(a.store.getState().status).toBe("signed_out");
+    expect(b.store.getState().status).toBe("authenticated");
+    expect(b.navigate).not.toHaveBeenCalled();
+
+    answer.resolve(new Response(null, { status: 204 }));
+    await loggingOut;
+    await flushPromises();
+    expect(b.store.getState()).toMatchObject({
+      status: "signed_out",
+      signOutReason: "logged_out_elsewhere",
+    });
+    expect(b.navigate).toHaveBeenCalledOnce();
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(0);
+  });
+
   it("a token refreshed by tab A is used by tab B without B refreshing", async () => {
     vi.useFakeTimers(); // frozen clock: A's login and refresh land in the same millisecond
     const { a, b } = openTabs();

@@ -324,7 +324,6 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     record({ type: "logout" });
     // Local first: the epoch bump makes any refresh still on the wire land as "stale".
     signOut.end(SIGN_OUT_REASON.loggedOut);
-    tabs.broadcast({ type: "signed_out", reason: SIGN_OUT_REASON.loggedOut });
     // IMPORTANT: until this request reaches the server, the refresh cookie is still valid and a
     // reload would sign the user back in; hence the retries.
     const postLogout = async (): Promise<{ kind: "done" } | Transient> => {
@@ -349,6 +348,12 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     });
     // The key goes with the session: the next sign-in makes a new one.
     await deviceKey?.remove();
+    // IMPORTANT: the other tabs hear of it only now, once the server has ended the session and
+    // its answer has cleared the cookies. Told earlier, a tab left for the login page while the
+    // cookies were still there: that page load saw the session hint and sent a refresh, which
+    // got a 401 (cookie gone by then) or, had it beaten the logout, a fresh token for the
+    // session being ended.
+    tabs.broadcast({ type: "signed_out", reason: SIGN_OUT_REASON.loggedOut });
     signOut.leave("logout", SIGN_OUT_REASON.loggedOut);
   }
 

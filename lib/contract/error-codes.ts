@@ -15,6 +15,7 @@ export const ERROR_CODE = {
   notFound: "not_found",
   internalError: "internal_error",
   serviceUnavailable: "service_unavailable",
+  metricsForbidden: "metrics_forbidden",
   // Accounts and sign-in
   invalidCredentials: "invalid_credentials",
   invalidCurrentPassword: "invalid_current_password",

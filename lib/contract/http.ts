@@ -10,6 +10,7 @@ export const API_PATH = {
   logout: "/api/auth/logout",
   password: "/api/auth/password",
   sessions: "/api/auth/sessions",
+  securityEvents: "/api/auth/events",
   currentSession: "/api/auth/sessions/current",
   currentSessionPolicy: "/api/auth/sessions/current/policy",
   expiredAccessToken: "/api/auth/expired-access-token",
@@ -18,6 +19,7 @@ export const API_PATH = {
   devLoseRefreshResponse: "/api/auth/dev/lose-refresh-response",
   notes: "/api/notes",
   me: "/api/me",
+  metrics: "/api/metrics",
   jwks: "/.well-known/jwks.json",
 } as const;
 

@@ -4,9 +4,11 @@
  * the components share it (eslint.config.mjs keeps it that way).
  */
 export * from "./dev";
+export * from "./device";
 export * from "./errors";
 export * from "./http";
 export * from "./jwks";
 export * from "./notes";
+export * from "./security-events";
 export * from "./session";
 export * from "./sessions";

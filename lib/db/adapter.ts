@@ -192,8 +192,14 @@ export type SqlRunner = <Row>(statement: SqlStatement) => Promise<Row[]>;
 
 export type SqlStatement = {
   /**
-   * Names the statement: it is parsed and planned once per connection (PostgreSQL) or once per
-   * embedded database (PGlite), then only bound and executed. One name, one text.
+   * Names the statement for PGlite, which parses and plans it once per embedded database, then
+   * only binds and executes it. One name, one text.
+   *
+   * IMPORTANT: on PostgreSQL the statement goes unnamed (Parse, Bind, Execute, Sync in one round
+   * trip, as Prisma's own queries do), so it works through a transaction-mode pooler that does
+   * not track prepared statements (PgBouncer before 1.21: a named statement prepared on one
+   * server connection is missing on the next). The cost, measured in bench/pooler.ts, is the
+   * server's parse and plan on every call; the app's own CPU is the same.
    */
   name: string;
   /** Every parameter cast in the text (`$1::uuid`): the casts are its types. */
@@ -237,8 +243,9 @@ export async function openDatabase(
     let ended = false;
     return {
       factory: new PrismaPg(pool, { onConnectionError: options.onPoolError }),
-      run: async <Row>(statement: SqlStatement) =>
-        (await pool.query<Row & pg.QueryResultRow>(statement)).rows,
+      // Unnamed (the name is left out): see `SqlStatement.name`.
+      run: async <Row>({ text, values }: SqlStatement) =>
+        (await pool.query<Row & pg.QueryResultRow>({ text, values })).rows,
       close: async () => {
         if (ended) return;
         ended = true;

@@ -11,6 +11,7 @@ import {
 import { PrismaClient } from "@/lib/db/generated/client";
 import { type Env, getEnv } from "@/lib/env";
 import { registerShutdownCloser } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 export type Db = PrismaClient;
 
@@ -33,19 +34,31 @@ const globalForDb = globalThis as typeof globalThis & { __db?: DbCache };
  *   one: PGlite runs one transaction at a time, so this is its queue's bound) and `timeout`
  *   (the whole transaction, rolled back when it passes).
  *
+ * IMPORTANT: with `DB_POOL_MODE=transaction` the three server-side timeouts are left out of the
+ * connection's startup parameters: PgBouncer refuses any startup parameter it does not know
+ * (SQLSTATE 08P01), and a session setting would not follow this client from one transaction to
+ * the next anyway. The pooler sets them on each server connection it opens (`connect_query` in
+ * deploy/pgbouncer.ini), so every statement still runs under them; `query_timeout` stays here.
+ *
  * IMPORTANT: `maxWait` must outlast a burst queued behind a cold start (see ARCHITECTURE.md,
  * "Faults"): Prisma's default of 2 s turned a burst of registrations right after a restart into
  * P2028 errors.
  */
 export function databaseBounds(env: Env) {
+  const serverSide =
+    env.DB_POOL_MODE === "transaction"
+      ? {}
+      : {
+          statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+          lock_timeout: env.DB_LOCK_TIMEOUT_MS,
+          idle_in_transaction_session_timeout: env.DB_IDLE_TRANSACTION_TIMEOUT_MS,
+        };
   return {
     pool: {
       max: env.DB_POOL_SIZE,
       connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS,
-      statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
       query_timeout: env.DB_STATEMENT_TIMEOUT_MS + 1_000,
-      lock_timeout: env.DB_LOCK_TIMEOUT_MS,
-      idle_in_transaction_session_timeout: env.DB_IDLE_TRANSACTION_TIMEOUT_MS,
+      ...serverSide,
       keepAlive: true,
     },
     transactionOptions: {
@@ -96,7 +109,10 @@ function openCached(): DbCache {
     // A restarted or killed server drops idle connections; the pool replaces them. Only the
     // error's code is logged (messages can carry connection details).
     onPoolError: (error) =>
-      console.warn(`[db] connection lost: ${(error as { code?: string }).code ?? error.name}`),
+      getLogger().warn(
+        { component: "db" },
+        `connection lost: ${(error as { code?: string }).code ?? error.name}`,
+      ),
   });
   const client = opened.then(
     ({ factory }) => new PrismaClient({ adapter: factory, transactionOptions }),

@@ -1,6 +1,7 @@
 /**
  * The hand-written hot paths' runner (`getSqlRunner`, lib/db/adapter.ts), on whichever database
- * the suite runs: the driver's types come back parsed, a named statement survives a failed call,
+ * the suite runs: the driver's types come back parsed, a statement survives a failed call (on
+ * PGlite it stays prepared under its name; PostgreSQL gets it unnamed, see `SqlStatement`),
  * and on PGlite it never runs inside an open Prisma transaction (it would see, and be part of,
  * that transaction's uncommitted writes).
  */
@@ -39,7 +40,7 @@ describe("getSqlRunner", () => {
     expect(rows).toEqual([{ id: user.id, name: "before", created_at: user.createdAt, one: 1 }]);
   });
 
-  it("keeps working after a call fails (the named statement stays usable)", async () => {
+  it("keeps working after a call fails (the statement stays usable)", async () => {
     const user = await newUser();
     const run = await getSqlRunner();
     await expect(run({ ...READ_USER, values: ["not-a-uuid"] })).rejects.toMatchObject({

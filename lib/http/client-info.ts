@@ -9,6 +9,8 @@ import { getEnv } from "@/lib/env";
  * its LAST entry: the address your proxy saw and appended. Earlier entries
  * came from the client and could be anything, so reading the first one would
  * let a client choose its own address. Without a trusted proxy none is recorded.
+ * Sessions record the address as it is; the throttle counts an IPv6 client by its network
+ * (lib/auth/throttle-address.ts, THROTTLE_IPV6_PREFIX) and an IPv4-mapped one as IPv4.
  */
 export function getClientInfo(request: Request): ClientInfo {
   const userAgent = request.headers.get("user-agent");

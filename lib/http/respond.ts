@@ -6,6 +6,7 @@ import { ERROR_CODE } from "@/lib/contract";
 import { classifyDatabaseError } from "@/lib/db/errors";
 import { ServiceUnavailable } from "@/lib/http/errors";
 import { isDraining, shutdownFinished, trackRequest } from "@/lib/shutdown";
+import { getLogger } from "@/lib/ops/logger";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: Record<string, string[]> };
@@ -112,12 +113,18 @@ async function handleErrors<Ctx>(
     const where = `${request.method} ${new URL(request.url).pathname}`;
     const database = classifyDatabaseError(error);
     if (database?.unavailable) {
-      console.warn(`[api] ${where}: database unavailable (${database.code ?? "no code"})`);
+      getLogger().warn(
+        { component: "api", where, code: database.code ?? null },
+        `${where}: database unavailable (${database.code ?? "no code"})`,
+      );
       return appErrorResponse(new ServiceUnavailable());
     }
     const kind = error instanceof Error ? error.name : typeof error;
     const code = database?.code ? ` ${database.code}` : "";
-    console.error(`[api] ${where} failed: ${kind}${code}`);
+    getLogger().error(
+      { component: "api", where, errorClass: kind },
+      `${where} failed: ${kind}${code}`,
+    );
     if (process.env.NODE_ENV !== "production") console.error(error);
     return errorResponse(
       500,

@@ -18,6 +18,7 @@ import "server-only";
  * What runs, in this order (the order is part of the contract: it decides which refusal a request
  * with several faults gets):
  *
+ * 0. metrics: the whole answer is timed into `http_request_duration_seconds` (lib/ops/metrics.ts);
  * 1. shutdown: while the instance drains, 503 at once (lib/http/respond.ts, `withErrorHandling`);
  * 2. `csrf` (default on): cross-site state-changing requests get 403 (lib/http/csrf.ts);
  * 3. `testClock` (default on): X-Test-Clock-Offset moves "now" for this request, through the dev
@@ -28,7 +29,9 @@ import "server-only";
  * 6. `params`: the path's parameters, validated (400 `invalid_request` with `fields`);
  * 7. `body`: a zod schema (415 / 413 / 400), or `"none"`: refuse form and text bodies (415);
  * 8. `auth: "refresh-cookie"` (or `"bearer+refresh-cookie"`): the raw refresh token, or
- *    undefined when none was sent; 400 `refresh_cookie_ambiguous` for two;
+ *    undefined when none was sent; 400 `refresh_cookie_ambiguous` for two.
+ *    `auth: "refresh-cookies"`: every refresh-cookie value sent (none, one or several), never
+ *    refused: ending a session must work whatever a planted cookie added (lib/auth/cookies.ts);
  * 9. `session: "live"`: the token's session must be live in the database, or 401
  *    `session_revoked` (lib/auth/live-session.ts);
  * 10. the handler. An AppError it throws goes through `onError` when the route declares one (the
@@ -39,7 +42,7 @@ import type { NextResponse } from "next/server";
 import type { z } from "zod";
 import { authenticateRequest } from "@/lib/auth/authenticate";
 import { runWithClockOffset } from "@/lib/auth/clock";
-import { readRefreshCookie } from "@/lib/auth/cookies";
+import { readRefreshCookie, readRefreshCookieValues } from "@/lib/auth/cookies";
 import { assertLiveSession } from "@/lib/auth/live-session";
 import type { AccessTokenClaims } from "@/lib/auth/tokens";
 import { type DevTool, assertDevToolEnabled, readTestClockOffset } from "@/lib/dev/gate";
@@ -47,8 +50,9 @@ import { AppError } from "@/lib/errors";
 import { invalidRequestFrom, readJsonBody, refuseNonJsonBody } from "@/lib/http/body";
 import { assertSameOriginRequest } from "@/lib/http/csrf";
 import { type ErrorBody, appErrorResponse, withErrorHandling } from "@/lib/http/respond";
+import { timeRoute } from "@/lib/ops/metrics";
 
-type Auth = "none" | "bearer" | "refresh-cookie" | "bearer+refresh-cookie";
+type Auth = "none" | "bearer" | "refresh-cookie" | "bearer+refresh-cookie" | "refresh-cookies";
 type BodyDeclaration = z.ZodType | (() => z.ZodType) | "none";
 type ParamsDeclaration = z.ZodType<Record<string, unknown>>;
 
@@ -57,7 +61,10 @@ export type RouteDeclaration<
   B extends BodyDeclaration | undefined,
   P extends ParamsDeclaration | undefined,
 > = {
-  /** Who the caller is: nobody, the Bearer access token, the refresh cookie, or both. */
+  /**
+   * Who the caller is: nobody, the Bearer access token, the refresh cookie, or both; or, for
+   * logout, every refresh-cookie value the request carries (never refused for being several).
+   */
   auth: A;
   /** "live": the access token's session must still be live in the database (sensitive actions). */
   session?: A extends "bearer" | "bearer+refresh-cookie" ? "live" : never;
@@ -92,6 +99,7 @@ export type RouteInput<A extends Auth, B, P> = { request: Request } & (A extends
   (A extends "refresh-cookie" | "bearer+refresh-cookie"
     ? { refreshToken: string | undefined }
     : unknown) &
+  (A extends "refresh-cookies" ? { refreshTokens: string[] } : unknown) &
   (SchemaOf<B> extends z.ZodType ? { body: z.output<SchemaOf<B>> } : unknown) &
   (P extends z.ZodType ? { params: z.output<P> } : unknown);
 
@@ -114,12 +122,14 @@ export function defineRoute<
   declaration: RouteDeclaration<A, B, P>,
   handler: (input: RouteInput<A, B, P>) => Promise<Response> | Response,
 ): (request: Request, context: RouteContext) => Promise<Response> {
-  return withErrorHandling<RouteContext>(async (request, context) => {
+  const handle = withErrorHandling<RouteContext>(async (request, context) => {
     if (declaration.csrf !== false) assertSameOriginRequest(request);
     const offsetMs = declaration.testClock === false ? 0 : readTestClockOffset(request);
     const run = () => runDeclared(declaration, handler, request, context);
     return offsetMs !== 0 ? runWithClockOffset(offsetMs, run) : run();
   });
+  // Outermost: every answer is timed and counted by route and status, 503s and 500s included.
+  return (request, context) => timeRoute(request, context, () => handle(request, context));
 }
 
 async function runDeclared<A extends Auth, B, P>(
@@ -145,6 +155,8 @@ async function runDeclared<A extends Auth, B, P>(
   }
   if (auth === "refresh-cookie" || auth === "bearer+refresh-cookie") {
     input.refreshToken = readRefreshCookie(request);
+  } else if (auth === "refresh-cookies") {
+    input.refreshTokens = readRefreshCookieValues(request);
   }
   if (declaration.session === "live") {
     await assertLiveSession(input.claims as AccessTokenClaims);

@@ -15,6 +15,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { DELETE as logoutEverywhere } from "@/app/api/auth/sessions/route";
 import { GET as me } from "@/app/api/me/route";
 import {
+  REVOCATION_CHANNEL,
   type RevocationFeed,
   RevocationListener,
   type RevocationSource,
@@ -152,6 +153,16 @@ function startListener(source: RevocationSource, fallback = countingFallback()) 
   listener.start();
   return listener;
 }
+
+describe("the channel", () => {
+  it("is the one the migrated trigger notifies (a name on the database's wire, spelled once in the app)", async () => {
+    const rows = await db.$queryRaw<{ source: string }[]>`
+      SELECT prosrc AS source FROM pg_proc WHERE proname = 'notify_session_revoked'`;
+    expect(rows).toHaveLength(1);
+    const channels = [...rows[0]!.source.matchAll(/pg_notify\('([^']*)'/g)].map((m) => m[1]);
+    expect(channels).toEqual([REVOCATION_CHANNEL]);
+  });
+});
 
 describe("instant revocation through the route handlers", () => {
   it("refuses the old access token with 401 session_revoked right after 'log out everywhere'", async () => {

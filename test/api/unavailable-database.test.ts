@@ -10,6 +10,7 @@ import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { type Db, getDb } from "@/lib/db/client";
+import { captureOpsLogs } from "@/lib/dev/process-state";
 import { getEnv } from "@/lib/env";
 import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
@@ -47,7 +48,8 @@ describe("an unavailable database answers 503 service_unavailable", () => {
   it("when the server cannot be reached: protected route and refresh, cookie kept, code logged", async () => {
     const { client, accessToken } = await signUp();
     const before = client.refreshToken;
-    const logged = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logged: string[] = [];
+    captureOpsLogs({ write: (line) => logged.push(line) }, "warn");
     restore = setEnv({
       // Nothing listens on port 1; the connect fails at once.
       DATABASE_URL: "postgresql://nobody:secret-password@127.0.0.1:1/nowhere",
@@ -61,7 +63,8 @@ describe("an unavailable database answers 503 service_unavailable", () => {
     expect(refused.setCookies).toEqual([]);
     expect(client.refreshToken).toBe(before);
 
-    const lines = logged.mock.calls.map((args) => args.join(" "));
+    captureOpsLogs(undefined);
+    const lines = logged;
     expect(
       lines.some((l) => /database unavailable \((P1001|ECONNREFUSED|pg-connection)/.test(l)),
     ).toBe(true);

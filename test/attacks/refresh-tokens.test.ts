@@ -12,6 +12,7 @@ import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { DELETE as revokeAll } from "@/app/api/auth/sessions/route";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
+import { verifyAccessToken } from "@/lib/auth/tokens";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
 import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
@@ -220,11 +221,16 @@ describe("refresh after the session ended", () => {
     });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("invalid_current_password");
-    // The guess counts against the login limits (lib/auth/throttle.ts), like a failed login.
+    // The guess counts against this session's own limit (lib/auth/throttle.ts), not the login's.
     expect(await snapshotDatabase(db)).toEqual({ ...before, rateLimits: before.rateLimits + 1 });
+    const { sid } = await verifyAccessToken(accessToken);
     const counter = await db.rateLimit.findUniqueOrThrow({
-      where: { key: `login:account:${email}` },
+      where: { key: `password:session:${sid}` },
     });
     expect(counter.points).toBe(1);
+    const loginCounter = await db.rateLimit.findUnique({
+      where: { key: `login:account:${email}` },
+    });
+    expect(loginCounter?.points ?? 0).toBe(0);
   });
 });

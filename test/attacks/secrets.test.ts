@@ -11,6 +11,7 @@ import { POST as login } from "@/app/api/auth/login/route";
 import { POST as refresh } from "@/app/api/auth/refresh/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { getSigningKeys } from "@/lib/auth/keys";
+import { captureOpsLogs } from "@/lib/dev/process-state";
 import { getEnv } from "@/lib/env";
 import { withErrorHandling } from "@/lib/http/respond";
 import { TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
@@ -24,6 +25,8 @@ beforeAll(async () => {
 
 function captureLogs() {
   logged = [];
+  // The structured log (lib/ops/logger.ts) at its most talkative, and the console.
+  captureOpsLogs({ write: (line) => logged.push(line) }, "trace");
   for (const level of ["log", "info", "warn", "error", "debug"] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       logged.push(
@@ -32,7 +35,10 @@ function captureLogs() {
     });
   }
 }
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  captureOpsLogs(undefined);
+});
 
 describe("logs and error bodies", () => {
   it("a full sign-up, failed login, refresh and replay log no password, token or key", async () => {

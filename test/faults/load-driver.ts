@@ -38,6 +38,8 @@ export type LoadStats = {
   errors: Map<ErrorKind, number>;
   /** Refresh 200s (rotations or grace re-issues) the clients received. */
   refreshes: number;
+  /** Wall time of each answered refresh, in ms (the deployment rig reports percentiles). */
+  refreshLatenciesMs: number[];
 };
 
 export const sha256 = (value: string) => crypto.createHash("sha256").update(value).digest("hex");
@@ -55,7 +57,12 @@ function adoptSession(user: VirtualUser, reply: Reply): void {
 
 export class LoadDriver {
   readonly users: VirtualUser[];
-  readonly stats: LoadStats = { requests: 0, errors: new Map(), refreshes: 0 };
+  readonly stats: LoadStats = {
+    requests: 0,
+    errors: new Map(),
+    refreshes: 0,
+    refreshLatenciesMs: [],
+  };
   /** Each virtual user's session key (test/device-key.ts): sessions are bound, as in a browser. */
   private readonly devices = new DeviceKeys();
   private running = false;
@@ -97,6 +104,7 @@ export class LoadDriver {
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
+    const startedAt = performance.now();
     try {
       const send = async () => {
         if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
@@ -124,7 +132,14 @@ export class LoadDriver {
         if (match) refreshToken = match[1] || null;
       }
       this.devices.remember(key, response.headers, refreshToken);
+      // Every 503 must tell the client when to come back (the browser wrapper waits that long).
+      if (response.status === 503 && !response.headers.get("retry-after")) {
+        this.count("503 without Retry-After");
+      }
       const text = await response.text();
+      if (urlPath === "/api/auth/refresh") {
+        this.stats.refreshLatenciesMs.push(performance.now() - startedAt);
+      }
       let body: any = null;
       try {
         body = text ? JSON.parse(text) : null;
@@ -153,9 +168,16 @@ export class LoadDriver {
     return reply.status >= 500 || reply.status === 429;
   }
 
-  /** Registers every user at once (the burst a cold instance must survive). */
-  async registerAll(): Promise<void> {
-    await Promise.all(this.users.map((user) => this.register(user)));
+  /**
+   * Registers every user at once (the burst a cold instance must survive), or `concurrency` at a
+   * time where the burst is not what is under test.
+   */
+  async registerAll(concurrency = this.users.length): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < this.users.length) await this.register(this.users[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, this.users.length) }, worker));
   }
 
   private async register(user: VirtualUser): Promise<void> {
@@ -273,15 +295,21 @@ export class LoadDriver {
    * After the fault: every user refreshes twice in turn, with no other request of theirs in
    * flight, so each session's head is the one token that user holds.
    */
-  async settle(deadlineMs = 120_000): Promise<void> {
+  async settle(deadlineMs = 120_000, concurrency = 1): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     const late = () => Date.now() > deadline;
-    for (const user of this.users) {
-      if (user.lostWith) continue;
-      for (let i = 0; i < 2; i++) {
-        if (!(await this.cycle(user, late))) break;
+    let next = 0;
+    // Users are independent: `concurrency` of them settle at once, each with one request at a time.
+    const worker = async () => {
+      while (next < this.users.length) {
+        const user = this.users[next++]!;
+        if (user.lostWith) continue;
+        for (let i = 0; i < 2; i++) {
+          if (!(await this.cycle(user, late))) break;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
     if (late()) throw new Error("the users could not settle: the app did not recover");
   }
 
@@ -289,6 +317,7 @@ export class LoadDriver {
   resetStats(): void {
     this.stats.requests = 0;
     this.stats.errors.clear();
+    this.stats.refreshLatenciesMs = [];
   }
 
   errorTable(): Record<string, number> {

@@ -255,6 +255,34 @@ describe("two instances sharing one PostgreSQL", () => {
     expect(owner.status).toBe(200);
   });
 
+  it("240 correct logins of one account from one address, 5 at a time over both instances: every one 200 (no deadlock, no point left behind)", async () => {
+    // Issue 26: at 6 at a time, 3 answered 503 (PostgreSQL: deadlock detected) and one a 429
+    // whose password was right. Five in flight is the per-pair limit: every round fits in it,
+    // as long as every correct password gives its points back and no statement is killed.
+    const address = "203.0.113.88";
+    const user = await register(A);
+    const statuses: number[] = [];
+    for (let round = 0; round < 48; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          call((round + i) % 2 === 0 ? A : B, "/api/auth/login", {
+            json: { email: user.email, password: PASSWORD },
+            forwardedFor: address,
+          }),
+        ),
+      );
+      statuses.push(...replies.map((r) => r.status));
+    }
+    const byStatus: Record<number, number> = {};
+    for (const status of statuses) byStatus[status] = (byStatus[status] ?? 0) + 1;
+    expect(byStatus).toEqual({ 200: 240 });
+    const { rows } = await db.query<{ deadlocks: string }>(
+      "SELECT deadlocks::text FROM pg_stat_database WHERE datname = current_database()",
+    );
+    // PostgreSQL's own count (its statistics may lag, never overcount).
+    expect(rows[0]?.deadlocks).toBe("0");
+  });
+
   it("records the address from the proxy's X-Forwarded-For, and both instances list the same sessions", async () => {
     const user = await register(A, "198.51.100.23");
     const login = await call(B, "/api/auth/login", {

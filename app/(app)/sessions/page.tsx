@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { SecurityEventsPanel } from "@/components/sessions/security-events-panel";
 import { SessionsPanel } from "@/components/sessions/sessions-panel";
 
 export const metadata: Metadata = { title: "Sessions" };
@@ -23,6 +24,7 @@ export default function SessionsPage() {
         </p>
       </div>
       <SessionsPanel />
+      <SecurityEventsPanel />
     </div>
   );
 }

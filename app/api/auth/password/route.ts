@@ -9,7 +9,7 @@ import { changePasswordSchema } from "@/lib/validation/auth";
  * `revokedSessions`, and a new refresh cookie. Every session of the user ends, the caller's
  * included; the caller continues in a new one (lib/auth/accounts.ts). 401 `session_revoked`
  * when the caller's session is not live; 403 `invalid_current_password`; 429
- * `too_many_attempts` (shared with login); 503 `server_busy`.
+ * `too_many_attempts` (this session's own limit, lib/auth/throttle.ts); 503 `server_busy`.
  */
 export const POST = defineRoute(
   { auth: "bearer", session: "live", body: changePasswordSchema },

@@ -1,11 +1,20 @@
 /**
- * The e2e kit's clock (e2e/kit/time-control.ts), outside a browser: the order of its two moves,
- * the header it sends, and how far `expireAccessToken` moves the server for a real signed token.
+ * The kit's clock (src/time-control.ts), outside a browser: the order of its two moves, the
+ * header it sends, how far `expireAccessToken` moves the server for a real signed token, and what
+ * an adapter without a server clock refuses.
  */
 import type { BrowserContext } from "@playwright/test";
 import { SignJWT, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { TimeControl, readJwtClaims, toMilliseconds } from "@/e2e/kit/time-control";
+import type { TokenKitAdapter } from "../src/adapter";
+import { readJwtClaims } from "../src/jwt";
+import { TimeControl, toMilliseconds } from "../src/time-control";
+
+const withClock = { expiry: { clockHeader: "x-test-clock-offset" } } as TokenKitAdapter;
+const shortLived = {
+  name: "short-lived",
+  expiry: { shortTtl: { probe: { path: "/api/me" } } },
+} as TokenKitAdapter;
 
 /** A stand-in for a browser context that writes down what the kit asked of it. */
 function recordingContext(): { context: BrowserContext; calls: string[] } {
@@ -46,7 +55,7 @@ describe("toMilliseconds", () => {
 describe("TimeControl", () => {
   it("installs the browser clock, and moves the server before the browser", async () => {
     const { context, calls } = recordingContext();
-    const time = await TimeControl.install(context);
+    const time = await TimeControl.install(context, withClock);
 
     await time.advance("6m");
     await time.advance("90s");
@@ -64,7 +73,9 @@ describe("TimeControl", () => {
 
   it("keeps the context's own extra headers beside the offset (setExtraHTTPHeaders replaces)", async () => {
     const { context, calls } = recordingContext();
-    const time = await TimeControl.install(context, { "x-team-header": "kept" });
+    const time = await TimeControl.install(context, withClock, {
+      baseHeaders: { "x-team-header": "kept" },
+    });
 
     await time.advanceServer("1m");
 
@@ -74,13 +85,13 @@ describe("TimeControl", () => {
 
   it("sends no header until the server has moved", async () => {
     const { context } = recordingContext();
-    const time = await TimeControl.install(context);
+    const time = await TimeControl.install(context, withClock);
     expect(time.headers()).toEqual({});
   });
 
   it("moves the server alone with advanceServer, in whole seconds and only forward", async () => {
     const { context, calls } = recordingContext();
-    const time = await TimeControl.install(context);
+    const time = await TimeControl.install(context, withClock);
 
     await time.advanceServer("2h");
     await expect(time.advanceServer(1500)).rejects.toThrow("whole seconds");
@@ -98,7 +109,7 @@ describe("TimeControl", () => {
       .setExpirationTime("5m")
       .sign(privateKey);
     const { context } = recordingContext();
-    const time = await TimeControl.install(context);
+    const time = await TimeControl.install(context, withClock);
 
     await time.expireAccessToken(token);
 
@@ -110,10 +121,27 @@ describe("TimeControl", () => {
 
   it("refuses a token without exp, and a string that is not a JWT", async () => {
     const { context } = recordingContext();
-    const time = await TimeControl.install(context);
+    const time = await TimeControl.install(context, withClock);
     const noExp = `e30.${Buffer.from(JSON.stringify({ sub: "u" })).toString("base64url")}.sig`;
 
     await expect(time.expireAccessToken(noExp)).rejects.toThrow("no numeric exp");
     expect(() => readJwtClaims("not-a-jwt")).toThrow("Not a JWT");
+  });
+
+  it("without a server clock, refuses to move the server and says what to use instead", async () => {
+    const { context, calls } = recordingContext();
+    const time = await TimeControl.install(context, shortLived);
+
+    await expect(time.advance("6m")).rejects.toThrow(
+      "short-lived has no server clock the kit can move",
+    );
+    expect(calls).toEqual(["clock.install"]);
+    expect(time.headers()).toEqual({});
+  });
+
+  it("expireAccessToken with nothing to expire says so", async () => {
+    const { context } = recordingContext();
+    const time = await TimeControl.install(context, withClock);
+    await expect(time.expireAccessToken()).rejects.toThrow("no access token was given");
   });
 });

@@ -1,6 +1,9 @@
 /**
  * A short, human label for a User-Agent string ("Chrome on Linux"). A rough
  * guess is enough here: it only helps a person recognise their own devices.
+ * Shared: the sessions page labels live sessions with it, and the server stores
+ * only this label (never the full user agent) with each security event
+ * (lib/auth/security-events.ts).
  */
 const BROWSERS: Array<[RegExp, string]> = [
   [/Edg\//, "Edge"],

@@ -1,5 +1,6 @@
 /**
- * Helpers for the common token tests. Each one is a plain function over Playwright objects, so it
+ * Helpers for this app's token tests (steal, replay, present a refresh token, a second tab, a
+ * signed-out page). Each is a plain function over Playwright objects and e2e/adapter.ts, so it
  * works with or without the kit's fixtures.
  */
 import {
@@ -20,7 +21,7 @@ import {
   createDeviceKey,
   refreshSession,
   signedOutPage,
-} from "./app";
+} from "./adapter";
 
 /** The refresh cookie of a context, as the browser stores it (page scripts cannot see it). */
 export async function readRefreshCookie(context: BrowserContext): Promise<Cookie> {

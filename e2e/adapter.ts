@@ -1,25 +1,30 @@
 /**
- * What the kit needs to know about the app under test. This is the one file to rewrite when the
- * kit is copied into another app (see e2e/README.md); everything else in e2e/kit/ talks to the
- * app only through it.
+ * This app, described to playwright-token-kit (packages/playwright-token-kit): the adapter object
+ * `appAdapter`, and the API calls and names this project's specs use beside the kit's fixtures.
  *
  * For this app: JSON endpoints under /api/auth, a rotating refresh token in an httpOnly cookie,
- * access tokens in page memory, and a login page that says why a session ended
+ * access tokens in page memory (delivered in the `accessToken` field of sign-in and refresh
+ * answers), a per-request test clock, and a login page that says why a session ended
  * (`/login?reason=<code>`).
+ *
+ * IMPORTANT: how a user signs in is written once, in `signInAccount` (the setup project's login
+ * page aside). A change to sign-in (a proof of possession on refresh, say) starts there and in
+ * `refreshSession`.
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
-import type { APIRequestContext, APIResponse, BrowserContext, Page } from "@playwright/test";
-import { DEVICE_KEY_STORE, ERROR_CODE, HEADER_NAME } from "../../lib/contract";
-import { describeSignOutReason, type SignOutReason } from "../../lib/client/redirect";
+import {
+  type APIRequestContext,
+  type APIResponse,
+  type BrowserContext,
+  expect,
+} from "@playwright/test";
+import { type Credentials, defineAdapter } from "playwright-token-kit";
+import { DEVICE_KEY_STORE, ERROR_CODE, HEADER_NAME } from "../lib/contract";
+import { describeSignOutReason, type SignOutReason } from "../lib/client/redirect";
 
 export type { SignOutReason };
 
-/** Credentials of one account. */
-export interface Credentials {
-  email: string;
-  password: string;
-  name?: string;
-}
+export type { Credentials };
 
 export const REFRESH_PATH = "/api/auth/refresh";
 export const REFRESH_COOKIE_NAME = "__Secure-refresh_token";
@@ -110,27 +115,6 @@ export async function refreshSession(
 export async function signedInEmail(response: APIResponse): Promise<string | null> {
   const body = (await response.json().catch(() => null)) as { user?: { email?: unknown } } | null;
   return typeof body?.user?.email === "string" ? body.user.email : null;
-}
-
-/**
- * Opens the signed-in page and waits until the page has restored its session from the cookie
- * (this app: one refresh call, answered 200). Throws when the session did not restore.
- */
-export async function openSignedInPage(page: Page): Promise<void> {
-  const restored = page.waitForResponse((r) => new URL(r.url()).pathname === REFRESH_PATH);
-  await page.goto(SIGNED_IN_PATH);
-  const response = await restored;
-  if (response.status() !== 200) {
-    throw new Error(
-      `The session did not restore: refresh answered ${await describeResponse(response)}`,
-    );
-  }
-}
-
-/** The access token a request carried (this app: `Authorization: Bearer <token>`), or `null`. */
-export function readAccessToken(authorization: string | null): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
-  return match?.[1] ?? null;
 }
 
 /** Signs in through the API. Leaves the new session's cookies in `api`'s jar. */
@@ -316,3 +300,48 @@ export async function plantDeviceKey(
     await page.close();
   }
 }
+
+/** The kit's view of this app (packages/playwright-token-kit/src/adapter.ts documents each field). */
+export const appAdapter = defineAdapter({
+  name: "jwt-silent-refresh",
+  accounts: {
+    credentials: (label) => uniqueCredentials(label),
+    create: (api, user) => registerAccount(api, user),
+  },
+  // Sessions are bound to a key the browser holds (lib/client/device-key.ts): the kit keeps
+  // each API sign-in's key beside its cookie (`SessionState`), signs its refreshes with it and
+  // plants it in the test's browser before the page loads.
+  signIn: {
+    api: async (api, user) => {
+      const device = createDeviceKey();
+      await signInAccount(api, user, undefined, device);
+      return device;
+    },
+  },
+  signOut: signOutAccount,
+  refresh: {
+    path: REFRESH_PATH,
+    cookie: REFRESH_COOKIE_NAME,
+    send: (api, state) => refreshSession(api, { device: state as DeviceKey }),
+    accountOf: (body) => {
+      const email = (body as { user?: { email?: unknown } } | null)?.user?.email;
+      return typeof email === "string" ? email : null;
+    },
+  },
+  accessToken: { response: { json: "accessToken" } },
+  expiry: { clockHeader: TEST_CLOCK_HEADER },
+  signedInPage: {
+    path: SIGNED_IN_PATH,
+    // The session restored and the dashboard's own GET /api/notes answered (issue 27: a log
+    // started before that request held its 401 and retry).
+    ready: async (page) => {
+      await expect(page.getByTestId("notes").getByRole("listitem").first()).toBeVisible();
+    },
+  },
+  sessionState: {
+    plant: (context, state, baseURL) => plantDeviceKey(context, baseURL, state as DeviceKey),
+  },
+  isApiRequest: (url) => isApiPath(url.pathname),
+  errorCode: readErrorCode,
+  wake: wakeServer,
+});
