@@ -23,6 +23,8 @@ export default defineConfig({
       ...configDefaults.exclude,
       "test/multi-instance/**",
       "test/faults/**",
+      // Its own config (vitest.deploy.config.mts) starts the rig it injects.
+      "test/deploy/**",
       // Holds a row lock from a second connection: PostgreSQL only (PGlite has one connection).
       ...(process.env.DATABASE_URL ? [] : ["test/attacks/lock-wait.test.ts"]),
     ],

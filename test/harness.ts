@@ -134,6 +134,17 @@ export async function proofFor(
   return (await key).proof(method, url);
 }
 
+/**
+ * Records that `refreshToken` was issued to the device that holds `sameDeviceAs`'s key: for a
+ * token a route without a proof hands out (a password change keeps the caller's session key,
+ * lib/auth/accounts.ts), presented by hand later.
+ */
+export function issuedToSameDevice(refreshToken: string, sameDeviceAs: string): void {
+  const key = keyOfToken.get(sameDeviceAs);
+  if (!key) throw new Error("issuedToSameDevice: that token was not issued through a TestClient");
+  keyOfToken.set(refreshToken, key);
+}
+
 export class TestClient {
   refreshToken: string | null = null;
   private ownKey: Promise<TestDeviceKey> | null = null;

@@ -20,7 +20,14 @@ import { runWithClockOffset } from "@/lib/auth/clock";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
-import { TestClient, proofFor, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
+import {
+  TestClient,
+  issuedToSameDevice,
+  proofFor,
+  setEnv,
+  uniqueEmail,
+  useTestDatabase,
+} from "@/test/harness";
 
 let db: Db;
 
@@ -348,6 +355,8 @@ describe("a planted cookie never blocks log out everywhere or a password change"
       expect(res.body.revokedSessions).toBe(1); // the laptop; the caller's own is replaced
       const issued = /^__Secure-refresh_token=([^;]+);/.exec(res.setCookies.join("\n"))?.[1];
       expect(issued).toBeDefined();
+      // The new session keeps the victim's device key (the caller's session's): present it so.
+      issuedToSameDevice(issued!, victim.refreshToken);
       expect(await refreshes(issued!)).toBe("200");
       expect(await refreshes(victim.refreshToken)).toBe("401 session_revoked");
       expect(await refreshes(victim.laptopRefreshToken)).toBe("401 session_revoked");
