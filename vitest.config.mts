@@ -23,8 +23,8 @@ export default defineConfig({
       ...configDefaults.exclude,
       "test/multi-instance/**",
       "test/faults/**",
-      // Its own config (vitest.deploy.config.mts) starts the rig it injects.
-      "test/deploy/**",
+      // Needs the rig its own config starts (vitest.deploy.config.mts, `npm run test:deploy`).
+      "test/deploy/rig.test.ts",
       // Holds a row lock from a second connection: PostgreSQL only (PGlite has one connection).
       ...(process.env.DATABASE_URL ? [] : ["test/attacks/lock-wait.test.ts"]),
     ],
