@@ -145,6 +145,12 @@ describe("a copied cookie on another device", () => {
     expect(res.body.error.code).toBe("dpop_key_mismatch");
     const session = await sessionOf(cookie);
     expect(session.revokeReason).toBe("dpop_key_mismatch");
+    // The owner reads it under "Recent security activity" (auth_events), once.
+    const events = await db.authEvent.findMany({
+      where: { sessionId: session.id, kind: "session_revoked" },
+      select: { reason: true },
+    });
+    expect(events).toEqual([{ reason: "dpop_key_mismatch" }]);
     // The victim's token dies with it: only a thief makes such a proof, so the session is over.
     const after = await client.call(refresh, "/api/auth/refresh", { method: "POST" });
     expect(after.status).toBe(401);
