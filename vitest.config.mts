@@ -18,13 +18,13 @@ export default defineConfig({
       "bench/**/*.test.ts",
       "packages/*/test/**/*.test.ts",
     ],
-    // Two real servers on PostgreSQL: its own config (vitest.multi.config.mts).
+    // Real servers, with their own configs and global setups: vitest.multi.config.mts,
+    // vitest.faults.config.mts and vitest.deploy.config.mts.
     exclude: [
       ...configDefaults.exclude,
       "test/multi-instance/**",
       "test/faults/**",
-      // Needs the rig its own config starts (vitest.deploy.config.mts, `npm run test:deploy`).
-      "test/deploy/rig.test.ts",
+      "test/deploy/**",
       // Holds a row lock from a second connection: PostgreSQL only (PGlite has one connection).
       ...(process.env.DATABASE_URL ? [] : ["test/attacks/lock-wait.test.ts"]),
     ],

@@ -32,9 +32,11 @@ import "server-only";
  * the pooler hands that connection to next, and its unlock could run on another connection.
  * The lock ends with the batch's transaction, wherever it ran.
  */
+import { AUTH_EVENTS_RETENTION_DAYS, pruneAuthEvents } from "@/lib/auth/security-events";
 import { getDb } from "@/lib/db/client";
 import type { Env } from "@/lib/env";
 import { getEnv } from "@/lib/env";
+import { recordPrune } from "@/lib/ops/events";
 import { isDraining } from "@/lib/shutdown";
 
 /** The advisory lock every prune takes (an arbitrary constant: "jwt prune" on a phone keypad). */
@@ -72,15 +74,23 @@ type Tx = Parameters<Parameters<Awaited<ReturnType<typeof getDb>>["$transaction"
 
 /**
  * One more table the prune bounds, run in the same locked batches: returns the rows it deleted.
- *
- * HOOK: the `auth_events` table (issue 22, part 3: the account page's security events) adds its
- * step here, deleting events older than its own retention in batches of `batchSize`.
+ * `auth_events` is the first: an account's security events, kept `AUTH_EVENTS_RETENTION_DAYS`.
  */
 export type PruneStep = {
   table: string;
   run: (tx: Tx, now: Date, policy: RetentionPolicy) => Promise<number>;
 };
-export const EXTRA_PRUNE_STEPS: PruneStep[] = [];
+export const EXTRA_PRUNE_STEPS: PruneStep[] = [
+  {
+    table: "auth_events",
+    run: (tx, now, policy) =>
+      pruneAuthEvents(
+        new Date(now.getTime() - AUTH_EVENTS_RETENTION_DAYS * 86_400_000),
+        policy.batchSize,
+        tx,
+      ),
+  },
+];
 
 async function pruneEndedSessions(tx: Tx, cutoff: Date, limit: number): Promise<number> {
   return tx.$executeRaw`
@@ -175,20 +185,19 @@ export function startBackgroundPrune(env: Env = getEnv()): void {
   const tick = async () => {
     globalForPrune.__pruneTimer = undefined;
     if (isDraining()) return;
+    const started = performance.now();
     try {
       const result = await pruneExpired();
-      if (result.sessions || result.spentTokens || Object.values(result.other).some(Boolean)) {
-        console.info(
-          `[prune] deleted ${result.sessions} ended session(s), ${result.spentTokens} spent token(s)` +
-            Object.entries(result.other)
-              .map(([table, n]) => `, ${n} ${table}`)
-              .join("") +
-            ` in ${result.batches} batch(es)`,
-        );
-      }
-    } catch (error) {
-      // Only the code: a message could carry connection details. The next interval retries.
-      console.warn(`[prune] failed: ${(error as { code?: string }).code ?? (error as Error).name}`);
+      // One structured line and the per-table counters (lib/ops/events.ts), also when nothing
+      // was due, so an operator sees the prune is alive.
+      recordPrune({
+        deleted: { sessions: result.sessions, refresh_tokens: result.spentTokens, ...result.other },
+        durationMs: performance.now() - started,
+      });
+    } catch {
+      // No message or error in the event: a message could carry connection details. The next
+      // interval retries.
+      recordPrune({ deleted: {}, durationMs: performance.now() - started, failed: true });
     }
     schedule(intervalMs);
   };

@@ -92,14 +92,19 @@ export const AUTH_EVENTS_RETENTION_DAYS = 90;
  * The retention prune's part for `auth_events`: deletes at most `batchSize` events older than
  * `before` (oldest first, found through `auth_events_created_at_idx`) and returns how many. Call
  * it until it returns less than `batchSize`; each call is one short statement, so a prune never
- * holds many row locks or one long transaction.
+ * holds many row locks or one long transaction. The retention prune (lib/auth/retention.ts) calls
+ * it inside its locked batch, passing that transaction as `executor`.
  *
  * @example
  * const cutoff = new Date(Date.now() - AUTH_EVENTS_RETENTION_DAYS * 86_400_000);
  * while ((await pruneAuthEvents(cutoff, 1000)) === 1000);
  */
-export async function pruneAuthEvents(before: Date, batchSize: number): Promise<number> {
-  const db = await getDb();
+export async function pruneAuthEvents(
+  before: Date,
+  batchSize: number,
+  executor?: Pick<Db, "$executeRaw">,
+): Promise<number> {
+  const db = executor ?? (await getDb());
   return db.$executeRaw`
     DELETE FROM auth_events
     WHERE id IN (

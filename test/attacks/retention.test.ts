@@ -9,6 +9,8 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RefreshTokenInvalid, RefreshTokenReused } from "@/lib/auth/errors";
 import { EXTRA_PRUNE_STEPS, type RetentionPolicy, pruneExpired } from "@/lib/auth/retention";
+import { AUTH_EVENTS_RETENTION_DAYS } from "@/lib/auth/security-events";
+import { SECURITY_EVENT_KIND } from "@/lib/contract/security-events";
 import { rotateRefreshToken, startSession } from "@/lib/auth/sessions";
 import type { Db } from "@/lib/db/client";
 import { uniqueEmail, useTestDatabase } from "@/test/harness";
@@ -211,5 +213,28 @@ describe("pruneExpired", () => {
       where: { id: { in: live.map((s) => s.session.id) }, revokedAt: null },
     });
     expect(liveLeft).toBe(3);
+  });
+});
+
+describe("pruneExpired and auth_events", () => {
+  it("deletes an account's security events past AUTH_EVENTS_RETENTION_DAYS, in its batches, and keeps newer ones", async () => {
+    const userId = await newUser();
+    const now = new Date();
+    const day = 86_400;
+    const ages = [AUTH_EVENTS_RETENTION_DAYS * day + 60, AUTH_EVENTS_RETENTION_DAYS * day + 1, 60];
+    // Five old events (more than one batch of POLICY.batchSize) and one recent one.
+    const rows = [ages[0], ages[0], ages[1], ages[1], ages[1], ages[2]].map((age) => ({
+      userId,
+      kind: SECURITY_EVENT_KIND.signedIn,
+      createdAt: secondsAgo(now, age!),
+    }));
+    await db.authEvent.createMany({ data: rows });
+
+    const result = await pruneExpired({ now, policy: POLICY });
+
+    const left = await db.authEvent.findMany({ where: { userId }, select: { createdAt: true } });
+    expect(left.map((e) => e.createdAt.getTime())).toEqual([secondsAgo(now, 60).getTime()]);
+    // Other tests' old events may go in the same run; ours are at least these five.
+    expect(result.other.auth_events).toBeGreaterThanOrEqual(5);
   });
 });
