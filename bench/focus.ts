@@ -21,6 +21,7 @@
  * Every figure is CPU time of a server's process tree (/proc), so a busy machine moves it
  * little; compare ratios within one run.
  */
+import { createBenchKey, signBenchProof } from "./dpop";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -163,7 +164,10 @@ function routes(focused: Focused) {
   const { server, users } = focused;
   const noHeaders = perConnection(() => ({ headers: {} }));
   const loginBody = perConnection((slot) => ({
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      dpop: signBenchProof(createBenchKey(), "POST", `${server.url}/api/auth/login`),
+    },
     body: JSON.stringify({ email: users[slot % users.length]!.email, password: PASSWORD }),
   }));
   const chains = users.map((u) => u.chain);

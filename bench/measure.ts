@@ -8,6 +8,7 @@
  * shared machine a 25 ms computation can take 250 ms of wall time while it
  * waits for a core; its CPU time barely moves.
  */
+import { type BenchKey, learnBenchNonce, signBenchProof } from "./dpop";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -219,8 +220,17 @@ export async function hammer(
   });
 }
 
-/** One refresh chain: a session and the newest refresh token the client holds. */
-export type Chain = { sessionId: string; token: string; rotations: number; failures: number };
+/**
+ * One refresh chain: a session, the newest refresh token the client holds, and the session's
+ * device key (bench/dpop.ts): every refresh carries a proof by it.
+ */
+export type Chain = {
+  sessionId: string;
+  token: string;
+  rotations: number;
+  failures: number;
+  key: BenchKey;
+};
 
 export function readSetCookie(
   headers: Record<string, string | string[]>,
@@ -270,11 +280,13 @@ export async function refreshStorm(
           first ||= performance.now();
           const chain = chains[context.slot as number];
           if (!chain) return request; // autocannon's first build, before setupClient
-          return { ...request, headers: { cookie: `${cookieName}=${chain.token}` } };
+          const dpop = signBenchProof(chain.key, "POST", `${server.url}/api/auth/refresh`);
+          return { ...request, headers: { cookie: `${cookieName}=${chain.token}`, dpop } };
         },
         onResponse(status, _body, context, headers) {
           last = performance.now();
           const chain = chains[context.slot as number]!;
+          learnBenchNonce(chain.key, headers);
           const token = status === 200 ? readSetCookie(headers, cookieName) : null;
           if (token) {
             chain.token = token;

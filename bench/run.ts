@@ -32,6 +32,7 @@
  * stats.ts (medians, ratios, goals), report.ts (Markdown). Settings and the
  * database it uses: docs/benchmark.md.
  */
+import { createBenchKey, learnBenchNonce, signBenchProof } from "./dpop";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -177,8 +178,13 @@ async function main(): Promise<void> {
       headers: { cookie: `${PEER_COOKIE}=${peerCookies[slot % peerCookies.length]}` },
     });
     const noHeaders = perConnection(() => ({ headers: {} }));
+    // A login's proof needs no nonce and is not recorded (lib/auth/dpop.ts): one per connection,
+    // signed as each run starts (so its iat is fresh), binds that connection's sessions.
     const loginBody = perConnection((slot) => ({
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        dpop: signBenchProof(createBenchKey(), "POST", `${ours.url}/api/auth/login`),
+      },
       body: JSON.stringify({
         email: oursUsers[slot % oursUsers.length]!.email,
         password: PASSWORD,
@@ -305,10 +311,15 @@ async function main(): Promise<void> {
     if (oursPgLogged && postgres && pgLog && loggedUsers[0]) {
       const chain = loggedUsers[0].chain;
       const rotate = async () => {
-        const response = await fetch(`${oursPgLogged.url}/api/auth/refresh`, {
+        const url = `${oursPgLogged.url}/api/auth/refresh`;
+        const response = await fetch(url, {
           method: "POST",
-          headers: { cookie: `${REFRESH_COOKIE}=${chain.token}` },
+          headers: {
+            cookie: `${REFRESH_COOKIE}=${chain.token}`,
+            dpop: signBenchProof(chain.key, "POST", url),
+          },
         });
+        learnBenchNonce(chain.key, response.headers);
         const token = readSetCookie(
           Object.fromEntries([["set-cookie", response.headers.getSetCookie()]]),
           REFRESH_COOKIE,
@@ -324,9 +335,13 @@ async function main(): Promise<void> {
       // Then logins (a correct password: the throttle's point, the account, the hash, the refund
       // and the new session).
       const login = async () => {
-        const response = await fetch(`${oursPgLogged.url}/api/auth/login`, {
+        const url = `${oursPgLogged.url}/api/auth/login`;
+        const response = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: {
+            "content-type": "application/json",
+            dpop: signBenchProof(createBenchKey(), "POST", url),
+          },
           body: JSON.stringify({ email: loggedUsers[0]!.email, password: PASSWORD }),
         });
         if (response.status !== 200) throw new Error(`login: ${response.status}`);

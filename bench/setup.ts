@@ -4,6 +4,7 @@
  * and the check that the database holds exactly what the load generator was
  * told. See run.ts for the order of events.
  */
+import { BENCH_APP_URL, createBenchKey, learnBenchNonce, signBenchProof } from "./dpop";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -27,7 +28,7 @@ export const LOG_DIR = path.join(OUT_DIR, "logs");
 export const RESULTS_PATH = path.join(PROJECT_ROOT, "bench/RESULTS.md");
 const DIST_DIR = ".next-bench";
 /** One issuer for all our servers, so a token from one is valid on the others. */
-export const APP_URL = "http://localhost:3000";
+export const APP_URL = BENCH_APP_URL;
 export const PASSWORD = "correct horse battery staple";
 export const REFRESH_COOKIE = "__Secure-refresh_token";
 export const PEER_COOKIE = "authjs.session-token";
@@ -255,11 +256,16 @@ export async function registerUsers(
   const users: BenchUser[] = [];
   for (let i = 0; i < count; i++) {
     const email = `bench.${label}.${i}.${Date.now().toString(36)}@example.test`;
+    const key = createBenchKey();
     const response = await fetch(`${server.url}/api/auth/register`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        dpop: signBenchProof(key, "POST", `${server.url}/api/auth/register`),
+      },
       body: JSON.stringify({ email, password: PASSWORD }),
     });
+    learnBenchNonce(key, response.headers);
     if (response.status !== 201) throw new Error(`register on ${label}: ${response.status}`);
     const body = (await response.json()) as { accessToken: string };
     const cookie = response.headers
@@ -277,6 +283,7 @@ export async function registerUsers(
         token: cookie?.slice(REFRESH_COOKIE.length + 1) ?? "",
         rotations: 0,
         failures: 0,
+        key,
       },
     });
   }

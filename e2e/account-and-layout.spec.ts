@@ -17,7 +17,7 @@ import { DashboardPage } from "./pages/dashboard-page";
 import { LoginPage } from "./pages/login-page";
 import { SessionsPage } from "./pages/sessions-page";
 import { signInAccount } from "./adapter";
-import { expect, expectSignedOut, test } from "./fixtures";
+import { createDeviceKey, expect, expectSignedOut, proofHeader, test } from "./fixtures";
 
 async function signInThroughTheForm(page: Page, user: { email: string; password: string }) {
   const login = new LoginPage(page);
@@ -85,8 +85,14 @@ test("change password: from the header menu, common and wrong passwords refused,
   await expectSignedOut(laptop, "session_revoked");
   // The new password works and the old one does not.
   await signInAccount(api, { email: registeredUser.email, password: newPassword });
-  const old = await api.post("/api/auth/login", { data: registeredUser });
+  const old = await api.post("/api/auth/login", {
+    data: registeredUser,
+    headers: await proofHeader(api, createDeviceKey(), "/api/auth/login"),
+  });
   expect(old.status()).toBe(401);
+  expect(((await old.json()) as { error: { code: string } }).error.code).toBe(
+    "invalid_credentials",
+  );
 });
 
 test("the sessions page links to the change-password page", async ({ signedInPage: page }) => {
@@ -134,7 +140,8 @@ test("the throttle message says when to try again", async ({ page, registeredUse
   const wrong = { email: registeredUser.email, password: "not the password" };
   let status = 0;
   for (let attempt = 0; attempt < 100 && status !== 429; attempt++) {
-    status = (await api.post("/api/auth/login", { data: wrong })).status();
+    const headers = await proofHeader(api, createDeviceKey(), "/api/auth/login");
+    status = (await api.post("/api/auth/login", { data: wrong, headers })).status();
   }
   expect(status).toBe(429);
 

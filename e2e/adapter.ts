@@ -11,9 +11,15 @@
  * page aside). A change to sign-in (a proof of possession on refresh, say) starts there and in
  * `refreshSession`.
  */
-import { randomUUID } from "node:crypto";
-import { type APIRequestContext, type APIResponse, expect } from "@playwright/test";
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
+import {
+  type APIRequestContext,
+  type APIResponse,
+  type BrowserContext,
+  expect,
+} from "@playwright/test";
 import { type Credentials, defineAdapter } from "playwright-token-kit";
+import { DEVICE_KEY_STORE, ERROR_CODE, HEADER_NAME } from "../lib/contract";
 import { describeSignOutReason, type SignOutReason } from "../lib/client/redirect";
 
 export type { SignOutReason };
@@ -68,8 +74,13 @@ export async function registerAccount(
   api: APIRequestContext,
   user: Credentials,
   headers?: Record<string, string>,
+  device: DeviceKey = createDeviceKey(),
 ): Promise<void> {
-  const response = await api.post("/api/auth/register", { data: user, headers });
+  const response = await api.post("/api/auth/register", {
+    data: user,
+    headers: { ...headers, ...(await proofHeader(api, device, "/api/auth/register")) },
+  });
+  learnNonce(device, response);
   if (response.status() !== 201) {
     throw new Error(`Registering ${user.email} failed: ${await describeResponse(response)}`);
   }
@@ -81,11 +92,23 @@ export async function registerAccount(
  */
 export async function refreshSession(
   api: APIRequestContext,
-  options: { cookie?: string; headers?: Record<string, string> } = {},
+  options: { cookie?: string; headers?: Record<string, string>; device?: DeviceKey } = {},
 ): Promise<APIResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.cookie !== undefined) headers.Cookie = `${REFRESH_COOKIE_NAME}=${options.cookie}`;
-  return api.post(REFRESH_PATH, { headers });
+  const { device } = options;
+  if (!device) return api.post(REFRESH_PATH, { headers });
+  const send = async () => {
+    const response = await api.post(REFRESH_PATH, {
+      headers: { ...headers, ...(await proofHeader(api, device, REFRESH_PATH)) },
+    });
+    learnNonce(device, response);
+    return response;
+  };
+  const response = await send();
+  if (response.status() !== 401) return response;
+  const code = readErrorCode(await response.json().catch(() => null));
+  return code === ERROR_CODE.useDpopNonce ? send() : response;
 }
 
 /** The email of the account a successful sign-in, sign-up or refresh answer belongs to. */
@@ -99,8 +122,13 @@ export async function signInAccount(
   api: APIRequestContext,
   user: Credentials,
   headers?: Record<string, string>,
+  device: DeviceKey = createDeviceKey(),
 ): Promise<void> {
-  const response = await api.post("/api/auth/login", { data: user, headers });
+  const response = await api.post("/api/auth/login", {
+    data: user,
+    headers: { ...headers, ...(await proofHeader(api, device, "/api/auth/login")) },
+  });
+  learnNonce(device, response);
   if (response.status() !== 200) {
     throw new Error(`Signing in ${user.email} failed: ${await describeResponse(response)}`);
   }
@@ -146,6 +174,133 @@ export function readErrorCode(body: unknown): string | null {
   return typeof error.code === "string" ? error.code : null;
 }
 
+/**
+ * The session key a browser of this app holds (lib/client/device-key.ts), as the kit holds it:
+ * a P-256 key pair as JWKs, and the server's last nonce. Sign-ins and refreshes from outside the
+ * browser sign their DPoP proofs with it, and `plantDeviceKey` gives it to a browser context, so a
+ * session the kit signed in is one the page can refresh. Plain JSON: it is saved with the
+ * worker's session.
+ */
+export interface DeviceKey {
+  privateJwk: JsonWebKey;
+  publicJwk: JsonWebKey;
+  nonce: string | null;
+}
+
+/** A new session key, as the app's sign-in makes one. */
+export function createDeviceKey(): DeviceKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { kty, crv, x, y } = publicKey.export({ format: "jwk" });
+  return {
+    privateJwk: privateKey.export({ format: "jwk" }) as JsonWebKey,
+    publicJwk: { kty, crv, x, y } as JsonWebKey,
+    nonce: null,
+  };
+}
+
+/**
+ * A DPoP proof (RFC 9449 shape, lib/auth/dpop.ts) for `method url` by `device`.
+ *
+ * @example
+ * await api.post("/api/auth/refresh", { headers: { DPoP: signDeviceProof(device, "POST", url) } });
+ */
+export function signDeviceProof(device: DeviceKey, method: string, url: string): string {
+  const target = new URL(url);
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const header = encode({ alg: "ES256", typ: "dpop+jwt", jwk: device.publicJwk });
+  const payload = encode({
+    htm: method,
+    htu: `${target.origin}${target.pathname}`,
+    iat: Math.floor(Date.now() / 1000),
+    jti: randomBytes(16).toString("base64url"),
+    ...(device.nonce !== null && { nonce: device.nonce }),
+  });
+  const key = createPrivateKey({ key: device.privateJwk as never, format: "jwk" });
+  const signature = sign("sha256", Buffer.from(`${header}.${payload}`), {
+    key,
+    dsaEncoding: "ieee-p1363",
+  });
+  return `${header}.${payload}.${signature.toString("base64url")}`;
+}
+
+/**
+ * The DPoP header for a POST to `path` through `api`, by `device` (default: a new key, as a
+ * browser's sign-in makes): for a test that calls login or refresh itself.
+ *
+ * @example
+ * await api.post("/api/auth/login", { data: user, headers: await proofHeader(api, createDeviceKey(), "/api/auth/login") });
+ */
+export async function proofHeader(
+  api: APIRequestContext,
+  device: DeviceKey,
+  path: string,
+): Promise<Record<string, string>> {
+  // The request context's own base URL: the origin the server expects in `htu`.
+  const url = new URL(path, await baseUrlOf(api));
+  return { [HEADER_NAME.dpop]: signDeviceProof(device, "POST", url.href) };
+}
+
+const baseUrls = new WeakMap<APIRequestContext, string>();
+async function baseUrlOf(api: APIRequestContext): Promise<string> {
+  const known = baseUrls.get(api);
+  if (known) return known;
+  const response = await api.get("/api/health");
+  const origin = new URL(response.url()).origin;
+  baseUrls.set(api, origin);
+  return origin;
+}
+
+function learnNonce(device: DeviceKey, response: APIResponse): void {
+  const nonce = response.headers()[HEADER_NAME.dpopNonce];
+  if (nonce) device.nonce = nonce;
+}
+
+/**
+ * Gives `device` to a browser context: stores it where the app's page looks for its key
+ * (`DEVICE_KEY_STORE`, IndexedDB), imported non-extractable as the app makes its own. Call it
+ * before the page that should use it loads (it opens and closes a page of its own on `baseURL`).
+ */
+export async function plantDeviceKey(
+  context: BrowserContext,
+  baseURL: string,
+  device: DeviceKey,
+): Promise<void> {
+  const page = await context.newPage();
+  try {
+    await page.goto(new URL("/api/health", baseURL).href);
+    await page.evaluate(
+      async ({ device, names }) => {
+        const privateKey = await crypto.subtle.importKey(
+          "jwk",
+          device.privateJwk,
+          { name: "ECDSA", namedCurve: "P-256" },
+          false,
+          ["sign"],
+        );
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open(names.database, 1);
+          request.onupgradeneeded = () => request.result.createObjectStore(names.objectStore);
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction(names.objectStore, "readwrite");
+          tx.objectStore(names.objectStore).put(
+            { privateKey, publicJwk: device.publicJwk, nonce: device.nonce },
+            names.record,
+          );
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        });
+        db.close();
+      },
+      { device, names: DEVICE_KEY_STORE },
+    );
+  } finally {
+    await page.close();
+  }
+}
+
 /** The kit's view of this app (packages/playwright-token-kit/src/adapter.ts documents each field). */
 export const appAdapter = defineAdapter({
   name: "jwt-silent-refresh",
@@ -153,11 +308,21 @@ export const appAdapter = defineAdapter({
     credentials: (label) => uniqueCredentials(label),
     create: (api, user) => registerAccount(api, user),
   },
-  signIn: { api: (api, user) => signInAccount(api, user) },
+  // Sessions are bound to a key the browser holds (lib/client/device-key.ts): the kit keeps
+  // each API sign-in's key beside its cookie (`SessionState`), signs its refreshes with it and
+  // plants it in the test's browser before the page loads.
+  signIn: {
+    api: async (api, user) => {
+      const device = createDeviceKey();
+      await signInAccount(api, user, undefined, device);
+      return device;
+    },
+  },
   signOut: signOutAccount,
   refresh: {
     path: REFRESH_PATH,
     cookie: REFRESH_COOKIE_NAME,
+    send: (api, state) => refreshSession(api, { device: state as DeviceKey }),
     accountOf: (body) => {
       const email = (body as { user?: { email?: unknown } } | null)?.user?.email;
       return typeof email === "string" ? email : null;
@@ -172,6 +337,9 @@ export const appAdapter = defineAdapter({
     ready: async (page) => {
       await expect(page.getByTestId("notes").getByRole("listitem").first()).toBeVisible();
     },
+  },
+  sessionState: {
+    plant: (context, state, baseURL) => plantDeviceKey(context, baseURL, state as DeviceKey),
   },
   isApiRequest: (url) => isApiPath(url.pathname),
   errorCode: readErrorCode,

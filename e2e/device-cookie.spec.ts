@@ -6,7 +6,7 @@
 import { DashboardPage } from "./pages/dashboard-page";
 import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";
-import { REFRESH_COOKIE_NAME, expect, test } from "./fixtures";
+import { REFRESH_COOKIE_NAME, createDeviceKey, expect, proofHeader, test } from "./fixtures";
 
 test("the owner's browser signs in through the account's lock; a fresh client gets 429", async ({
   page,
@@ -27,17 +27,22 @@ test("the owner's browser signs in through the account's lock; a fresh client ge
 
   // Someone else uses up the account's limit (no address is known to this server, so every
   // client without the cookie shares the per-account counter).
+  // Each guess signs a DPoP proof with a key of its own (anyone can make one; a login without a
+  // proof is refused before the throttle, lib/auth/dpop.ts).
   const attacker = await playwright.request.newContext({ baseURL });
+  const attackerKey = createDeviceKey();
   let last = 0;
   for (let i = 0; i < 21; i++) {
     const res = await attacker.post("/api/auth/login", {
       data: { email: newUser.email, password: `wrong guess ${i}` },
+      headers: await proofHeader(attacker, attackerKey, "/api/auth/login"),
     });
     last = res.status();
   }
   expect(last).toBe(429);
   const fresh = await attacker.post("/api/auth/login", {
     data: { email: newUser.email, password: newUser.password },
+    headers: await proofHeader(attacker, attackerKey, "/api/auth/login"),
   });
   expect(fresh.status()).toBe(429);
   await attacker.dispose();

@@ -17,6 +17,8 @@ import {
   SIGN_OUT_REASON_TEST_ID,
   type SignOutReason,
   describeResponse,
+  type DeviceKey,
+  createDeviceKey,
   refreshSession,
   signedOutPage,
 } from "./adapter";
@@ -64,13 +66,19 @@ export async function replayStolenSession(
  * Presents a refresh token to the server from outside any browser, as a thief with a copy of the
  * cookie would, and returns the answer as `"<status> <code>"` (e.g. `"401 session_revoked"`).
  * Pass `time.headers()` to present it at the test's moved time.
+ *
+ * The refresh carries a DPoP proof by `device`: by default a key of its own, as a thief on
+ * another device would sign. That tells a dead session (its reason: revocation is checked
+ * first) and, for a live bound session, counts as theft (`401 dpop_key_mismatch`, the session
+ * ends). Pass the session's own key (the `sessionDevice` fixture) to present it as its browser.
  */
 export async function presentRefreshToken(
   api: APIRequestContext,
   refreshToken: string,
   headers: Record<string, string> = {},
+  device: DeviceKey = createDeviceKey(),
 ): Promise<string> {
-  return describeResponse(await refreshSession(api, { cookie: refreshToken, headers }));
+  return describeResponse(await refreshSession(api, { cookie: refreshToken, headers, device }));
 }
 
 /**

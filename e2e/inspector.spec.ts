@@ -22,10 +22,12 @@ import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";
 import {
+  createDeviceKey,
   expect,
   expectSignedOut,
   type Credentials,
   presentRefreshToken,
+  proofHeader,
   readRefreshCookie,
   test,
 } from "./fixtures";
@@ -126,6 +128,7 @@ async function serverSession(
 ): Promise<ServerSession> {
   const login = await request.post("/api/auth/login", {
     data: { email: user.email, password: user.password },
+    headers: await proofHeader(request, createDeviceKey(), "/api/auth/login"),
   });
   expect(login.status(), await login.text()).toBe(200);
   const { accessToken } = (await login.json()) as { accessToken: string };

@@ -9,8 +9,17 @@
 import type { Browser, BrowserContext } from "@playwright/test";
 import { REFRESH_COOKIE_NAME, signInAccount, signOutAccount } from "./adapter";
 import type { StorageState } from "playwright-token-kit";
+import type { DeviceKey } from "./adapter";
 import { DashboardPage } from "./pages/dashboard-page";
-import { expect, expectSignedOut, presentRefreshToken, readRefreshCookie, test } from "./fixtures";
+import {
+  createDeviceKey,
+  expect,
+  expectSignedOut,
+  plantDeviceKey,
+  presentRefreshToken,
+  readRefreshCookie,
+  test,
+} from "./fixtures";
 
 async function openDashboard(context: BrowserContext): Promise<DashboardPage> {
   const dashboard = new DashboardPage(await context.newPage());
@@ -33,26 +42,32 @@ test("one saved storageState loaded by two tests trips reuse detection: the prob
   registeredUser,
   api,
 }) => {
-  // The usual recipe: sign in once, save the state, load it in every test.
-  await signInAccount(api, registeredUser);
+  // The usual recipe: sign in once, save the state, load it in every test (with the session's
+  // device key planted in each browser, as the kit does).
+  const device = createDeviceKey();
+  await signInAccount(api, registeredUser, undefined, device);
   const saved = await api.storageState();
 
   // The first test restores its session from the file: that spends the saved refresh token, and
   // the session's next refresh presents the token it got back (here from outside the browser).
   // From then on the saved token is neither current nor the current token's parent.
   const firstTest = await newContext(browser, baseURL, saved);
+  await plantDeviceKey(firstTest, baseURL!, device);
   await openDashboard(firstTest);
   const firstTestsToken = (await readRefreshCookie(firstTest)).value;
-  expect(await presentRefreshToken(api, firstTestsToken)).toBe("200");
+  expect(await presentRefreshToken(api, firstTestsToken, {}, device)).toBe("200");
 
   // A later test loads the same file.
   const laterTest = await newContext(browser, baseURL, saved);
+  await plantDeviceKey(laterTest, baseURL!, device);
   const page = await laterTest.newPage();
   await page.goto("/dashboard");
 
   await expectSignedOut(page, "refresh_token_reused");
   // And the first test's session went with it: the whole family is revoked.
-  expect(await presentRefreshToken(api, firstTestsToken)).toBe("401 refresh_token_reused");
+  expect(await presentRefreshToken(api, firstTestsToken, {}, device)).toBe(
+    "401 refresh_token_reused",
+  );
   await firstTest.close();
   await laterTest.close();
 });
@@ -74,7 +89,9 @@ test("a check-out after a test ended the worker's session signs in again", async
   expect(after.via).toBe("signed-in");
   expect(after.user).toEqual(before.user);
   const refresh = after.storageState.cookies.find((c) => c.name === REFRESH_COOKIE_NAME);
-  expect(await presentRefreshToken(api, refresh?.value ?? "missing")).toBe("200");
+  expect(
+    await presentRefreshToken(api, refresh?.value ?? "missing", {}, after.state as DeviceKey),
+  ).toBe("200");
 });
 
 test("a check-in saves the newest refresh token, so the next check-out renews the session", async ({
@@ -84,11 +101,9 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
 }) => {
   test.slow(); // three check-outs (one signs in again) and two browser sessions
   // With a check-in: the page rotated the token twice (load, reload); the file follows.
-  const withCheckIn = await newContext(
-    browser,
-    baseURL,
-    (await workerSession.checkOut()).storageState,
-  );
+  const first = await workerSession.checkOut();
+  const withCheckIn = await newContext(browser, baseURL, first.storageState);
+  await plantDeviceKey(withCheckIn, baseURL!, first.state as DeviceKey);
   const dashboard = await openDashboard(withCheckIn);
   await dashboard.page.reload();
   await dashboard.expectLoaded();
@@ -99,11 +114,9 @@ test("a check-in saves the newest refresh token, so the next check-out renews th
 
   // Without one: the file still holds the token the page spent two rotations ago, which the
   // server now treats as reuse. The check-out notices and signs in again.
-  const withoutCheckIn = await newContext(
-    browser,
-    baseURL,
-    (await workerSession.checkOut()).storageState,
-  );
+  const second = await workerSession.checkOut();
+  const withoutCheckIn = await newContext(browser, baseURL, second.storageState);
+  await plantDeviceKey(withoutCheckIn, baseURL!, second.state as DeviceKey);
   const forgotten = await openDashboard(withoutCheckIn);
   await forgotten.page.reload();
   await forgotten.expectLoaded();
@@ -127,7 +140,8 @@ test("a test that signed in as someone else cannot hand that session on to the n
 
   const next = await workerSession.checkOut();
 
-  // The saved cookie renews fine, but for the wrong account: the check-out signs the worker in.
+  // The saved cookie is the other account's session (bound to the key that signed it in, not the
+  // worker's): the check-out's renewal is refused and it signs the worker in.
   expect(next.via).toBe("signed-in");
   expect(next.user).toEqual(checkedOut.user);
 });

@@ -1,9 +1,12 @@
 /**
  * Reuse detection: a copied refresh token that comes back ends the whole session.
  *
- * A thief copies the victim's refresh cookie into another browser. The victim keeps using the
- * app, so the copied token gets rotated away and becomes an ancestor of the current one. When the
- * thief presents it, the server cannot tell who is who, so it revokes the session family for both.
+ * A thief copies the victim's refresh cookie into another browser, and the session's device key
+ * with it: what malware running inside the victim's browser can do, the one case device binding
+ * cannot stop (a thief with the cookie alone is refused outright: device-binding.spec.ts). The
+ * victim keeps using the app, so the copied token gets rotated away and becomes an ancestor of the
+ * current one. When the thief presents it, the server cannot tell who is who, so it revokes the
+ * session family for both.
  * Proves that the thief gets nothing, that the victim's tab lands on the login page at its next
  * refresh with the reason (refresh_token_reused) and a sentence saying the session was used
  * elsewhere, and that even the victim's newest refresh token is dead.
@@ -12,6 +15,7 @@ import { DashboardPage } from "./pages/dashboard-page";
 import {
   expect,
   expectSignedOut,
+  plantDeviceKey,
   presentRefreshToken,
   readRefreshCookie,
   replayStolenSession,
@@ -25,6 +29,8 @@ test("replaying an old refresh cookie from another browser signs out the thief a
   anotherDevice,
   time,
   api,
+  baseURL,
+  sessionDevice,
 }) => {
   const victim = new DashboardPage(page);
   await victim.expectLoaded();
@@ -39,6 +45,7 @@ test("replaying an old refresh cookie from another browser signs out the thief a
   const victimsNewestToken = (await readRefreshCookie(context)).value;
   expect(victimsNewestToken).not.toBe(stolen.refreshToken);
 
+  await plantDeviceKey(anotherDevice, baseURL!, sessionDevice);
   const thief = await replayStolenSession(stolen, anotherDevice);
 
   await expectSignedOut(thief, "refresh_token_reused");

@@ -10,8 +10,8 @@
  * - a browser with no session hint sends no restore request at all (so no red 401 in the
  *   console), and a signed-in user never sees the landing page's sign-in buttons flash.
  */
-import type { APIRequestContext, Cookie, Page, Route } from "@playwright/test";
-import { signInAccount, signOutAccount } from "./adapter";
+import type { APIRequestContext, BrowserContext, Cookie, Page, Route } from "@playwright/test";
+import { createDeviceKey, plantDeviceKey, signInAccount, signOutAccount } from "./adapter";
 import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import {
@@ -31,8 +31,13 @@ const REFRESH = "/api/auth/refresh";
 async function deadSessionCookies(
   api: APIRequestContext,
   user: { email: string; password: string },
+  browser: BrowserContext,
+  baseURL: string,
 ): Promise<Cookie[]> {
-  await signInAccount(api, user);
+  // The browser kept the session's key too, as it would after a sign-in of its own.
+  const device = createDeviceKey();
+  await signInAccount(api, user, undefined, device);
+  await plantDeviceKey(browser, baseURL, device);
   // The device cookie (lib/auth/device-cookie.ts) outlives a session on purpose: not a dead one.
   const cookies = (await api.storageState()).cookies.filter(
     (c) => !/^(__Secure-)?device_/.test(c.name),
@@ -95,9 +100,10 @@ test("a dead refresh cookie on /login: no bounce, typed input and next kept", as
   context,
   registeredUser,
   api,
+  baseURL,
 }) => {
   test.slow(); // several sign-ins (argon2) on a loaded machine
-  const dead = await deadSessionCookies(api, registeredUser);
+  const dead = await deadSessionCookies(api, registeredUser, context, baseURL!);
   await context.addCookies(dead);
   const hold = await holdNextRefresh(page);
   await page.goto("/login?next=%2Fsessions");
@@ -128,9 +134,10 @@ test("a dead refresh cookie on / and /register: the visitor stays, signed-out li
   context,
   registeredUser,
   api,
+  baseURL,
 }) => {
   test.slow(); // several sign-ins (argon2) on a loaded machine
-  const dead = await deadSessionCookies(api, registeredUser);
+  const dead = await deadSessionCookies(api, registeredUser, context, baseURL!);
 
   await context.addCookies(dead);
   let hold = await holdNextRefresh(page);
@@ -166,8 +173,9 @@ test("a dead refresh cookie on a protected page goes to login, saying why", asyn
   context,
   registeredUser,
   api,
+  baseURL,
 }) => {
-  const dead = await deadSessionCookies(api, registeredUser);
+  const dead = await deadSessionCookies(api, registeredUser, context, baseURL!);
   await context.addCookies(dead);
 
   await page.goto("/sessions?tab=1");

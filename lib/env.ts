@@ -91,6 +91,13 @@ const envSchema = z
     /** "1" when a reverse proxy you control sets X-Forwarded-For / X-Forwarded-Proto. */
     TRUST_PROXY: z.enum(["0", "1"]).default("0"),
     /**
+     * Device binding (lib/auth/dpop.ts): "on" (the default) binds each session to a key held by
+     * the browser, and every refresh must carry a DPoP proof signed by it. "off" is the explicit
+     * switch for clients that cannot sign (a first port to another stack): sessions are then
+     * bearer sessions, and a copied refresh cookie works until rotation catches it.
+     */
+    DPOP_BINDING: z.enum(["on", "off"]).default("on"),
+    /**
      * How many leading bits of an IPv6 address name one client for the per-address throttles
      * (lib/auth/throttle-address.ts): 64 by default, the block one customer gets; 48 or 56
      * count a whole site as one; 128 the exact address (not advised).

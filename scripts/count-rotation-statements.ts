@@ -10,6 +10,7 @@
  * It rotates a fresh session's token once (the normal CURRENT path), then prints the statements the
  * log shows for that rotation's backend(s) between two markers it sends itself.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import { rotateRefreshToken, startSession } from "../lib/auth/sessions";
 import { getDb } from "../lib/db/client";
@@ -19,12 +20,16 @@ const db = await getDb();
 const user = await db.user.create({
   data: { email: `count.${Date.now()}@example.test`, passwordHash: "x" },
 });
-const { refreshToken } = await startSession(user.id, { userAgent: null, ip: null });
+// A bound session, as the app makes them; the proof's signature checks happen before the
+// database (lib/auth/dpop.ts), so a verified proof's result stands in for one here.
+const jkt = "count-rotation-statements-key";
+const proof = () => ({ jkt, jti: randomUUID(), jtiExpiresAt: new Date(Date.now() + 600_000) });
+const { refreshToken } = await startSession(user.id, { userAgent: null, ip: null, dpopJkt: jkt });
 // Warm the pool and Prisma's query engine with one rotation, then count the next one.
-const warm = await rotateRefreshToken(refreshToken);
+const warm = await rotateRefreshToken(refreshToken, proof());
 const marker = `rotation-count-${Date.now()}`;
 await db.$executeRawUnsafe(`SELECT '${marker}-start'`);
-await rotateRefreshToken(warm.refreshToken);
+await rotateRefreshToken(warm.refreshToken, proof());
 await db.$executeRawUnsafe(`SELECT '${marker}-end'`);
 await new Promise((resolve) => setTimeout(resolve, 500)); // let the server flush its log
 const log = await fs.readFile(logPath, "utf8");

@@ -13,6 +13,7 @@ import { type Db, getDb } from "@/lib/db/client";
 import { applyMigrations } from "@/lib/db/migrate";
 import { forgetEnv, forgetSigningKeys } from "@/lib/dev/process-state";
 import { getEnv } from "@/lib/env";
+import { TestDeviceKey } from "./device-key";
 
 export const APP_ORIGIN = "http://localhost:3000";
 
@@ -81,7 +82,15 @@ export type CallOptions = {
   params?: Record<string, string>;
   /** Send this raw refresh token instead of the jar's. */
   refreshToken?: string | null;
+  /**
+   * The DPoP header. Default: on login, register and refresh a fresh proof by this client's
+   * device key (with the last nonce the server sent); `null` sends none.
+   */
+  dpop?: string | null;
 };
+
+/** The routes a browser signs a DPoP proof for (lib/client/device-key.ts). */
+const PROOF_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
 
 export type CallResult<T = unknown> = {
   status: number;
@@ -92,13 +101,69 @@ export type CallResult<T = unknown> = {
 };
 
 /**
- * A browser-like client for route handlers: keeps the refresh cookie the
- * server sets (and deletes it when the server clears it).
+ * The device each refresh token was issued to (by its key): a client presenting a token signs
+ * with that device's key unless it has a key of its own (`withOwnKey`).
  */
+const keyOfToken = new Map<string, Promise<TestDeviceKey>>();
+
+/**
+ * A browser-like client for route handlers: keeps the refresh cookie the
+ * server sets (and deletes it when the server clears it), and signs DPoP proofs
+ * (test/device-key.ts) where the browser would: login, register, refresh.
+ *
+ * IMPORTANT: by default a client presenting a refresh token signs with the key
+ * of the device that token was issued to, so a plain `new TestClient()` given
+ * a copied token is another tab of that browser, or a thief who holds the key
+ * too (malware inside the victim's browser, which binding cannot stop): the
+ * rotation tests keep testing rotation. A thief on another device, with only
+ * the cookie, is `TestClient.withOwnKey()` (test/attacks/device-binding.test.ts).
+ */
+/**
+ * A proof for a hand-built request presenting `refreshToken` (by the key of the device it was
+ * issued to, else a new one), for tests that call a route without a TestClient.
+ *
+ * @example
+ * headers: { cookie, dpop: await proofFor(token, "POST", "http://192.168.1.20:3000/api/auth/refresh") }
+ */
+export async function proofFor(
+  refreshToken: string | null,
+  method: string,
+  url: string,
+): Promise<string> {
+  const key = (refreshToken && keyOfToken.get(refreshToken)) || TestDeviceKey.create();
+  return (await key).proof(method, url);
+}
+
+/**
+ * Records that `refreshToken` was issued to the device that holds `sameDeviceAs`'s key: for a
+ * token a route without a proof hands out (a password change keeps the caller's session key,
+ * lib/auth/accounts.ts), presented by hand later.
+ */
+export function issuedToSameDevice(refreshToken: string, sameDeviceAs: string): void {
+  const key = keyOfToken.get(sameDeviceAs);
+  if (!key) throw new Error("issuedToSameDevice: that token was not issued through a TestClient");
+  keyOfToken.set(refreshToken, key);
+}
+
 export class TestClient {
   refreshToken: string | null = null;
+  private ownKey: Promise<TestDeviceKey> | null = null;
 
   constructor(readonly userAgent = "vitest") {}
+
+  /** A client on another device: it signs with its own key, whatever token it presents. */
+  static withOwnKey(userAgent?: string): TestClient {
+    const client = new TestClient(userAgent);
+    client.ownKey = TestDeviceKey.create();
+    return client;
+  }
+
+  /** The key this client signs with for `refreshToken` (see the class comment). */
+  keyFor(refreshToken: string | null): Promise<TestDeviceKey> {
+    if (this.ownKey) return this.ownKey;
+    const issuedTo = refreshToken ? keyOfToken.get(refreshToken) : undefined;
+    return issuedTo ?? (this.ownKey = TestDeviceKey.create());
+  }
 
   async call<T = any>(
     handler: RouteHandler,
@@ -117,20 +182,38 @@ export class TestClient {
     if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
     const refreshToken =
       options.refreshToken === undefined ? this.refreshToken : options.refreshToken;
+    // A hand-written Cookie header names the token the key is chosen for.
+    const presented =
+      /(?:^|;\s*)(?:__Secure-)?refresh_token=([^;]+)/.exec(options.headers?.cookie ?? "")?.[1] ??
+      refreshToken;
     if (refreshToken && urlPath.startsWith("/api/auth")) {
       headers.set("cookie", `__Secure-refresh_token=${refreshToken}`);
     }
-    const request = new Request(new URL(urlPath, `http://${headers.get("host")}`), {
-      method: options.method ?? (body === undefined ? "GET" : "POST"),
-      headers,
-      body,
-    });
-    const response = await handler(request, { params: Promise.resolve(options.params ?? {}) });
+    const method = options.method ?? (body === undefined ? "GET" : "POST");
+    // The Host a test sends (default: APP_ORIGIN's) is the origin the request, and its proof, name.
+    const url = new URL(urlPath, `http://${headers.get("host")}`);
+    const signs = options.dpop === undefined && PROOF_PATHS.has(url.pathname);
+    if (options.dpop) headers.set("dpop", options.dpop);
+    const key = signs ? this.keyFor(url.pathname.endsWith("/refresh") ? presented : null) : null;
+    const send = async () => {
+      if (key) headers.set("dpop", await (await key).proof(method, url.href));
+      const request = new Request(url, { method, headers, body });
+      const answer = await handler(request, { params: Promise.resolve(options.params ?? {}) });
+      if (key) (await key).learnNonce(answer.headers);
+      return answer;
+    };
+    let response = await send();
+    // As the browser's wrapper does: one retry with the nonce a `use_dpop_nonce` answer carries.
+    if (signs && response.status === 401 && response.headers.has("dpop-nonce")) {
+      const peek = (await response.clone().json()) as { error?: { code?: string } };
+      if (peek.error?.code === "use_dpop_nonce") response = await send();
+    }
     const setCookies = response.headers.getSetCookie();
     for (const line of setCookies) {
       const match = /^(?:__Secure-)?refresh_token=([^;]*)/.exec(line);
       if (!match) continue;
       this.refreshToken = /max-age=0/i.test(line) || !match[1] ? null : match[1];
+      if (this.refreshToken && key) keyOfToken.set(this.refreshToken, key);
     }
     const text = await response.text();
     return {

@@ -34,6 +34,8 @@ export const EVENT_KINDS: Record<
   lock_timeout: { category: "refresh", tone: "warn" },
   proactive_refresh: { category: "refresh", tone: "info" },
   token_replaced: { category: "refresh", tone: "warn" },
+  dpop_proof: { category: "refresh", tone: "neutral" },
+  dpop_nonce_retry: { category: "refresh", tone: "info" },
   broadcast_sent: { category: "tabs", tone: "neutral" },
   broadcast_received: { category: "tabs", tone: "info" },
   login: { category: "session", tone: "ok" },
@@ -125,6 +127,10 @@ export function describeEvent(event: AuthEvent): string {
       return `token expires in ${Math.round(event.expiresInMs / 1000)} s`;
     case "token_replaced":
       return `now holding ${event.token}`;
+    case "dpop_proof":
+      return `${event.path} signed by key ${event.key.slice(0, 12)}…, jti ${event.jti.slice(0, 8)}…${event.nonced ? "" : " (no nonce yet)"}`;
+    case "dpop_nonce_retry":
+      return "the server sent a newer nonce (or its time): signed again, once";
     case "scenario":
       return event.marker === "start"
         ? `▶ ${event.text}`

@@ -164,6 +164,11 @@ function SessionFacts({ view, now }: { view: SessionView; now: number }) {
           </span>
         </Fact>
         <Fact label="Head generation">{view.headGeneration}</Fact>
+        <Fact label="Bound to device key">
+          <span data-testid="device-key-thumbprint" className="font-mono break-all">
+            {view.deviceKeyThumbprint ?? "none (DPOP_BINDING=off)"}
+          </span>
+        </Fact>
       </dl>
       <p className="text-xs text-slate-500">
         Policy for this session: access tokens live {effective.accessTokenTtlSeconds} s, grace bound{" "}

@@ -62,6 +62,15 @@ function describeEvent(event: SecurityEvent): { title: string; detail?: string; 
         detail: "Every other session was signed out.",
       };
     case SECURITY_EVENT_KIND.sessionRevoked:
+      // Device binding (lib/auth/dpop.ts): the cookie came back signed by another key.
+      if (event.reason === REVOKE_REASON.dpopKeyMismatch) {
+        return {
+          title: `Sign-in used from another device: ${device} signed out`,
+          detail:
+            "That session's refresh token was presented without this browser's device key, so a copy of it may exist. The session was ended. If you did not expect this, change your password.",
+          alarm: true,
+        };
+      }
       return {
         title: event.device
           ? `${REVOKED_BY[event.reason ?? ""] ?? "Session ended"}: ${event.device}`

@@ -202,7 +202,16 @@ export async function changePassword(
       where: { userId: user.id, revokedAt: null },
       data: { revokedAt: now, revokeReason: REVOKE_REASON.passwordChanged },
     });
-    const issued = await startSession(user.id, client, tx);
+    // The new session stays bound to the device key of the one it replaces (lib/auth/dpop.ts).
+    const replaced = await tx.session.findUnique({
+      where: { id: caller.sid },
+      select: { dpopJkt: true },
+    });
+    const issued = await startSession(
+      user.id,
+      { ...client, dpopJkt: replaced?.dpopJkt ?? null },
+      tx,
+    );
     await tx.authEvent.create({
       data: securityEventData(user.id, SECURITY_EVENT_KIND.passwordChanged, {
         sessionId: issued.session.id,

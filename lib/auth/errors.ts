@@ -6,7 +6,7 @@
  * Only the three access-token codes (`ACCESS_TOKEN_ERROR_CODES` in lib/contract) answer 401 in a
  * way that tells a client "refresh and retry".
  */
-import { ERROR_CODE } from "@/lib/contract";
+import { ERROR_CODE, HEADER_NAME } from "@/lib/contract";
 import { defineAppError as defineError } from "@/lib/errors";
 
 export class InvalidCredentials extends defineError(
@@ -128,3 +128,46 @@ export class ServerBusy extends defineError(
     this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }
+
+/** Device binding is on and the request carried no DPoP proof (lib/auth/dpop.ts). */
+export class DpopProofRequired extends defineError(
+  ERROR_CODE.dpopProofRequired,
+  401,
+  "This request needs a proof from the device's session key (DPoP header). Sign in again on this device.",
+) {}
+/** A DPoP proof that is malformed, badly signed, made for another request, or too old. */
+export class InvalidDpopProof extends defineError(
+  ERROR_CODE.invalidDpopProof,
+  401,
+  "The DPoP proof is not valid.",
+) {}
+/** A DPoP proof whose `jti` a refresh already accepted. */
+export class DpopProofReplayed extends defineError(
+  ERROR_CODE.dpopProofReplayed,
+  401,
+  "This DPoP proof was already used.",
+) {}
+/**
+ * The proof is missing the server's nonce or carries an old one: sign again with the one in
+ * `DPoP-Nonce` (RFC 9449 §8). The client retries once; nothing else changed.
+ */
+export class UseDpopNonce extends defineError(
+  ERROR_CODE.useDpopNonce,
+  401,
+  "Sign the DPoP proof again with the nonce in the DPoP-Nonce header.",
+) {
+  constructor(readonly nonce: string) {
+    super();
+    this.headers[HEADER_NAME.dpopNonce] = nonce;
+    this.headers["WWW-Authenticate"] = 'DPoP error="use_dpop_nonce"';
+  }
+}
+/**
+ * The right refresh cookie with a proof by another key: only someone holding the cookie without
+ * the device's key makes that, so the session (its whole family) is revoked.
+ */
+export class DpopKeyMismatch extends defineError(
+  ERROR_CODE.dpopKeyMismatch,
+  401,
+  "This session's refresh token was presented from another device, so the session was signed out. Sign in again.",
+) {}

@@ -79,6 +79,7 @@ export type SessionView = {
   revokedAt: Date | null;
   revokeReason: string | null;
   headGeneration: number;
+  deviceKeyThumbprint: string | null;
   policy: {
     defaults: SessionPolicy;
     overrides: SessionPolicyOverrides;
@@ -162,6 +163,7 @@ export async function describeSession(userId: string, sessionId: string): Promis
     revokedAt: session.revokedAt,
     revokeReason: session.revokeReason,
     headGeneration: session.headGeneration,
+    deviceKeyThumbprint: session.dpopJkt,
     policy: {
       defaults: defaultSessionPolicy(),
       overrides: sessionPolicyOverrides(session),

@@ -40,6 +40,7 @@ type SessionRow = {
   s_access_token_ttl_seconds: number | null;
   s_refresh_grace_seconds: number | null;
   s_idle_timeout_seconds: number | null;
+  s_dpop_jkt: string | null;
   u_id: string;
   u_email: string;
   u_name: string | null;
@@ -58,7 +59,7 @@ const SESSION_AND_USER_COLUMNS = `
     r.revoke_reason AS s_revoke_reason,
     r.access_token_ttl_seconds AS s_access_token_ttl_seconds,
     r.refresh_grace_seconds AS s_refresh_grace_seconds,
-    r.idle_timeout_seconds AS s_idle_timeout_seconds,
+    r.idle_timeout_seconds AS s_idle_timeout_seconds, r.dpop_jkt AS s_dpop_jkt,
     u.id AS u_id, u.email AS u_email, u.name AS u_name, u.password_hash AS u_password_hash,
     u.created_at AS u_created_at, u.updated_at AS u_updated_at`;
 
@@ -68,16 +69,17 @@ const SESSION_AND_USER_COLUMNS = `
  * (`auth_events`, lib/auth/security-events.ts) in the same statement, so a login still costs its
  * two statements. Parameters: $1 the session's id, $2 the user's id, $3 user agent, $4 address,
  * $5 now, $6 the idle expiry, $7 the absolute expiry, $8 the token's id, $9 its hash, $10–$12 the
- * refund's keys (`refundValues`), $13 the event's id, $14 the device label.
+ * refund's keys (`refundValues`), $13 the event's id, $14 the device label, $15 the thumbprint of
+ * the device's key (lib/auth/dpop.ts), or NULL for an unbound session.
  */
 const START_SESSION = `
     WITH ${refundCtes(5, 10)},
     started AS (
       INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at,
                             idle_expires_at, absolute_expires_at, head_generation,
-                            head_issued_at, head_parent_id)
+                            head_issued_at, head_parent_id, dpop_jkt)
       VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::timestamptz, $5::timestamptz,
-              $6::timestamptz, $7::timestamptz, 0, $5::timestamptz, NULL)
+              $6::timestamptz, $7::timestamptz, 0, $5::timestamptz, NULL, $15::text)
       RETURNING *
     ),
     issued AS (
@@ -108,6 +110,7 @@ export async function startSessionInOneStatement(start: {
   absoluteExpiresAt: Date;
   refreshToken: string;
   refund?: LoginRefund;
+  dpopJkt: string | null;
 }): Promise<{ session: Session; user: User }> {
   const run = await getSqlRunner();
   const values = [
@@ -123,6 +126,7 @@ export async function startSessionInOneStatement(start: {
     ...refundValues(start.refund),
     randomUUID(),
     deviceLabel(start.userAgent),
+    start.dpopJkt,
   ];
   // The refund locks counter rows; a deadlock rolls the whole statement back, session included.
   const [row] = await withDeadlockRetry(() =>
@@ -135,7 +139,9 @@ export async function startSessionInOneStatement(start: {
 /**
  * The fast path's statement. Parameters: $1 the presented token's hash, $2 the app's clock when
  * the request was sent (ISO), $3 the test clock's offset in ms, $4 the default idle timeout in
- * seconds, $5 the successor's id, $6 the successor's hash.
+ * seconds, $5 the successor's id, $6 the successor's hash, $7 the thumbprint of the key that
+ * signed the request's DPoP proof (NULL: no proof), $8 the proof's jti (NULL: none to record),
+ * $9 until when to keep it, $10 the real clock (ISO), for sweeping jtis that expired.
  */
 const ROTATE_IN_ONE_STATEMENT = `
     WITH presented AS MATERIALIZED (
@@ -147,6 +153,7 @@ const ROTATE_IN_ONE_STATEMENT = `
       SELECT s.id
       FROM sessions s JOIN presented p ON p.session_id = s.id
       WHERE s.head_generation = p.generation AND s.revoked_at IS NULL
+        AND s.dpop_jkt IS NOT DISTINCT FROM $7::text
       FOR UPDATE OF s
     ),
     clock AS MATERIALIZED (
@@ -187,9 +194,33 @@ const ROTATE_IN_ONE_STATEMENT = `
       INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, issued_at)
       SELECT $5::uuid, r.id, $6::text, r.spent_id, r.head_generation, r.head_issued_at
       FROM rotated r
+    ),
+    proof AS (
+      INSERT INTO dpop_proof_jtis (jti, expires_at)
+      SELECT $8::text, $9::timestamptz FROM rotated WHERE $8::text IS NOT NULL
+    ),
+    swept AS (
+      DELETE FROM dpop_proof_jtis
+      WHERE jti IN (
+        SELECT j.jti FROM dpop_proof_jtis j
+        WHERE j.expires_at < $10::timestamptz AND EXISTS (SELECT 1 FROM rotated)
+        ORDER BY j.expires_at
+        LIMIT 2
+        FOR UPDATE SKIP LOCKED
+      )
     )
     SELECT ${SESSION_AND_USER_COLUMNS}
     FROM rotated r JOIN users u ON u.id = r.user_id`;
+
+/** What a rotation must match and record of the request's DPoP proof (lib/auth/dpop.ts). */
+export type ProofToRecord = { jkt: string; jti: string; jtiExpiresAt: Date } | null;
+
+/** PostgreSQL's unique_violation, as both drivers report it. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505"
+  );
+}
 
 /**
  * The fast path: the normal CURRENT rotation as one data-modifying statement, one round trip.
@@ -210,6 +241,13 @@ const ROTATE_IN_ONE_STATEMENT = `
  *   session's effective idle timeout: its override, never above the default), if not expired.
  * - `spent` and `issued`: T marked used and its child inserted, with the same time, only if
  *   `rotated` wrote a row (data-modifying CTEs always run; they act on `rotated`'s rows).
+ * - device binding: `locked` only matches a session bound to the proof's key (`dpop_jkt`; NULL
+ *   for NULL when binding is off), and `proof` records the proof's jti beside the rotation it
+ *   bought. A jti seen before breaks the primary key, which aborts the whole statement: nothing
+ *   is written and the caller answers `dpop_proof_replayed` (`isUniqueViolation`). `swept`
+ *   deletes up to two jtis whose nonce can no longer be valid, so the table stays small without
+ *   a job; SKIP LOCKED keeps concurrent rotations from waiting on each other's sweep. Still one
+ *   statement, one round trip.
  *
  * It goes straight to the driver under Prisma (`getSqlRunner`: the same pool, or the same
  * embedded database, with the same bounds), not through `$queryRaw`: Prisma's query runtime cost
@@ -218,6 +256,7 @@ const ROTATE_IN_ONE_STATEMENT = `
  */
 export async function rotateInOneStatement(
   tokenHash: string,
+  proof: ProofToRecord,
 ): Promise<{ refreshToken: string; session: Session; user: User } | null> {
   const run = await getSqlRunner();
   const successor = generateRefreshToken();
@@ -231,6 +270,10 @@ export async function rotateInOneStatement(
       getEnv().SESSION_IDLE_TIMEOUT_SECONDS,
       randomUUID(),
       hashRefreshToken(successor),
+      proof?.jkt ?? null,
+      proof?.jti ?? null,
+      proof?.jtiExpiresAt.toISOString() ?? null,
+      new Date().toISOString(),
     ],
   });
   const row = rows[0];
@@ -256,6 +299,7 @@ function fromSessionRow(row: SessionRow): { session: Session; user: User } {
       accessTokenTtlSeconds: row.s_access_token_ttl_seconds,
       refreshGraceSeconds: row.s_refresh_grace_seconds,
       idleTimeoutSeconds: row.s_idle_timeout_seconds,
+      dpopJkt: row.s_dpop_jkt,
     },
     user: {
       id: row.u_id,

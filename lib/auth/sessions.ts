@@ -46,6 +46,13 @@ import "server-only";
  * The grace bound and the idle timeout are the session's effective policy: the server defaults,
  * or shorter per-session values from the inspector's policy panel (lib/auth/session-policy.ts).
  *
+ * Device binding (lib/auth/dpop.ts) comes before the table: a bound session (`dpopJkt`) rotates
+ * or takes grace only for a proof signed by its key, and the proof's jti is recorded with the
+ * token it bought, so the same proof never buys two. A proof by another key with a live token of
+ * the session is theft (only a holder of the cookie without the key makes one): the session is
+ * revoked (`REVOKE_REASON.dpopKeyMismatch`), as REUSED does. A missing proof, a replayed one or
+ * an unbound session under binding changes nothing: the request is refused.
+ *
  * Races each rule prevents:
  * - Many requests presenting one token at once (tabs, instances, a burst of retries): the first
  *   to take the session's row lock rotates; each later one finds its token is the head's parent
@@ -57,6 +64,9 @@ import "server-only";
  */
 import { currentTime } from "@/lib/auth/clock";
 import {
+  DpopKeyMismatch,
+  DpopProofReplayed,
+  DpopProofRequired,
   RefreshTokenInvalid,
   RefreshTokenMissing,
   RefreshTokenReused,
@@ -74,7 +84,12 @@ import type { LoginRefund } from "@/lib/auth/throttle";
 import { securityEventData, storeSecurityEvent } from "@/lib/auth/security-events";
 import { REVOKE_REASON, type RevokeReason, SECURITY_EVENT_KIND } from "@/lib/contract";
 import { type Db, getDb } from "@/lib/db/client";
-import { rotateInOneStatement, startSessionInOneStatement } from "@/lib/auth/session-statements";
+import { isDpopBindingOn, type VerifiedProof } from "@/lib/auth/dpop";
+import {
+  isUniqueViolation,
+  rotateInOneStatement,
+  startSessionInOneStatement,
+} from "@/lib/auth/session-statements";
 import type { Session, User } from "@/lib/db/generated/client";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -82,7 +97,15 @@ import { type ReuseReason, recordEvent } from "@/lib/ops/events";
 
 export type { RevokeReason } from "@/lib/contract";
 
-export type ClientInfo = { userAgent: string | null; ip: string | null };
+export type ClientInfo = {
+  userAgent: string | null;
+  ip: string | null;
+  /**
+   * The thumbprint of the device key whose DPoP proof came with the sign-in (lib/auth/dpop.ts):
+   * the session is bound to it. Absent or null: an unbound session (DPOP_BINDING=off).
+   */
+  dpopJkt?: string | null;
+};
 
 export type IssuedRefreshToken = {
   /** The raw token, for the cookie. Never stored. */
@@ -121,6 +144,7 @@ export async function startSession(
   tx?: Pick<Db, "session" | "refreshToken" | "user">,
   refund?: LoginRefund,
 ): Promise<IssuedRefreshToken> {
+  const dpopJkt = client.dpopJkt ?? null;
   const env = getEnv();
   const now = currentTime();
   const absoluteExpiresAt = addSeconds(now, env.SESSION_ABSOLUTE_TIMEOUT_SECONDS);
@@ -137,6 +161,7 @@ export async function startSession(
       absoluteExpiresAt,
       refreshToken,
       refund,
+      dpopJkt,
     });
     return { refreshToken, ...started };
   }
@@ -152,6 +177,7 @@ export async function startSession(
       headGeneration: 0,
       headIssuedAt: now,
       headParentId: null,
+      dpopJkt,
       refreshTokens: {
         create: { tokenHash: hashRefreshToken(refreshToken), generation: 0, issuedAt: now },
       },
@@ -164,9 +190,10 @@ export async function startSession(
 
 function assertSessionUsable(session: Session, now: Date): void {
   if (session.revokedAt) {
-    throw session.revokeReason === REVOKE_REASON.refreshTokenReused
-      ? new RefreshTokenReused()
-      : new SessionRevoked();
+    // The two thefts say so, so the victim's sign-in page can tell them what happened.
+    if (session.revokeReason === REVOKE_REASON.refreshTokenReused) throw new RefreshTokenReused();
+    if (session.revokeReason === REVOKE_REASON.dpopKeyMismatch) throw new DpopKeyMismatch();
+    throw new SessionRevoked();
   }
   if (now >= session.idleExpiresAt || now >= session.absoluteExpiresAt) {
     throw new SessionExpired();
@@ -177,15 +204,22 @@ function assertSessionUsable(session: Session, now: Date): void {
  * Spends a refresh token and returns its successor. See the state table at the top of this
  * module.
  *
+ * `proof` is the request's verified DPoP proof (lib/auth/dpop.ts `verifyDpopProof`), or null
+ * when none was sent and binding is off.
+ *
  * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused / SessionExpired /
- * SessionRevoked.
+ * SessionRevoked, and for binding DpopProofRequired / DpopProofReplayed / DpopKeyMismatch.
  *
  * @example
- * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue);
+ * const proof = await verifyDpopProof(request, { nonce: "required" });
+ * const { refreshToken, session, user } = await rotateRefreshToken(cookieValue, proof);
  */
-export async function rotateRefreshToken(raw: string | undefined): Promise<RotationOutcome> {
+export async function rotateRefreshToken(
+  raw: string | undefined,
+  proof: VerifiedProof | null,
+): Promise<RotationOutcome> {
   try {
-    const outcome = await rotate(raw);
+    const outcome = await rotate(raw, proof);
     recordEvent({
       event: "refresh",
       outcome: outcome.via,
@@ -202,13 +236,21 @@ export async function rotateRefreshToken(raw: string | undefined): Promise<Rotat
   }
 }
 
-async function rotate(raw: string | undefined): Promise<RotationOutcome> {
+async function rotate(
+  raw: string | undefined,
+  proof: VerifiedProof | null,
+): Promise<RotationOutcome> {
   if (!raw) throw new RefreshTokenMissing();
   if (!isWellFormedRefreshToken(raw)) throw new RefreshTokenInvalid();
   const tokenHash = hashRefreshToken(raw);
 
-  const fast = await rotateInOneStatement(tokenHash);
-  if (fast) return { ...fast, via: "rotated" };
+  try {
+    const fast = await rotateInOneStatement(tokenHash, proof);
+    if (fast) return { ...fast, via: "rotated" };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DpopProofReplayed();
+    throw error;
+  }
 
   const db = await getDb();
   const token = await db.refreshToken.findUnique({
@@ -220,7 +262,13 @@ async function rotate(raw: string | undefined): Promise<RotationOutcome> {
   // A revoked or expired session stays so: answer without taking any lock.
   assertSessionUsable(seen, currentTime());
 
-  const outcome = await decideUnderLock(db, token.id, token.sessionId);
+  let outcome: Decision;
+  try {
+    outcome = await decideUnderLock(db, token.id, token.sessionId, proof);
+  } catch (error) {
+    if (isUniqueViolation(error) || isPrismaUniqueViolation(error)) throw new DpopProofReplayed();
+    throw error;
+  }
   if (outcome.via === "reused") {
     recordEvent({
       event: "reuse_detected",
@@ -232,7 +280,37 @@ async function rotate(raw: string | undefined): Promise<RotationOutcome> {
     });
     throw new RefreshTokenReused();
   }
+  if (outcome.via === "key_mismatch") {
+    recordEvent({
+      event: "revoked",
+      outcome: REVOKE_REASON.dpopKeyMismatch,
+      userId: user.id,
+      sessionId: token.sessionId,
+      sessions: 1,
+    });
+    throw new DpopKeyMismatch();
+  }
   return { ...outcome, user };
+}
+
+function isPrismaUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002"
+  );
+}
+
+/**
+ * Whether `proof` may move `session` on (module comment, "Device binding"): "ok", "mismatch"
+ * (another key: theft), or throws for a refusal that writes nothing.
+ */
+function checkPossession(session: Session, proof: VerifiedProof | null): "ok" | "mismatch" {
+  if (session.dpopJkt === null) {
+    // Started with binding off. Under binding it cannot refresh: its holder signs in again.
+    if (isDpopBindingOn()) throw new DpopProofRequired();
+    return "ok";
+  }
+  if (proof === null) throw new DpopProofRequired();
+  return proof.jkt === session.dpopJkt ? "ok" : "mismatch";
 }
 
 /**
@@ -245,14 +323,20 @@ const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 type Decision =
   | { via: "rotated" | "grace"; refreshToken: string; session: Session }
-  | { via: "reused"; reason: ReuseReason; tokenGeneration: number; headGeneration: number };
+  | { via: "reused"; reason: ReuseReason; tokenGeneration: number; headGeneration: number }
+  | { via: "key_mismatch" };
 
 /**
  * The careful path: takes the session's row lock, then reads the session, the token and the
  * clock, and applies the state table. Holding the lock makes every decision about one session
  * happen one at a time, on fresh rows, at a time read after any wait for the lock.
  */
-async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Promise<Decision> {
+async function decideUnderLock(
+  db: Db,
+  tokenId: string,
+  sessionId: string,
+  proof: VerifiedProof | null,
+): Promise<Decision> {
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
     const [session, token] = await Promise.all([
@@ -265,11 +349,33 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
     const now = currentTime();
     // Throwing rolls back, and nothing was written yet.
     assertSessionUsable(session, now);
+    if (checkPossession(session, proof) === "mismatch") {
+      await tx.session.update({
+        where: { id: sessionId },
+        data: { revokedAt: now, revokeReason: REVOKE_REASON.dpopKeyMismatch },
+      });
+      // The owner sees it under "Recent security activity", in the verdict's transaction.
+      await tx.authEvent.create({
+        data: securityEventData(session.userId, SECURITY_EVENT_KIND.sessionRevoked, {
+          sessionId,
+          userAgent: session.userAgent,
+          reason: REVOKE_REASON.dpopKeyMismatch,
+        }),
+      });
+      return { via: "key_mismatch" };
+    }
+    // With whatever the proof buys: a jti seen before throws (unique), which rolls it all back.
+    const recordProof = async () => {
+      if (proof && session.dpopJkt !== null) {
+        await tx.dpopProofJti.create({ data: { jti: proof.jti, expiresAt: proof.jtiExpiresAt } });
+      }
+    };
     const policy = effectiveSessionPolicy(session);
     const idleExpiresAt = idleExpiry(now, session.absoluteExpiresAt, policy.idleTimeoutSeconds);
     const head = session.headGeneration;
 
     if (token.generation === head && token.usedAt === null) {
+      await recordProof();
       const successor = generateRefreshToken();
       const rotated = await tx.session.update({
         where: { id: sessionId },
@@ -296,6 +402,7 @@ async function decideUnderLock(db: Db, tokenId: string, sessionId: string): Prom
 
     const graceEndsAt = addSeconds(session.headIssuedAt, policy.refreshGraceSeconds);
     if (token.id === session.headParentId && now <= graceEndsAt) {
+      await recordProof();
       const sibling = generateRefreshToken();
       await tx.refreshToken.create({
         data: {

@@ -27,6 +27,7 @@ beforeEach(() => {
 function openTab(name: string, options: AuthClientOptions = {}) {
   const client = createAuthClient({
     fetch: server.fetchFor(name),
+    deviceKey: null,
     locks: null,
     channel: null,
     lifecycle: null,

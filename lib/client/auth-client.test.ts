@@ -35,6 +35,7 @@ function openTab(name = "A", options: AuthClientOptions = {}) {
   const navigate = vi.fn<(url: string) => void>();
   const client = createAuthClient({
     fetch: server.fetchFor(name),
+    deviceKey: null,
     locks: null,
     channel: null,
     lifecycle: null,

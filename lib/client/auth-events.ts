@@ -54,6 +54,13 @@ export type AuthEventData =
   | { type: "broadcast_received"; message: BroadcastSummary }
   /** The token is about to expire while the tab is visible. */
   | { type: "proactive_refresh"; expiresInMs: number }
+  /** A DPoP proof by the device key (device-key.ts) went with a sign-in or refresh. */
+  | { type: "dpop_proof"; path: string; jti: string; key: string; nonced: boolean }
+  /**
+   * The server asked for its newer nonce (`use_dpop_nonce`) or refused the proof
+   * (`invalid_dpop_proof`, e.g. a wrong clock): the refresh is signed again, once.
+   */
+  | { type: "dpop_nonce_retry" }
   /** Devtools swapped in another token of this session (devtools.ts). */
   | { type: "token_replaced"; token: string }
   /** Devtools' marker: a scenario started, its verdict, or a note along the way. */

@@ -14,13 +14,14 @@
  *   proactive-refresh.ts    refresh before expiry; re-check after sleep and on wake-up
  *   sign-out.ts             ending a session here, and the one place that navigates because of it
  *   wire.ts                 reading answers with the contract's schemas (lib/contract)
+ *   device-key.ts           the session's non-extractable key and its DPoP proofs
  *   browser-adapters.ts     Web Locks, BroadcastChannel, page lifecycle, timers
  *   devtools.ts             the inspector's extension point (off the public interface)
  * This module keeps what is about requests: one 401 buys at most one refresh and one retry (no
  * loops), and the bearer token is only ever sent to this origin.
  */
 import type { z } from "zod";
-import { API_PATH, SIGN_OUT_REASON } from "@/lib/contract";
+import { API_PATH, HEADER_NAME, SIGN_OUT_REASON } from "@/lib/contract";
 import { malformedResponse, readApiError, readErrorCode } from "./api-error";
 import { type AuthEventData, fingerprint } from "./auth-events";
 import {
@@ -44,10 +45,11 @@ import {
   type PageLifecycle,
   type Timers,
 } from "./browser-adapters";
+import { createDeviceKey, type DeviceKey } from "./device-key";
 import { createDevtools, type DevtoolsHook } from "./devtools";
 import { createProactiveRefresh } from "./proactive-refresh";
 import { isSameOriginPath } from "./redirect";
-import { createRefreshCoordinator } from "./refresh-coordinator";
+import { createRefreshCoordinator, recordProof } from "./refresh-coordinator";
 import { createSignOut } from "./sign-out";
 import { createTabSync } from "./tab-sync";
 import {
@@ -76,6 +78,8 @@ export interface AuthClientOptions {
   timers?: Timers;
   /** Where to connect the devtools controls (devtools.ts); none by default. */
   devtools?: DevtoolsHook;
+  /** The session key (device-key.ts). `undefined`: WebCrypto + IndexedDB. `null`: no proofs. */
+  deviceKey?: DeviceKey | null;
 }
 
 export interface Credentials {
@@ -143,6 +147,8 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   const now = options.now ?? (() => Date.now());
   const timers = options.timers ?? globalTimers();
   const record = (data: AuthEventData) => recordAuthEvent(store, now(), data);
+  const deviceKey =
+    options.deviceKey !== undefined ? (options.deviceKey ?? undefined) : createDeviceKey();
   let started = false;
 
   const proactive = createProactiveRefresh({
@@ -181,6 +187,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     timers,
     record,
     signOut,
+    deviceKey,
     onRefreshed: announce,
     onRejected(reason) {
       // A missing cookie is not news to other tabs (they share the cookie jar), and a tab that is
@@ -250,14 +257,23 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   }
 
   async function postCredentials(path: string, body: Credentials | Registration) {
+    // A new key for every sign-in (device-key.ts); stored only once the server bound the session
+    // to it. Without WebCrypto there is none, and the server says so (`dpop_proof_required`).
+    const prepared = (await deviceKey?.prepare()) ?? null;
+    const proof = prepared && (await deviceKey?.proof("POST", path, prepared));
+    if (proof) recordProof(record, path, proof);
     const sentAt = now();
     const response = await fetchFn(path, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        ...(proof && { [HEADER_NAME.dpop]: proof.jwt }),
+      },
       body: JSON.stringify(body),
     });
     if (!response.ok) throw await readApiError(response);
+    if (prepared) await deviceKey?.adopt(prepared, response);
     const session = readSessionBody(await readJson(response), sentAt);
     if (!session) throw malformedResponse(response);
     startSession(store, session);
@@ -330,6 +346,8 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       onRetry: (why, retryInMs) =>
         record({ type: "attempt_failed", operation: "logout", why, retryInMs }),
     });
+    // The key goes with the session: the next sign-in makes a new one.
+    await deviceKey?.remove();
     // IMPORTANT: the other tabs hear of it only now, once the server has ended the session and
     // its answer has cleared the cookies. Told earlier, a tab left for the login page while the
     // cookies were still there: that page load saw the session hint and sent a refresh, which

@@ -21,6 +21,7 @@ function openTab(name = "A", extra: Parameters<typeof createAuthClient>[0] = {})
   const hook = createDevtoolsHook();
   const client = createAuthClient({
     fetch: server.fetchFor(name),
+    deviceKey: null,
     locks: null,
     channel: null,
     lifecycle: null,
@@ -45,7 +46,13 @@ describe("the devtools hook", () => {
 
   it("a client without a hook connects nothing", () => {
     const hook = createDevtoolsHook();
-    createAuthClient({ fetch: server.fetchFor("A"), locks: null, channel: null, lifecycle: null });
+    createAuthClient({
+      fetch: server.fetchFor("A"),
+      deviceKey: null,
+      locks: null,
+      channel: null,
+      lifecycle: null,
+    });
     expect(hook.current()).toBeNull();
   });
 });

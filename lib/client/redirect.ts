@@ -23,6 +23,14 @@ const SIGN_OUT_MESSAGES: Record<SignOutReason, string> = {
     "Your session was ended from another device. Please sign in again.",
   [SIGN_OUT_REASON.refreshTokenInvalid]: "Your session is no longer valid. Please sign in again.",
   [SIGN_OUT_REASON.refreshTokenMissing]: "Please sign in to continue.",
+  [SIGN_OUT_REASON.dpopProofRequired]:
+    "This browser no longer holds the key of your session (site data was cleared, or the session came from elsewhere). Please sign in again.",
+  [SIGN_OUT_REASON.invalidDpopProof]:
+    "Your session could not be renewed from this browser. Check that the device's clock is right, then sign in again.",
+  [SIGN_OUT_REASON.dpopProofReplayed]:
+    "Your session could not be renewed from this browser. Please sign in again.",
+  [SIGN_OUT_REASON.dpopKeyMismatch]:
+    "You were signed out because your session was presented from another device. If that wasn't you, change your password.",
   [SIGN_OUT_REASON.loggedOut]: "You have signed out.",
   [SIGN_OUT_REASON.loggedOutElsewhere]: "You signed out in another tab.",
 };

@@ -28,8 +28,9 @@ import { fingerprint } from "./auth-events";
 import { type AuthState, type AuthStore, type SessionSnapshot, updateSession } from "./auth-store";
 import { type Transient, withBackoff } from "./backoff";
 import { type LockManagerLike, REFRESH_LOCK_NAME, type Timers } from "./browser-adapters";
-import { API_PATH, ERROR_CODE, type SignOutReason } from "@/lib/contract";
+import { API_PATH, ERROR_CODE, HEADER_NAME, type SignOutReason } from "@/lib/contract";
 import { readErrorCode } from "./api-error";
+import type { DeviceKey, SignedProof } from "./device-key";
 import type { SignOut } from "./sign-out";
 import {
   describeError,
@@ -68,6 +69,8 @@ export interface RefreshCoordinatorOptions {
   onRefreshed(session: SessionSnapshot): void;
   /** The server refused the refresh (the session already ended here): tell the other tabs. */
   onRejected(reason: SignOutReason): void;
+  /** Signs each refresh's DPoP proof (device-key.ts). Absent: refreshes carry none. */
+  deviceKey?: DeviceKey;
 }
 
 export interface RefreshCoordinator {
@@ -189,14 +192,38 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions): Re
     }
   }
 
+  /**
+   * One refresh POST, with a proof by the device key. A `use_dpop_nonce` answer (the nonce this
+   * tab had is old) or an `invalid_dpop_proof` one is signed again, once, with the nonce and the
+   * server time the answer carried: neither changed anything on the server.
+   */
+  async function sendRefresh(): Promise<Response> {
+    const send = async () => {
+      const proof = (await options.deviceKey?.proof("POST", API_PATH.refresh)) ?? null;
+      if (proof) recordProof(record, API_PATH.refresh, proof);
+      const response = await options.fetch(API_PATH.refresh, {
+        method: "POST",
+        credentials: "same-origin",
+        ...(proof !== null && { headers: { [HEADER_NAME.dpop]: proof.jwt } }),
+      });
+      await options.deviceKey?.rememberNonce(response);
+      return response;
+    };
+    const response = await send();
+    if (response.status !== 401 || !options.deviceKey) return response;
+    // `invalid_dpop_proof` as well: the likeliest cause is this device's clock (a laptop that
+    // slept through its monotonic clock), and the answer's `Date` has just corrected it.
+    const code = await readErrorCode(response.clone());
+    if (code !== ERROR_CODE.useDpopNonce && code !== ERROR_CODE.invalidDpopProof) return response;
+    record({ type: "dpop_nonce_retry" });
+    return send();
+  }
+
   async function postRefresh(): Promise<RefreshAttempt> {
     const sentAt = now();
     let response: Response;
     try {
-      response = await options.fetch(API_PATH.refresh, {
-        method: "POST",
-        credentials: "same-origin",
-      });
+      response = await sendRefresh();
     } catch (error) {
       return { kind: "transient", why: `network error: ${describeError(error)}` };
     }
@@ -265,4 +292,13 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions): Re
     },
     isTokenUsable,
   };
+}
+
+/** The inspector's line for a proof: which key signed it, for which request, with which jti. */
+export function recordProof(
+  record: (data: AuthEventData) => void,
+  path: string,
+  proof: SignedProof,
+): void {
+  record({ type: "dpop_proof", path, jti: proof.jti, key: proof.jkt, nonced: proof.nonced });
 }

@@ -34,6 +34,14 @@ export const ERROR_CODE = {
   sessionExpired: "session_expired",
   sessionRevoked: "session_revoked",
   sessionNotFound: "session_not_found",
+  // Device binding (lib/auth/dpop.ts): the proof a refresh, login or registration must carry
+  dpopProofRequired: "dpop_proof_required",
+  invalidDpopProof: "invalid_dpop_proof",
+  dpopProofReplayed: "dpop_proof_replayed",
+  /** RFC 9449's name: the answer carries a fresh nonce in `DPoP-Nonce`; sign again with it. */
+  useDpopNonce: "use_dpop_nonce",
+  /** The right cookie with a proof from another key: only a thief makes one. The session ends. */
+  dpopKeyMismatch: "dpop_key_mismatch",
   // Development scenarios (the inspector)
   refreshCookieMismatch: "refresh_cookie_mismatch",
   captureNotFound: "capture_not_found",

@@ -26,6 +26,10 @@ export const REFRESH_REJECTION_CODES = [
   ERROR_CODE.refreshTokenReused,
   ERROR_CODE.sessionExpired,
   ERROR_CODE.sessionRevoked,
+  ERROR_CODE.dpopProofRequired,
+  ERROR_CODE.invalidDpopProof,
+  ERROR_CODE.dpopProofReplayed,
+  ERROR_CODE.dpopKeyMismatch,
 ] as const;
 
 export type RefreshRejectionCode = (typeof REFRESH_REJECTION_CODES)[number];

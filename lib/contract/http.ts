@@ -42,4 +42,18 @@ export const COOKIE_NAME = {
 export const HEADER_NAME = {
   /** Moves the server's clock for one request; honoured only with AUTH_TEST_CLOCK=1. */
   testClockOffset: "x-test-clock-offset",
+  /** RFC 9449: the proof JWT a login, registration and refresh carry (lib/auth/dpop.ts). */
+  dpop: "dpop",
+  /** RFC 9449: the server's nonce, on every login, registration and refresh answer. */
+  dpopNonce: "dpop-nonce",
+} as const;
+
+/**
+ * Where the browser keeps its session key (lib/client/device-key.ts): one IndexedDB database,
+ * one object store, one record. Here because the e2e kit plants a key in the same place.
+ */
+export const DEVICE_KEY_STORE = {
+  database: "jwt-auth-device-key",
+  objectStore: "keys",
+  record: "session",
 } as const;

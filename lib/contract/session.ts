@@ -12,6 +12,10 @@ export const SIGN_OUT_REASON = {
   sessionRevoked: ERROR_CODE.sessionRevoked,
   refreshTokenInvalid: ERROR_CODE.refreshTokenInvalid,
   refreshTokenMissing: ERROR_CODE.refreshTokenMissing,
+  dpopProofRequired: ERROR_CODE.dpopProofRequired,
+  invalidDpopProof: ERROR_CODE.invalidDpopProof,
+  dpopProofReplayed: ERROR_CODE.dpopProofReplayed,
+  dpopKeyMismatch: ERROR_CODE.dpopKeyMismatch,
   loggedOut: "logged_out",
   loggedOutElsewhere: "logged_out_elsewhere",
 } as const;
@@ -22,6 +26,10 @@ export const SIGN_OUT_REASONS = [
   SIGN_OUT_REASON.sessionRevoked,
   SIGN_OUT_REASON.refreshTokenInvalid,
   SIGN_OUT_REASON.refreshTokenMissing,
+  SIGN_OUT_REASON.dpopProofRequired,
+  SIGN_OUT_REASON.invalidDpopProof,
+  SIGN_OUT_REASON.dpopProofReplayed,
+  SIGN_OUT_REASON.dpopKeyMismatch,
   SIGN_OUT_REASON.loggedOut,
   SIGN_OUT_REASON.loggedOutElsewhere,
 ] as const;
@@ -36,6 +44,7 @@ export const REVOKE_REASON = {
   logoutEverywhere: "logout_everywhere",
   refreshTokenReused: ERROR_CODE.refreshTokenReused,
   passwordChanged: "password_changed",
+  dpopKeyMismatch: ERROR_CODE.dpopKeyMismatch,
 } as const;
 
 export const REVOKE_REASONS = [
@@ -44,6 +53,7 @@ export const REVOKE_REASONS = [
   REVOKE_REASON.logoutEverywhere,
   REVOKE_REASON.refreshTokenReused,
   REVOKE_REASON.passwordChanged,
+  REVOKE_REASON.dpopKeyMismatch,
 ] as const;
 
 export type RevokeReason = (typeof REVOKE_REASONS)[number];

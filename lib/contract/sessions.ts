@@ -82,6 +82,11 @@ export const sessionViewSchema = z.object({
   /** One of `REVOKE_REASONS`; a string here, so an older row's reason still reads. */
   revokeReason: z.string().nullable(),
   headGeneration: z.number().int(),
+  /**
+   * RFC 7638 thumbprint of the browser key the session is bound to (device binding), or null for
+   * an unbound session. A hash of a public key: nothing to steal.
+   */
+  deviceKeyThumbprint: z.string().nullable().catch(null),
   policy: z.object({
     defaults: sessionPolicySchema,
     overrides: sessionPolicyOverridesSchema,

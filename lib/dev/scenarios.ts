@@ -25,6 +25,11 @@ import "server-only";
  * IMPORTANT: a capture is a raw refresh token held in server memory, the one thing the database
  * never stores. That is why captures exist only behind the flag, only for the caller's own
  * session, never leave the server, expire within minutes, and are deleted once replayed.
+ *
+ * Both present the token as if signed by the session's own device key (`asTheSessionsKey`): the
+ * replaying thief of the first scenario holds the cookie *and* the key, as malware running inside
+ * the victim's browser would, which is the case device binding cannot stop and rotation still
+ * catches. (The thief without the key is the e2e test e2e/device-binding.spec.ts: refused.)
  */
 import { randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
@@ -33,6 +38,7 @@ import { RefreshTokenInvalid, RefreshTokenMissing } from "@/lib/auth/errors";
 import { hashRefreshToken, isWellFormedRefreshToken } from "@/lib/auth/refresh-token-value";
 import { type SessionView, describeSession } from "@/lib/auth/session-family";
 import { rotateRefreshToken } from "@/lib/auth/sessions";
+import type { VerifiedProof } from "@/lib/auth/dpop";
 import { ERROR_CODE } from "@/lib/contract";
 import type { AccessTokenClaims } from "@/lib/auth/tokens";
 import { getDb } from "@/lib/db/client";
@@ -167,7 +173,10 @@ async function presentCapture(
   }
   store.delete(captureId);
   try {
-    const outcome = await rotateRefreshToken(capture.rawToken);
+    const outcome = await rotateRefreshToken(
+      capture.rawToken,
+      await asTheSessionsKey(capture.sessionId),
+    );
     return {
       capturedGeneration: capture.generation,
       verdict: { accepted: true, via: outcome.via, generation: outcome.session.headGeneration },
@@ -193,10 +202,28 @@ export async function rotateLosingTheAnswer(
   caller: Caller,
 ): Promise<{ spentGeneration: number; headGeneration: number; via: "rotated" | "grace" }> {
   const token = await readCallersToken(rawToken, caller);
-  const outcome = await rotateRefreshToken(token.rawToken);
+  const outcome = await rotateRefreshToken(token.rawToken, await asTheSessionsKey(caller.sid));
   return {
     spentGeneration: token.generation,
     headGeneration: outcome.session.headGeneration,
     via: outcome.via,
+  };
+}
+
+/**
+ * A stand-in for a proof by the session's own key (module comment), with a fresh jti; null for
+ * an unbound session.
+ */
+async function asTheSessionsKey(sessionId: string): Promise<VerifiedProof | null> {
+  const db = await getDb();
+  const session = await db.session.findUnique({
+    where: { id: sessionId },
+    select: { dpopJkt: true },
+  });
+  if (!session?.dpopJkt) return null;
+  return {
+    jkt: session.dpopJkt,
+    jti: randomBytes(16).toString("base64url"),
+    jtiExpiresAt: new Date(Date.now() + 15 * 60_000),
   };
 }

@@ -181,6 +181,8 @@ describe("refresh rotation", () => {
     expect((await client.call(refresh, "/api/auth/refresh", { method: "POST" })).status).toBe(200);
     const current = client.refreshToken!;
 
+    // The thief holds the device key too (test/harness.ts TestClient): malware in the victim's
+    // browser, which binding cannot stop and rotation still catches.
     const thief = new TestClient("thief");
     const replay = await thief.call(refresh, "/api/auth/refresh", {
       method: "POST",

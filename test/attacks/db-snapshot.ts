@@ -17,6 +17,7 @@ export async function snapshotDatabase(db: Db) {
     ]);
   const revoked = await db.session.count({ where: { revokedAt: { not: null } } });
   const used = await db.refreshToken.count({ where: { usedAt: { not: null } } });
+  const dpopProofJtis = await db.dpopProofJti.count();
   return {
     users,
     sessions,
@@ -25,6 +26,7 @@ export async function snapshotDatabase(db: Db) {
     rateLimits,
     revoked,
     used,
+    dpopProofJtis,
     lastSessionUse: lastSession?.lastUsedAt.toISOString() ?? null,
     lastTokenIssued: lastToken?.issuedAt.toISOString() ?? null,
   };

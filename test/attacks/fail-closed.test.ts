@@ -15,7 +15,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { generateSigningJwk } from "@/lib/auth/keys";
 import { forgetSigningKeys } from "@/lib/dev/process-state";
 import { ConfigError, parseEnv } from "@/lib/env";
-import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { TestClient, proofFor, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const PRODUCTION_WITHOUT_APP_URL = { NODE_ENV: "production" } as const;
 
@@ -122,6 +122,8 @@ describe("behind a TLS-terminating proxy, without TRUST_PROXY", () => {
           host: "10.0.0.5:3000",
           "content-type": "application/json",
           "x-forwarded-proto": "https",
+          // The browser names the public URL it called; the app knows it from APP_URL.
+          dpop: await proofFor(null, "POST", "https://auth.example.com/api/auth/login"),
         },
         body: JSON.stringify({ email, password: "correct horse battery" }),
       }),

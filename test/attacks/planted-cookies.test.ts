@@ -20,7 +20,14 @@ import { runWithClockOffset } from "@/lib/auth/clock";
 import { hashRefreshToken } from "@/lib/auth/refresh-token-value";
 import type { Db } from "@/lib/db/client";
 import { snapshotDatabase } from "@/test/attacks/db-snapshot";
-import { TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
+import {
+  TestClient,
+  issuedToSameDevice,
+  proofFor,
+  setEnv,
+  uniqueEmail,
+  useTestDatabase,
+} from "@/test/harness";
 
 let db: Db;
 
@@ -65,12 +72,14 @@ function callWithCookies(
  * the plain name is used. With APP_URL set, APP_URL alone decides the name (below).
  */
 async function callOverPlainHttp(route: typeof refresh, path: string, cookie: string) {
+  const url = `http://192.168.1.20:3000${path}`;
+  const token = /(?:^|;\s*)refresh_token=([^;]+)/.exec(cookie)?.[1] ?? null;
   const restore = setEnv({ APP_URL: undefined });
   try {
     const response = await route(
-      new Request(`http://192.168.1.20:3000${path}`, {
+      new Request(url, {
         method: "POST",
-        headers: { host: "192.168.1.20:3000", cookie },
+        headers: { host: "192.168.1.20:3000", cookie, dpop: await proofFor(token, "POST", url) },
       }),
       { params: Promise.resolve({}) },
     );
@@ -346,6 +355,8 @@ describe("a planted cookie never blocks log out everywhere or a password change"
       expect(res.body.revokedSessions).toBe(1); // the laptop; the caller's own is replaced
       const issued = /^__Secure-refresh_token=([^;]+);/.exec(res.setCookies.join("\n"))?.[1];
       expect(issued).toBeDefined();
+      // The new session keeps the victim's device key (the caller's session's): present it so.
+      issuedToSameDevice(issued!, victim.refreshToken);
       expect(await refreshes(issued!)).toBe("200");
       expect(await refreshes(victim.refreshToken)).toBe("401 session_revoked");
       expect(await refreshes(victim.laptopRefreshToken)).toBe("401 session_revoked");
@@ -392,10 +403,16 @@ describe("controls: one cookie still works", () => {
 describe("with APP_URL set, the cookie's name and attributes follow APP_URL alone (issue 26)", () => {
   /** A registration as `next start` hands it over: the URL's scheme from X-Forwarded-Proto. */
   async function registerAs(url: string, headers: Record<string, string>) {
+    // The browser's page is on APP_URL: its proof names that origin, whatever the hop says.
+    const htu = new URL("/api/auth/register", process.env.APP_URL).href;
     const response = await register(
       new Request(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...headers },
+        headers: {
+          "content-type": "application/json",
+          dpop: await proofFor(null, "POST", htu),
+          ...headers,
+        },
         body: JSON.stringify({ email: uniqueEmail("scheme"), password: "correct horse battery" }),
       }),
       { params: Promise.resolve({}) },

@@ -5,6 +5,7 @@
  * four runners at once (the instances' background prunes and `npm run db:prune`) delete each row
  * once and nothing more. On PGlite and on PostgreSQL (DATABASE_URL).
  */
+import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RefreshTokenInvalid, RefreshTokenReused } from "@/lib/auth/errors";
 import { EXTRA_PRUNE_STEPS, type RetentionPolicy, pruneExpired } from "@/lib/auth/retention";
@@ -34,8 +35,14 @@ async function newUser(): Promise<string> {
   return user.id;
 }
 
+/** Sessions here are bound to one made-up key (lib/auth/dpop.ts); `proof()` stands for its proofs. */
+const DEVICE_JKT = "retention-test-device";
+function proof() {
+  return { jkt: DEVICE_JKT, jti: randomUUID(), jtiExpiresAt: new Date(Date.now() + 15 * 60_000) };
+}
+
 async function newSession(userId: string) {
-  return startSession(userId, { userAgent: "retention test", ip: null });
+  return startSession(userId, { userAgent: "retention test", ip: null, dpopJkt: DEVICE_JKT });
 }
 
 const secondsAgo = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
@@ -93,14 +100,16 @@ describe("pruneExpired", () => {
     });
     expect(new Set(left.map((t) => t.sessionId))).toEqual(after.sessions);
     // The live session still rotates.
-    await expect(rotateRefreshToken(live.refreshToken)).resolves.toMatchObject({ via: "rotated" });
+    await expect(rotateRefreshToken(live.refreshToken, proof())).resolves.toMatchObject({
+      via: "rotated",
+    });
   });
 
   it("deletes spent tokens past their window, never the head, and the session lives on", async () => {
     const userId = await newUser();
     const first = await newSession(userId);
-    const second = await rotateRefreshToken(first.refreshToken);
-    const third = await rotateRefreshToken(second.refreshToken);
+    const second = await rotateRefreshToken(first.refreshToken, proof());
+    const third = await rotateRefreshToken(second.refreshToken, proof());
     const tokens = await db.refreshToken.findMany({
       where: { sessionId: first.session.id },
       orderBy: { generation: "asc" },
@@ -119,11 +128,11 @@ describe("pruneExpired", () => {
     const left = await db.refreshToken.findMany({ where: { sessionId: first.session.id } });
     expect(left.map((t) => t.id)).toEqual([tokens[2]!.id]);
     expect(await db.session.findUnique({ where: { id: first.session.id } })).not.toBeNull();
-    await expect(rotateRefreshToken(third.refreshToken)).resolves.toMatchObject({
+    await expect(rotateRefreshToken(third.refreshToken, proof())).resolves.toMatchObject({
       via: "rotated",
     });
     // A pruned spent token is unknown now: refused, but it revokes nothing.
-    await expect(rotateRefreshToken(first.refreshToken)).rejects.toBeInstanceOf(
+    await expect(rotateRefreshToken(first.refreshToken, proof())).rejects.toBeInstanceOf(
       RefreshTokenInvalid,
     );
     const session = await db.session.findUniqueOrThrow({ where: { id: first.session.id } });
@@ -135,12 +144,12 @@ describe("pruneExpired", () => {
     const stolen = await newSession(userId);
     // The victim rotates twice, so the stolen copy is behind the head's parent: presenting it is
     // reuse whatever the grace.
-    const next = await rotateRefreshToken(stolen.refreshToken);
-    await rotateRefreshToken(next.refreshToken);
+    const next = await rotateRefreshToken(stolen.refreshToken, proof());
+    await rotateRefreshToken(next.refreshToken, proof());
 
     await pruneExpired({ policy: POLICY });
 
-    await expect(rotateRefreshToken(stolen.refreshToken)).rejects.toBeInstanceOf(
+    await expect(rotateRefreshToken(stolen.refreshToken, proof())).rejects.toBeInstanceOf(
       RefreshTokenReused,
     );
     const session = await db.session.findUniqueOrThrow({ where: { id: stolen.session.id } });
@@ -187,7 +196,7 @@ describe("pruneExpired", () => {
     });
     const [results, rotations] = await Promise.all([
       Promise.all([1, 2, 3, 4].map(() => pruneExpired({ now, policy: POLICY }))),
-      Promise.all(live.map((s) => rotateRefreshToken(s.refreshToken))),
+      Promise.all(live.map((s) => rotateRefreshToken(s.refreshToken, proof()))),
     ]).finally(() => EXTRA_PRUNE_STEPS.pop());
 
     expect(mostAtOnce).toBe(1);

@@ -10,6 +10,7 @@
  * suite's phases are bounded by conditions and by the test timeout).
  */
 import crypto from "node:crypto";
+import { DeviceKeys } from "../device-key";
 
 const REFRESH_COOKIE = "__Secure-refresh_token";
 export const PASSWORD = "correct horse battery staple";
@@ -62,6 +63,8 @@ export class LoadDriver {
     refreshes: 0,
     refreshLatenciesMs: [],
   };
+  /** Each virtual user's session key (test/device-key.ts): sessions are bound, as in a browser. */
+  private readonly devices = new DeviceKeys();
   private running = false;
   private loops: Promise<void>[] = [];
 
@@ -70,6 +73,8 @@ export class LoadDriver {
     public instances: string[],
     count: number,
     label: string,
+    /** The origin the users' browsers see (the suites' APP_URL): what their proofs name. */
+    private readonly publicOrigin = "http://localhost:8080",
   ) {
     const run = `${label}.${Date.now().toString(36)}`;
     this.users = Array.from({ length: count }, (_, index) => ({
@@ -98,19 +103,35 @@ export class LoadDriver {
     if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
+    const key = await this.devices.keyFor(urlPath, init.refreshToken);
     const startedAt = performance.now();
     try {
-      const response = await fetch(`${instance}${urlPath}`, {
-        method: init.method,
-        headers,
-        body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-      });
+      const send = async () => {
+        if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
+        const answer = await fetch(`${instance}${urlPath}`, {
+          method: init.method,
+          headers,
+          body: init.json === undefined ? undefined : JSON.stringify(init.json),
+          signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+        });
+        key?.learnNonce(answer.headers);
+        return answer;
+      };
+      let response = await send();
+      // As the browser's wrapper does: one retry when the server asks for its newer nonce.
+      if (key && response.status === 401 && response.headers.has("dpop-nonce")) {
+        const peek = (await response
+          .clone()
+          .json()
+          .catch(() => null)) as any;
+        if (peek?.error?.code === "use_dpop_nonce") response = await send();
+      }
       let refreshToken: string | null | undefined;
       for (const line of response.headers.getSetCookie()) {
         const match = new RegExp(`^${REFRESH_COOKIE}=([^;]*)`).exec(line);
         if (match) refreshToken = match[1] || null;
       }
+      this.devices.remember(key, response.headers, refreshToken);
       // Every 503 must tell the client when to come back (the browser wrapper waits that long).
       if (response.status === 503 && !response.headers.get("retry-after")) {
         this.count("503 without Retry-After");

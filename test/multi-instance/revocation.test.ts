@@ -7,8 +7,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { TestDeviceKey } from "../device-key";
 
-const { a: A, b: B, databaseUrl } = inject("multi");
+const { a: A, b: B, databaseUrl, appUrl } = inject("multi");
 const PASSWORD = "correct horse battery";
 const BOUND_MS = 1000;
 const LISTENERS_SQL =
@@ -24,9 +25,14 @@ afterAll(() => db.end());
 let counter = 0;
 async function register(instance: string) {
   const email = `revocation.${Date.now().toString(36)}.${++counter}@example.test`;
+  // A sign-up signs a DPoP proof, as a browser's does (lib/auth/dpop.ts), naming the public origin.
+  const key = await TestDeviceKey.create();
   const res = await fetch(`${instance}/api/auth/register`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      dpop: await key.proof("POST", `${appUrl}/api/auth/register`),
+    },
     body: JSON.stringify({ email, password: PASSWORD }),
   });
   expect(res.status).toBe(201);

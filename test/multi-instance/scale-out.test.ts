@@ -6,8 +6,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DeviceKeys } from "../device-key";
 
-const { a: A, b: B, databaseUrl, oldKid, newKid } = inject("multi");
+const { a: A, b: B, databaseUrl, oldKid, newKid, appUrl } = inject("multi");
 const PASSWORD = "correct horse battery";
 const REFRESH_COOKIE = "__Secure-refresh_token";
 
@@ -26,6 +27,9 @@ type Reply = {
   refreshToken: string | null | undefined;
 };
 
+/** Sessions are bound to a key, as a browser's are (test/device-key.ts). */
+const devices = new DeviceKeys();
+
 async function call(
   instance: string,
   urlPath: string,
@@ -42,16 +46,30 @@ async function call(
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
   if (options.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${options.refreshToken}`;
   if (options.forwardedFor) headers["x-forwarded-for"] = options.forwardedFor;
-  const response = await fetch(`${instance}${urlPath}`, {
-    method: options.method ?? (options.json === undefined ? "GET" : "POST"),
-    headers,
-    body: options.json === undefined ? undefined : JSON.stringify(options.json),
-  });
+  const method = options.method ?? (options.json === undefined ? "GET" : "POST");
+  const key = await devices.keyFor(urlPath, options.refreshToken);
+  const send = async () => {
+    // Proofs name the public origin (APP_URL, the imagined load balancer), as a browser's would.
+    if (key) headers.dpop = await key.proof(method, `${appUrl}${urlPath}`);
+    const answer = await fetch(`${instance}${urlPath}`, {
+      method,
+      headers,
+      body: options.json === undefined ? undefined : JSON.stringify(options.json),
+    });
+    key?.learnNonce(answer.headers);
+    return answer;
+  };
+  let response = await send();
+  if (key && response.status === 401 && response.headers.has("dpop-nonce")) {
+    const peek = (await response.clone().json()) as { error?: { code?: string } };
+    if (peek.error?.code === "use_dpop_nonce") response = await send();
+  }
   let refreshToken: string | null | undefined;
   for (const line of response.headers.getSetCookie()) {
     const match = new RegExp(`^${REFRESH_COOKIE}=([^;]*)`).exec(line);
     if (match) refreshToken = match[1] || null;
   }
+  devices.remember(key, response.headers, refreshToken);
   const text = await response.text();
   return {
     status: response.status,
@@ -94,6 +112,26 @@ async function sessionRow(sessionId: string) {
 }
 
 describe("two instances sharing one PostgreSQL", () => {
+  it("B accepts the DPoP nonce A issued (one nonce key for all), and refuses a proof seen before", async () => {
+    const user = await register(A);
+    const key = (await devices.keyFor("/api/auth/refresh", user.refreshToken))!;
+    expect(key.nonce).toMatch(/^\d+\./); // learned from A's answer
+    const proof = await key.proof("POST", `${appUrl}/api/auth/refresh`);
+    const present = (refreshToken: string) =>
+      fetch(`${B}/api/auth/refresh`, {
+        method: "POST",
+        headers: { cookie: `${REFRESH_COOKIE}=${refreshToken}`, dpop: proof },
+      });
+    const first = await present(user.refreshToken);
+    expect(first.status).toBe(200);
+    const successor = /refresh_token=([^;]+)/.exec(first.headers.getSetCookie().join("\n"))![1]!;
+    const replay = await present(successor);
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe(
+      "dpop_proof_replayed",
+    );
+  });
+
   it("refreshes on B a session started on A, and each accepts the other's access tokens", async () => {
     const user = await register(A);
     const refreshed = await refresh(B, user.refreshToken);

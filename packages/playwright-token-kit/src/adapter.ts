@@ -16,7 +16,7 @@
  * IMPORTANT: there is no option to rewrite a token's `exp` in the browser or on the wire. A test of
  * expiry has to meet the server's own refusal, or it proves nothing about the app.
  */
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { APIRequestContext, APIResponse, BrowserContext, Page } from "@playwright/test";
 
 /** Credentials of one account. `email` is whatever your login form calls the user's name. */
 export interface Credentials {
@@ -25,9 +25,18 @@ export interface Credentials {
   name?: string;
 }
 
-/** A user signs in with one API call, which leaves the session's cookies in `api`'s jar. */
+/**
+ * State a session needs beside its cookies, as JSON: for an app that binds each session to
+ * something its page holds (a DPoP key in IndexedDB, say). See `TokenKitAdapter.sessionState`.
+ */
+export type SessionState = object;
+
+/**
+ * A user signs in with one API call, which leaves the session's cookies in `api`'s jar. It may
+ * resolve to the session's `SessionState` (kept beside the cookies); most apps resolve nothing.
+ */
 export interface ApiSignIn {
-  api(api: APIRequestContext, user: Credentials): Promise<void>;
+  api(api: APIRequestContext, user: Credentials): Promise<SessionState | void>;
 }
 
 /**
@@ -81,6 +90,12 @@ export interface TokenKitAdapter {
     /** Headers your client adds to a refresh (a CSRF header, say). */
     headers?: Record<string, string>;
     /**
+     * Sends the refresh yourself, for a refresh that needs the session's `SessionState` (a
+     * proof signed with the session's key, say). May update `state` in place (a new nonce); the
+     * kit saves it. Default: `method path` with `headers` and the jar's cookies.
+     */
+    send?(api: APIRequestContext, state: SessionState): Promise<APIResponse>;
+    /**
      * Whom a successful refresh answer belongs to (its JSON body), so a check-out can tell the
      * worker's session from another account's. Omit when the answer does not say.
      */
@@ -103,6 +118,15 @@ export interface TokenKitAdapter {
      * test does next is all that its network log holds. Throw to say the session did not restore.
      */
     ready(page: Page): Promise<void>;
+  };
+  /**
+   * For an app whose session lives partly in the browser beyond cookies (a non-extractable key
+   * in IndexedDB that signs each refresh): `plant` gives a browser context the state an API
+   * sign-in returned (`signIn.api`), before the test's page loads. Without it the kit restores
+   * cookies only.
+   */
+  sessionState?: {
+    plant(context: BrowserContext, state: SessionState, baseURL: string): Promise<void>;
   };
   /** Which requests the network recorder writes down. Default: the page's fetch/XHR calls. */
   isApiRequest?(url: URL): boolean;

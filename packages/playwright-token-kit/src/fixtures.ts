@@ -12,7 +12,7 @@ import {
   test as base,
   expect as baseExpect,
 } from "@playwright/test";
-import type { Credentials, TokenKitAdapter } from "./adapter.js";
+import type { Credentials, SessionState, TokenKitAdapter } from "./adapter.js";
 import { AuthNetwork } from "./auth-network.js";
 import { tokenKitMatchers } from "./matchers.js";
 import { TimeControl } from "./time-control.js";
@@ -51,6 +51,11 @@ export interface KitFixtures {
   workerUser: Credentials;
   /** This test's check-out of the worker's session: done on first call, at most once a test. */
   sessionCheckOut: () => Promise<SavedSession>;
+  /**
+   * The checked-out worker session's `SessionState` (what the adapter's API sign-in returned),
+   * already planted in the test's browser; `undefined` for an app without one.
+   */
+  sessionState: SessionState | undefined;
 }
 
 export interface KitWorkerFixtures {
@@ -168,7 +173,9 @@ export function createKit(adapter: TokenKitAdapter) {
       await use(signedIn ? (await sessionCheckOut()).storageState : storageState);
     },
 
-    context: async ({ context, signedIn, workerSession }, use) => {
+    context: async ({ context, signedIn, workerSession, sessionCheckOut, baseURL }, use) => {
+      // The session's browser-held state goes with its cookies (adapter `sessionState`).
+      if (signedIn) await plantState(context, (await sessionCheckOut()).state, baseURL);
       await use(context);
       if (signedIn) await workerSession.checkIn(context);
     },
@@ -176,13 +183,17 @@ export function createKit(adapter: TokenKitAdapter) {
     // Depends on `time` and `authNetwork` so that the clock is installed and the recorder listens
     // before the page loads, whichever fixture the test names first.
     signedInPage: async (
-      { page, context, signedIn, workerSession, sessionCheckOut, time, authNetwork },
+      { page, context, signedIn, workerSession, sessionCheckOut, time, authNetwork, baseURL },
       use,
     ) => {
       void time;
-      // Cookies only: an app that also keeps session state in localStorage should use `signedIn`,
-      // which restores the whole storageState (origins included).
-      if (!signedIn) await context.addCookies((await sessionCheckOut()).storageState.cookies);
+      // Cookies (and the adapter's `sessionState`) only: an app that also keeps session state in
+      // localStorage should use `signedIn`, which restores the whole storageState (origins too).
+      if (!signedIn) {
+        const saved = await sessionCheckOut();
+        await context.addCookies(saved.storageState.cookies);
+        await plantState(context, saved.state, baseURL);
+      }
       await page.goto(adapter.signedInPage.path);
       await adapter.signedInPage.ready(page);
       // Every request the page load sent has its answer. The log then starts empty: what a test
@@ -194,10 +205,24 @@ export function createKit(adapter: TokenKitAdapter) {
       if (!signedIn) await workerSession.checkIn(context);
     },
 
+    sessionState: async ({ sessionCheckOut }, use) => {
+      await use((await sessionCheckOut()).state);
+    },
+
     workerUser: async ({ sessionCheckOut }, use) => {
       await use((await sessionCheckOut()).user);
     },
   });
+  /** Gives `context` the session's browser-held state, when the adapter keeps one. */
+  async function plantState(
+    context: BrowserContext,
+    state: SessionState | undefined,
+    baseURL: string | undefined,
+  ): Promise<void> {
+    if (adapter.sessionState && state !== undefined) {
+      await adapter.sessionState.plant(context, state, requireBaseURL(baseURL));
+    }
+  }
   return { test, expect, adapter };
 }
 

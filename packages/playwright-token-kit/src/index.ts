@@ -6,6 +6,7 @@ export {
   type AccessTokenSource,
   type ApiSignIn,
   type Credentials,
+  type SessionState,
   type ExpiryControl,
   type TokenKitAdapter,
   type UiSignIn,

@@ -37,7 +37,7 @@ import type {
   BrowserContext,
   PlaywrightWorkerArgs,
 } from "@playwright/test";
-import type { Credentials, TokenKitAdapter } from "./adapter.js";
+import type { Credentials, SessionState, TokenKitAdapter } from "./adapter.js";
 
 export type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
@@ -47,6 +47,11 @@ export interface SavedSession {
   storageState: StorageState;
   /** How the last check-out got it: the saved session renewed, a new sign-in, a new account. */
   via?: "renewed" | "signed-in" | "registered";
+  /**
+   * What the adapter's API sign-in returned beside the cookies (`SessionState`: a device key,
+   * say), planted in each test's browser through `sessionState.plant`. Absent for most apps.
+   */
+  state?: SessionState;
 }
 
 type Playwright = PlaywrightWorkerArgs["playwright"];
@@ -101,28 +106,33 @@ async function readSavedSession(file: string): Promise<SavedSession | null> {
 export async function refreshSession(
   adapter: TokenKitAdapter,
   api: APIRequestContext,
-  options: { cookie?: string; headers?: Record<string, string> } = {},
+  options: { cookie?: string; headers?: Record<string, string>; state?: SessionState } = {},
 ): Promise<APIResponse> {
+  const { send } = adapter.refresh;
+  if (send && options.state !== undefined && !options.cookie && !options.headers) {
+    return send(api, options.state);
+  }
   const headers: Record<string, string> = { ...adapter.refresh.headers, ...options.headers };
   if (options.cookie !== undefined) headers.Cookie = `${adapter.refresh.cookie}=${options.cookie}`;
   return api.fetch(adapter.refresh.path, { method: adapter.refresh.method ?? "POST", headers });
 }
 
 /**
- * Signs `user` in the adapter's way and returns the session's storage state. An API sign-in runs
- * in a fresh request context; a UI sign-in in a fresh browser context.
+ * Signs `user` in the adapter's way and returns the session's storage state (and the API
+ * sign-in's `SessionState`, if it returned one). An API sign-in runs in a fresh request context;
+ * a UI sign-in in a fresh browser context.
  */
 export async function signInStorageState(
   adapter: TokenKitAdapter,
   env: { playwright: Playwright; browser: Browser; baseURL: string },
   user: Credentials,
-): Promise<StorageState> {
+): Promise<{ storageState: StorageState; state?: SessionState }> {
   const { signIn } = adapter;
   if ("api" in signIn) {
     const api = await env.playwright.request.newContext({ baseURL: env.baseURL });
     try {
-      await signIn.api(api, user);
-      return await api.storageState();
+      const state = await signIn.api(api, user);
+      return { storageState: await api.storageState(), ...(state !== undefined && { state }) };
     } finally {
       await api.dispose();
     }
@@ -130,7 +140,7 @@ export async function signInStorageState(
   const context = await env.browser.newContext({ baseURL: env.baseURL });
   try {
     await signIn.ui(await context.newPage(), user);
-    return await context.storageState();
+    return { storageState: await context.storageState() };
   } finally {
     await context.close();
   }
@@ -166,12 +176,14 @@ export class WorkerSessionStore {
   }
 
   private async renew(saved: SavedSession): Promise<SavedSession | null> {
+    // A session whose refresh needs its state cannot be renewed without it: sign in again.
+    if (this.adapter.refresh.send && saved.state === undefined) return null;
     const api = await this.env.playwright.request.newContext({
       baseURL: this.env.baseURL,
       storageState: saved.storageState,
     });
     try {
-      const response = await refreshSession(this.adapter, api);
+      const response = await refreshSession(this.adapter, api, { state: saved.state });
       if (!response.ok()) return null;
       // A test may have signed in as someone else in this context before its check-in: that
       // session is not the worker's, whatever the file says.
@@ -179,7 +191,8 @@ export class WorkerSessionStore {
       if (accountOf && accountOf(await response.json().catch(() => null)) !== saved.user.email) {
         return null;
       }
-      return { user: saved.user, storageState: await api.storageState(), via: "renewed" };
+      const storageState = await api.storageState();
+      return { user: saved.user, storageState, via: "renewed", state: saved.state };
     } finally {
       await api.dispose();
     }
@@ -187,8 +200,8 @@ export class WorkerSessionStore {
 
   private async signIn(user: Credentials): Promise<SavedSession | null> {
     try {
-      const storageState = await signInStorageState(this.adapter, this.env, user);
-      return { user, storageState, via: "signed-in" };
+      const signedIn = await signInStorageState(this.adapter, this.env, user);
+      return { user, ...signedIn, via: "signed-in" };
     } catch {
       return null; // e.g. a file left over from a run against another server's data
     }
@@ -201,7 +214,7 @@ export class WorkerSessionStore {
     } finally {
       await api.dispose();
     }
-    const storageState = await signInStorageState(this.adapter, this.env, user);
-    return { user, storageState, via: "registered" };
+    const signedIn = await signInStorageState(this.adapter, this.env, user);
+    return { user, ...signedIn, via: "registered" };
   }
 }
