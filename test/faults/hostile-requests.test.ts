@@ -17,6 +17,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MAX_REQUEST_COOKIES } from "@/lib/http/cookie-cap";
 import { type AppServer, PROJECT_ROOT, startApp } from "@/scripts/app-server";
+import { TestDeviceKey } from "@/test/device-key";
 
 const { distDir, signingKeys } = inject("faults");
 const LOG_DIR = path.join(PROJECT_ROOT, "test-results/faults");
@@ -26,6 +27,15 @@ const PASSWORD = "correct horse battery staple";
 /** `c0=1; c1=1; …`: `count` distinct one-byte cookies (as bench/cookie-flood.ts sends). */
 const floodCookieHeader = (count: number) =>
   Array.from({ length: count }, (_, i) => `c${i}=1`).join("; ");
+
+/**
+ * The `DPoP` header a browser's sign-in carries (issue 21: sign-ins bind the session to a key),
+ * for `method origin+urlPath`.
+ */
+async function signInProof(method: string, origin: string, urlPath: string) {
+  const key = await TestDeviceKey.create();
+  return { dpop: await key.proof(method, `${origin}${urlPath}`) };
+}
 
 type Answer = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
@@ -78,7 +88,10 @@ beforeAll(async () => {
     server,
     "POST",
     "/api/auth/register",
-    { "content-type": "application/json" },
+    {
+      "content-type": "application/json",
+      ...(await signInProof("POST", APP_URL, "/api/auth/register")),
+    },
     JSON.stringify({ email, password: PASSWORD }),
   );
   expect(registered.status).toBe(201);
@@ -148,7 +161,11 @@ describe(`the cookie cap (MAX_REQUEST_COOKIES = ${MAX_REQUEST_COOKIES})`, () => 
       server,
       "POST",
       "/api/auth/login",
-      { "content-type": "application/json", cookie: floodCookieHeader(MAX_REQUEST_COOKIES + 1) },
+      {
+        "content-type": "application/json",
+        cookie: floodCookieHeader(MAX_REQUEST_COOKIES + 1),
+        ...(await signInProof("POST", APP_URL, "/api/auth/login")),
+      },
       credentials,
     );
     expect(refused.status).toBe(431);
@@ -157,7 +174,11 @@ describe(`the cookie cap (MAX_REQUEST_COOKIES = ${MAX_REQUEST_COOKIES})`, () => 
       server,
       "POST",
       "/api/auth/login",
-      { "content-type": "application/json", cookie: floodCookieHeader(MAX_REQUEST_COOKIES) },
+      {
+        "content-type": "application/json",
+        cookie: floodCookieHeader(MAX_REQUEST_COOKIES),
+        ...(await signInProof("POST", APP_URL, "/api/auth/login")),
+      },
       credentials,
     );
     expect(served.status).toBe(200);
@@ -184,7 +205,12 @@ describe("with APP_URL set, the Host a request names is not our origin", () => {
       server,
       "POST",
       "/api/auth/register",
-      { host: evil, origin: `http://${evil}`, "content-type": "application/json" },
+      {
+        host: evil,
+        origin: `http://${evil}`,
+        "content-type": "application/json",
+        ...(await signInProof("POST", `http://${evil}`, "/api/auth/register")),
+      },
       JSON.stringify({ email: `evil-${Date.now()}@example.com`, password: PASSWORD }),
     );
     expect(answer.status).toBe(403);
@@ -197,7 +223,11 @@ describe("with APP_URL set, the Host a request names is not our origin", () => {
       server,
       "POST",
       "/api/auth/register",
-      { origin: APP_URL, "content-type": "application/json" },
+      {
+        origin: APP_URL,
+        "content-type": "application/json",
+        ...(await signInProof("POST", APP_URL, "/api/auth/register")),
+      },
       JSON.stringify({ email: `own-${Date.now()}@example.com`, password: PASSWORD }),
     );
     expect(answer.status).toBe(201);
@@ -235,6 +265,7 @@ describe("with an http APP_URL on a LAN name, a client's X-Forwarded-Proto choos
         host: "app.internal:8080",
         "x-forwarded-proto": "https",
         "content-type": "application/json",
+        ...(await signInProof("POST", "http://app.internal:8080", "/api/auth/register")),
       },
       JSON.stringify({ email: `lan-${Date.now()}@example.com`, password: PASSWORD }),
     );
