@@ -198,7 +198,8 @@ export type SqlStatement = {
    * IMPORTANT: on PostgreSQL the statement goes unnamed (Parse, Bind, Execute, Sync in one round
    * trip, as Prisma's own queries do), so it works through a transaction-mode pooler that does
    * not track prepared statements (PgBouncer before 1.21: a named statement prepared on one
-   * server connection is missing on the next). The cost, measured in bench/pooler.ts, is the
+   * server connection is missing on the next). The cost, measured by `npm run bench`'s deployment
+   * rows (named vs unnamed, bench/deployment.ts), is the
    * server's parse and plan on every call; the app's own CPU is the same.
    */
   name: string;
