@@ -26,7 +26,9 @@ export type { Credentials, DeviceKey } from "./adapter";
 export {
   REFRESH_COOKIE_NAME,
   SESSION_HINT_COOKIE_NAME,
+  accessHeaders,
   createDeviceKey,
+  pageAccessHeaders,
   plantDeviceKey,
   proofHeader,
   signDeviceProof,
