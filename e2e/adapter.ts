@@ -291,12 +291,14 @@ export async function pageAccessHeaders(
   method: string,
   path: string,
   accessToken: string,
+  from: "app" | "kept" = "app",
 ): Promise<Record<string, string>> {
+  const database = from === "app" ? DEVICE_KEY_STORE.database : KEPT_KEY_DATABASE;
   const proof = await page.evaluate(
-    async ({ store, method, path, accessToken }) => {
+    async ({ store, database, method, path, accessToken }) => {
       const record = await new Promise<{ privateKey: CryptoKey; publicJwk: JsonWebKey } | null>(
         (resolve, reject) => {
-          const open = indexedDB.open(store.database);
+          const open = indexedDB.open(database);
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
             const get = open.result
@@ -333,10 +335,53 @@ export async function pageAccessHeaders(
       );
       return `${input}.${b64(new Uint8Array(signature))}`;
     },
-    { store: DEVICE_KEY_STORE, method, path, accessToken },
+    { store: DEVICE_KEY_STORE, database, method, path, accessToken },
   );
   if (!proof) throw new Error("pageAccessHeaders: this page holds no device key");
   return { Authorization: `DPoP ${accessToken}`, [HEADER_NAME.dpop]: proof };
+}
+
+/** Where `keepPageKey` copies the page's key (same store and record names). */
+const KEPT_KEY_DATABASE = "e2e-kept-device-key";
+
+/**
+ * Copies the page's session key (still non-extractable: IndexedDB stores the CryptoKey itself)
+ * to a database of the test's own, so `pageAccessHeaders(..., "kept")` can still sign for the
+ * page's token after the app deleted its key (any sign-out does).
+ *
+ * @example
+ * await keepPageKey(page);
+ */
+export async function keepPageKey(page: Page): Promise<void> {
+  await page.evaluate(
+    async ({ store, kept }) => {
+      const openDb = (name: string) =>
+        new Promise<IDBDatabase>((resolve, reject) => {
+          const open = indexedDB.open(name, 1);
+          open.onupgradeneeded = () => open.result.createObjectStore(store.objectStore);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => resolve(open.result);
+        });
+      const request = <T>(r: IDBRequest<T>) =>
+        new Promise<T>((resolve, reject) => {
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+      const app = await openDb(store.database);
+      const record = await request(
+        app.transaction(store.objectStore).objectStore(store.objectStore).get(store.record),
+      );
+      if (!record) throw new Error("keepPageKey: this page holds no device key");
+      const copy = await openDb(kept);
+      await request(
+        copy
+          .transaction(store.objectStore, "readwrite")
+          .objectStore(store.objectStore)
+          .put(record, store.record),
+      );
+    },
+    { store: DEVICE_KEY_STORE, kept: KEPT_KEY_DATABASE },
+  );
 }
 
 const baseUrls = new WeakMap<APIRequestContext, string>();

@@ -28,6 +28,7 @@ export {
   SESSION_HINT_COOKIE_NAME,
   accessHeaders,
   createDeviceKey,
+  keepPageKey,
   pageAccessHeaders,
   plantDeviceKey,
   proofHeader,

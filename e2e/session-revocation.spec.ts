@@ -18,6 +18,7 @@ import {
   type Credentials,
   expect,
   expectSignedOut,
+  keepPageKey,
   pageAccessHeaders,
   test,
 } from "./fixtures";
@@ -91,12 +92,12 @@ test("log out everywhere ends every session of the user", async ({
 
 /**
  * What a protected route answers to `accessToken`, asked from outside the browser's wrapper: the
- * token is bound to the key of the page that holds it, so `page` signs the proof (its key stays
- * in IndexedDB after "log out everywhere"; only a sign-out from this browser deletes it).
+ * token is bound to the key of the page that holds it, so `page` signs the proof, with the copy
+ * of its key `keepPageKey` made (the app deletes its own at sign-out).
  */
 async function protectedRouteAnswer(api: APIRequestContext, page: Page, accessToken: string) {
   const response = await api.get("/api/me", {
-    headers: await pageAccessHeaders(page, "GET", "/api/me", accessToken),
+    headers: await pageAccessHeaders(page, "GET", "/api/me", accessToken, "kept"),
   });
   const body = (await response.json()) as { error?: { code: string } };
   return `${response.status()} ${body.error?.code ?? "ok"}`;
@@ -113,6 +114,7 @@ test("after log out everywhere the old access tokens are refused at once, before
   const laptop = await signInOnTwoDevices(page, anotherDevice, registeredUser);
   // The token this page holds in memory: five minutes of life left.
   const oldToken = await authNetwork.lastAccessToken();
+  await keepPageKey(page);
   expect(await protectedRouteAnswer(api, page, oldToken)).toBe("200 ok");
   const sessions = new SessionsPage(page);
   await sessions.goto();

@@ -34,6 +34,11 @@ import "server-only";
  * a device whose clock is wrong can still sign in; its refreshes then take their time from the
  * server's `Date` header: lib/client/device-key.ts.)
  *
+ * API requests (`verifyAccessTokenProof`, called by lib/auth/authenticate.ts): a bound access
+ * token (`cnf.jkt`) comes with a proof too, naming it (`ath`); there no nonce, a 60 s `iat`
+ * window and an in-process jti record (ARCHITECTURE.md, "Access tokens bound too": a database
+ * row per read was measured at several times the whole check).
+ *
  * IMPORTANT: DPOP_BINDING=off is the explicit switch back to bearer sessions: new sessions get no
  * thumbprint, and a session without one refreshes without a proof. A session that has one always
  * needs its proof, whatever the switch says.
