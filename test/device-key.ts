@@ -99,7 +99,9 @@ export function accessTokenHash(accessToken: string): string {
 /** The `cnf.jkt` an access token carries (decoded, not verified), or null when it is unbound. */
 export function boundJktOf(accessToken: string): string | null {
   try {
-    const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString());
+    const payload = JSON.parse(
+      Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString(),
+    );
     const jkt: unknown = payload?.cnf?.jkt;
     return typeof jkt === "string" ? jkt : null;
   } catch {

@@ -197,8 +197,7 @@ export class TestClient {
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     const bearer = options.bearer;
-    const bearerKey =
-      bearer && !this.otherDevice ? (keyOfAccessToken.get(bearer) ?? null) : null;
+    const bearerKey = bearer && !this.otherDevice ? (keyOfAccessToken.get(bearer) ?? null) : null;
     const scheme = options.scheme ?? (bearer && boundJktOf(bearer) ? "DPoP" : "Bearer");
     if (bearer) headers.set("authorization", `${scheme} ${bearer}`);
     const refreshToken =

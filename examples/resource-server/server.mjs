@@ -53,13 +53,7 @@
  */
 import http from "node:http";
 import { createHash } from "node:crypto";
-import {
-  EmbeddedJWK,
-  calculateJwkThumbprint,
-  createRemoteJWKSet,
-  errors,
-  jwtVerify,
-} from "jose";
+import { EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, errors, jwtVerify } from "jose";
 
 const ACCEPTED_ALGORITHMS = ["ES256", "Ed25519", "RS256"];
 /** The app refuses longer tokens before parsing them; so does this service. */

@@ -8,13 +8,7 @@ import { GET as jwks } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { getSigningKeys } from "@/lib/auth/keys";
-import {
-  APP_ORIGIN,
-  TestClient,
-  keyOfAccess,
-  uniqueEmail,
-  useTestDatabase,
-} from "@/test/harness";
+import { APP_ORIGIN, TestClient, keyOfAccess, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let accessToken: string;
 let userId: string;

@@ -28,13 +28,7 @@ import { GET as jwksRoute } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { getSigningKeys } from "@/lib/auth/keys";
 import { TestDeviceKey, boundJktOf } from "@/test/device-key";
-import {
-  APP_ORIGIN,
-  TestClient,
-  keyOfAccess,
-  uniqueEmail,
-  useTestDatabase,
-} from "@/test/harness";
+import { APP_ORIGIN, TestClient, keyOfAccess, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const EXAMPLE_DIR = path.resolve(__dirname, "../../examples/resource-server");
 

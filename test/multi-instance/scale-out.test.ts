@@ -52,7 +52,10 @@ async function call(
     if (key) headers.dpop = await key.proof(method, `${appUrl}${urlPath}`);
     // A bound access token goes as `DPoP` with a fresh proof (with `ath`), as a browser's.
     if (options.bearer) {
-      Object.assign(headers, await devices.authorize(options.bearer, method, `${appUrl}${urlPath}`));
+      Object.assign(
+        headers,
+        await devices.authorize(options.bearer, method, `${appUrl}${urlPath}`),
+      );
     }
     const answer = await fetch(`${instance}${urlPath}`, {
       method,
