@@ -100,7 +100,6 @@ export class LoadDriver {
   ): Promise<Reply | ErrorKind> {
     const headers: Record<string, string> = {};
     if (init.json !== undefined) headers["content-type"] = "application/json";
-    if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
@@ -108,6 +107,11 @@ export class LoadDriver {
     try {
       const send = async () => {
         if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
+        // A bound access token goes as `DPoP` with a fresh proof (with `ath`), as a browser's.
+        if (init.bearer) {
+          const url = `${this.publicOrigin}${urlPath}`;
+          Object.assign(headers, await this.devices.authorize(init.bearer, init.method, url));
+        }
         const answer = await fetch(`${instance}${urlPath}`, {
           method: init.method,
           headers,
@@ -145,6 +149,9 @@ export class LoadDriver {
         body = text ? JSON.parse(text) : null;
       } catch {
         body = null;
+      }
+      if (typeof body?.accessToken === "string") {
+        this.devices.remember(key, response.headers, null, body.accessToken);
       }
       return { status: response.status, body, refreshToken };
     } catch (error) {
