@@ -66,6 +66,9 @@ export class LoadDriver {
   /** Each virtual user's session key (test/device-key.ts): sessions are bound, as in a browser. */
   private readonly devices = new DeviceKeys();
   private running = false;
+  /** Requests sent and not yet answered (or failed): what a stuck run was waiting for. */
+  private readonly inFlight = new Map<number, { path: string; since: number }>();
+  private nextRequestId = 0;
   private loops: Promise<void>[] = [];
 
   constructor(
@@ -103,16 +106,32 @@ export class LoadDriver {
     if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
+    const requestId = this.nextRequestId++;
+    this.inFlight.set(requestId, {
+      path: `${init.method} ${instance}${urlPath}`,
+      since: Date.now(),
+    });
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
     const startedAt = performance.now();
+    const timers: NodeJS.Timeout[] = [];
     try {
       const send = async () => {
+        // An explicit timer per attempt, held until it fires or the call ends, rather than
+        // AbortSignal.timeout: a stalled rig run hung in `stop()`, waiting for the users'
+        // requests to end, and this removes one way they could not (a timer that never fired).
+        const controller = new AbortController();
+        timers.push(
+          setTimeout(
+            () => controller.abort(new DOMException("client timeout", "TimeoutError")),
+            CLIENT_TIMEOUT_MS,
+          ),
+        );
         if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
         const answer = await fetch(`${instance}${urlPath}`, {
           method: init.method,
           headers,
           body: init.json === undefined ? undefined : JSON.stringify(init.json),
-          signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+          signal: controller.signal,
         });
         key?.learnNonce(answer.headers);
         return answer;
@@ -150,7 +169,20 @@ export class LoadDriver {
     } catch (error) {
       const name = (error as Error).name;
       return name === "TimeoutError" || name === "AbortError" ? "client timeout" : "no answer";
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.inFlight.delete(requestId);
     }
+  }
+
+  /** The requests still waiting for an answer, oldest first (for a stuck run's failure). */
+  describeInFlight(): string {
+    const now = Date.now();
+    const waiting = [...this.inFlight.values()].sort((a, b) => a.since - b.since);
+    const oldest = waiting
+      .slice(0, 5)
+      .map((r) => `${r.path} for ${((now - r.since) / 1000).toFixed(0)} s`);
+    return `${waiting.length} requests in flight${oldest.length ? `; oldest: ${oldest.join(", ")}` : ""}`;
   }
 
   private instanceFor(user: VirtualUser, attempt: number): string {
@@ -165,7 +197,9 @@ export class LoadDriver {
     }
     const code = reply.body?.error?.code ?? "no body";
     this.count(`${reply.status} ${code}`);
-    return reply.status >= 500 || reply.status === 429;
+    // `refresh_token_superseded` changed nothing and kept the cookie: the browser's wrapper
+    // tries again (lib/client/refresh-coordinator.ts). Counted, so a suite sees it.
+    return reply.status >= 500 || reply.status === 429 || code === "refresh_token_superseded";
   }
 
   /**
