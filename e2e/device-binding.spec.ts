@@ -9,6 +9,7 @@
  * The victim keeps refreshing and working. A thief who signs with a key of its own is worse off
  * still: that proof with the right cookie is theft, and the session ends for both.
  */
+import { randomUUID } from "node:crypto";
 import { DashboardPage } from "./pages/dashboard-page";
 import {
   createDeviceKey,
@@ -44,8 +45,11 @@ test("a thief copies the cookie to another browser: refused, and the victim keep
   expect((await readRefreshCookie(context)).value).toBe(stolen.refreshToken);
   await page.reload();
   await victim.expectLoaded();
-  await victim.addNote("still mine");
-  await expect(victim.notes.filter({ hasText: "still mine" })).toHaveCount(1);
+  // The worker's account keeps its notes from test to test (and repeat to repeat): this one
+  // must be told apart.
+  const note = `Still mine after the thief's try (${randomUUID()})`;
+  await victim.addNote(note);
+  await expect(victim.notes.filter({ hasText: note })).toHaveCount(1);
   const failed = (await authNetwork.summary()).failedRefreshes;
   expect(failed).toEqual([]);
   expect((await readRefreshCookie(context)).value).not.toBe(stolen.refreshToken);

@@ -82,8 +82,12 @@ function refused<
 >(error: E): E {
   recordEvent({
     event: "throttled",
-    // A password change is a sign-in check too (its own counter, the same kind of refusal).
-    outcome: error instanceof TooManyRegistrations ? "registration" : "login",
+    outcome:
+      error instanceof TooManyRegistrations
+        ? "registration"
+        : error instanceof TooManyPasswordChangeAttempts
+          ? "password_change"
+          : "login",
     retryAfterSeconds: error.retryAfterSeconds,
   });
   return error;

@@ -27,8 +27,9 @@ const STATE_CHANGING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  *   else: IMPORTANT, never the request's Host. A page on evil.example whose
  *   name resolves to us (DNS rebinding, or a plain client) sends
  *   `Host: evil.example` and `Origin: http://evil.example` together, and
- *   comparing the two would pass it. Only without APP_URL (development, where
- *   the browser may reach a LAN address) does the Host the request names count,
+ *   comparing the two would pass it. Only without APP_URL outside production
+ *   (development, where the browser may reach a LAN address) does the Host the
+ *   request names count,
  *   over http, or https when a trusted proxy says so (a client's own
  *   X-Forwarded-Proto counts only with TRUST_PROXY=1).
  * Requests with neither header come from non-browser clients (curl, servers),
@@ -51,7 +52,9 @@ export function assertSameOriginRequest(request: Request): void {
 function allowedOrigins(request: Request): Set<string> {
   const env = getEnv();
   const origins = new Set([new URL(env.appUrl).origin]);
-  if (env.APP_URL) return origins;
+  // Production without APP_URL (a generated key is refused there, AUTH_SIGNING_KEYS is set)
+  // knows no public name either: the Host a request names proves nothing there.
+  if (env.APP_URL || env.NODE_ENV === "production") return origins;
   const host = request.headers.get("host");
   if (host) {
     const forwarded = request.headers.get("x-forwarded-proto");

@@ -33,7 +33,8 @@ export type OpsEvent =
   | { event: "sign_up"; outcome: "success"; userId: string; sessionId: string }
   | {
       event: "throttled";
-      outcome: "login" | "registration";
+      /** Which counter refused: a sign-in's, a registration's or a signed-in password change's. */
+      outcome: "login" | "registration" | "password_change";
       retryAfterSeconds: number;
     }
   | {

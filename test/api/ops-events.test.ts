@@ -18,6 +18,7 @@ import type { Db } from "@/lib/db/client";
 import { captureOpsLogs, forgetMetrics } from "@/lib/dev/process-state";
 import { recordPrune } from "@/lib/ops/events";
 import { pruneAuthEvents } from "@/lib/auth/security-events";
+import { PASSWORD_CHANGE_LIMITS } from "@/lib/auth/throttle";
 import { APP_ORIGIN, TestClient, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const PASSWORD = "a long enough password 1";
@@ -166,6 +167,25 @@ describe("the structured log", () => {
     const { text } = await readMetrics();
     expect(text).toContain('auth_prune_deleted_rows_total{table="refresh_tokens"} 40');
     expect(text).toContain('auth_events_total{event="throttled",outcome="registration"} 1');
+  });
+  it("logs a signed-in password change's refusal as its own kind, not as a sign-in's", async () => {
+    const client = new TestClient();
+    const { accessToken } = await signUp(client);
+    capture();
+    const answers: number[] = [];
+    for (let i = 0; i <= PASSWORD_CHANGE_LIMITS.session.points; i++) {
+      const res = await client.call(password, "/api/auth/password", {
+        bearer: accessToken,
+        json: { currentPassword: `${PASSWORD}-guess-${i}`, newPassword: NEW_PASSWORD },
+      });
+      answers.push(res.status);
+    }
+    expect(answers.at(-1)).toBe(429);
+    const refusals = logged().filter((e) => e.event === "throttled");
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ outcome: "password_change", level: "warn" });
+    const { text } = await readMetrics();
+    expect(text).toMatch(/auth_events_total\{event="throttled",outcome="password_change"\} [1-9]/);
   });
 });
 

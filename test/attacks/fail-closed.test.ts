@@ -15,6 +15,7 @@ import { POST as register } from "@/app/api/auth/register/route";
 import { generateSigningJwk } from "@/lib/auth/keys";
 import { forgetSigningKeys } from "@/lib/dev/process-state";
 import { ConfigError, parseEnv } from "@/lib/env";
+import { CrossSiteRequest, assertSameOriginRequest } from "@/lib/http/csrf";
 import { TestClient, proofFor, setEnv, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const PRODUCTION_WITHOUT_APP_URL = { NODE_ENV: "production" } as const;
@@ -135,5 +136,30 @@ describe("behind a TLS-terminating proxy, without TRUST_PROXY", () => {
     expect(refreshCookie).toMatch(/^__Secure-refresh_token=/);
     expect(refreshCookie).toMatch(/;\s*Secure/i);
     for (const line of cookies) expect(line, line).toMatch(/;\s*Secure/i);
+  });
+});
+
+describe("which Host counts as our origin", () => {
+  let restoreEnv: () => void = () => {};
+  afterEach(() => {
+    restoreEnv();
+    restoreEnv = () => {};
+  });
+  // What a DNS-rebinding page (or a plain client) sends: its own name as Host and as Origin.
+  const rebound = () =>
+    new Request("http://lan-box.example:3000/api/auth/login", {
+      method: "POST",
+      headers: { host: "lan-box.example:3000", origin: "http://lan-box.example:3000" },
+    });
+
+  it("in production without APP_URL, none: a request naming its own Host is cross-site", async () => {
+    const keys = JSON.stringify({ keys: [await generateSigningJwk()] });
+    restoreEnv = setEnv({ NODE_ENV: "production", APP_URL: undefined, AUTH_SIGNING_KEYS: keys });
+    expect(() => assertSameOriginRequest(rebound())).toThrow(CrossSiteRequest);
+  });
+
+  it("in development without APP_URL, the Host the browser reached (a LAN address)", () => {
+    restoreEnv = setEnv({ NODE_ENV: "development", APP_URL: undefined });
+    expect(() => assertSameOriginRequest(rebound())).not.toThrow();
   });
 });
