@@ -114,12 +114,23 @@ export class LoadDriver {
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
     const startedAt = performance.now();
     const timers: NodeJS.Timeout[] = [];
-    try {
+    const controllers: AbortController[] = [];
+    // IMPORTANT: the call ends by the deadline whatever fetch does. The deployment rig caught
+    // requests (through nginx, during the rolling restart) still pending after 190 s although
+    // their signal had been aborted at 5 s: undici never settled them, and the run stalled in
+    // `stop()`. Aborting stays (it frees what it can); the race is what ends the call.
+    const deadline = new Promise<never>((_, reject) => {
+      timers.push(
+        setTimeout(() => {
+          for (const controller of controllers) controller.abort();
+          reject(new DOMException("client timeout", "TimeoutError"));
+        }, 2 * CLIENT_TIMEOUT_MS),
+      );
+    });
+    const exchange = async (): Promise<Reply> => {
       const send = async () => {
-        // An explicit timer per attempt, held until it fires or the call ends, rather than
-        // AbortSignal.timeout: a stalled rig run hung in `stop()`, waiting for the users'
-        // requests to end, and this removes one way they could not (a timer that never fired).
         const controller = new AbortController();
+        controllers.push(controller);
         timers.push(
           setTimeout(
             () => controller.abort(new DOMException("client timeout", "TimeoutError")),
@@ -166,6 +177,9 @@ export class LoadDriver {
         body = null;
       }
       return { status: response.status, body, refreshToken };
+    };
+    try {
+      return await Promise.race([exchange(), deadline]);
     } catch (error) {
       const name = (error as Error).name;
       return name === "TimeoutError" || name === "AbortError" ? "client timeout" : "no answer";
