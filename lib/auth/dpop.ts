@@ -117,6 +117,12 @@ export type VerifiedProof = {
   /** RFC 7638 SHA-256 thumbprint of the key that signed it, base64url. */
   jkt: string;
   jti: string;
+  /**
+   * The proof's `iat`: when the device says it signed it (its clock, corrected by the server's
+   * `Date` in the browser: lib/client/device-key.ts). Null when absent (a sign-in's proof need
+   * not carry one). The rotation's late-duplicate rule compares it (lib/auth/sessions.ts).
+   */
+  issuedAt: Date | null;
   /** Until when the jti must be remembered: after that its nonce is no longer accepted anyway. */
   jtiExpiresAt: Date;
 };
@@ -298,6 +304,10 @@ export async function verifyDpopProof(
   return {
     jkt: await thumbprintOf(jwk),
     jti: payload.jti,
+    issuedAt:
+      typeof payload.iat === "number" && Number.isFinite(payload.iat)
+        ? new Date(payload.iat * 1000)
+        : null,
     // The nonce of `window` is accepted until the end of the next window.
     jtiExpiresAt: new Date((window + 2) * NONCE_WINDOW_SECONDS * 1000),
   };
