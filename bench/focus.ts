@@ -43,7 +43,15 @@ import {
   refreshStorm,
   threadSplitUs,
 } from "./measure";
-import { APP_URL, type BenchUser, PASSWORD, REFRESH_COOKIE, log, registerUsers } from "./setup";
+import {
+  APP_URL,
+  type BenchUser,
+  PASSWORD,
+  REFRESH_COOKIE,
+  benchPort,
+  log,
+  registerUsers,
+} from "./setup";
 import { median } from "./stats";
 
 const DIST_DIR = process.env.FOCUS_DIST_DIR ?? ".next-focus";
@@ -124,6 +132,7 @@ async function startFocused(label: string, distDir: string, profiled: boolean): 
     databaseUrl = scratch.url;
   }
   const server = await startApp({
+    port: await benchPort(),
     distDir,
     logFile: path.join(PROJECT_ROOT, `bench/out/logs/focus-${label}.log`),
     env: {

@@ -222,14 +222,15 @@ export async function hammer(
 
 /**
  * One refresh chain: a session, the newest refresh token the client holds, and the session's
- * device key (bench/dpop.ts): every refresh carries a proof by it.
+ * device key (bench/dpop.ts): every refresh carries a proof by it. `key` is null for a session
+ * of a server with DPOP_BINDING=off: its refreshes carry no proof.
  */
 export type Chain = {
   sessionId: string;
   token: string;
   rotations: number;
   failures: number;
-  key: BenchKey;
+  key: BenchKey | null;
 };
 
 export function readSetCookie(
@@ -280,13 +281,15 @@ export async function refreshStorm(
           first ||= performance.now();
           const chain = chains[context.slot as number];
           if (!chain) return request; // autocannon's first build, before setupClient
+          const cookie = `${cookieName}=${chain.token}`;
+          if (!chain.key) return { ...request, headers: { cookie } };
           const dpop = signBenchProof(chain.key, "POST", `${server.url}/api/auth/refresh`);
-          return { ...request, headers: { cookie: `${cookieName}=${chain.token}`, dpop } };
+          return { ...request, headers: { cookie, dpop } };
         },
         onResponse(status, _body, context, headers) {
           last = performance.now();
           const chain = chains[context.slot as number]!;
-          learnBenchNonce(chain.key, headers);
+          if (chain.key) learnBenchNonce(chain.key, headers);
           const token = status === 200 ? readSetCookie(headers, cookieName) : null;
           if (token) {
             chain.token = token;

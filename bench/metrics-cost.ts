@@ -24,34 +24,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type AppServer, buildApp, generateKeySet, startApp } from "../scripts/app-server";
-import { forgetEnv, forgetMetrics } from "../lib/dev/process-state";
-import { timeRoute } from "../lib/ops/metrics";
-import { type Measurement, cpuMicrosPerCall, hammer, perConnection } from "./measure";
-import { APP_URL, LOG_DIR, OUT_DIR, type BenchUser, log, registerUsers } from "./setup";
+import { type Measurement, hammer, perConnection } from "./measure";
+import { timeRouteCostUs } from "./metrics-timing";
+import { APP_URL, LOG_DIR, OUT_DIR, type BenchUser, benchPort, log, registerUsers } from "./setup";
 import { formatSpread, median, pairedRatios, roundOrder, spreadOf } from "./stats";
-
-/** CPU µs of `timeRoute` around a trivial handler, metrics on and off, alternating batches. */
-async function timeRouteCostUs(rounds: number): Promise<{ on: number; off: number }> {
-  const id = "00000000-0000-4000-8000-000000000001";
-  const context = { params: Promise.resolve({ id }) };
-  const request = new Request(`${APP_URL}/api/auth/sessions/${id}`);
-  const handle = async () => new Response(null, { status: 204 });
-  const call = () => timeRoute(request, context, handle);
-  const switchMetrics = (enabled: "0" | "1") => {
-    process.env.METRICS_ENABLED = enabled;
-    forgetEnv();
-    forgetMetrics();
-  };
-  const samples: Record<"on" | "off", number[]> = { on: [], off: [] };
-  for (let round = 0; round < rounds; round++) {
-    for (const key of roundOrder(["on", "off"] as const, round)) {
-      switchMetrics(key === "on" ? "1" : "0");
-      samples[key].push(await cpuMicrosPerCall(call, 20_000));
-    }
-  }
-  switchMetrics("1");
-  return { on: median(samples.on), off: median(samples.off) };
-}
 
 const DIST_DIR = ".next-bench";
 const GOAL_RATIO = 0.98;
@@ -76,6 +52,7 @@ async function main(): Promise<void> {
   const servers: AppServer[] = [];
   const start = async (name: string, metrics: "0" | "1") => {
     const server = await startApp({
+      port: await benchPort(),
       distDir: DIST_DIR,
       logFile: path.join(LOG_DIR, `${name}.log`),
       env: {

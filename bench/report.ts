@@ -38,6 +38,8 @@ export type Report = {
   rotationBreakdown: string[];
   /** The cookie curve's section (bench/cookie-flood.ts). */
   cookieCurve: string[];
+  /** The deployment section (bench/deployment.ts). */
+  deployment: string[];
 };
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -98,14 +100,18 @@ export function renderMemory(memory: MemoryRow[]): string {
   ].join("\n");
 }
 
-/** The terminal's view: goals, the table and memory. */
+/** The terminal's view: the load, goals, the table, memory and the deployment rows. */
 export function renderSummary(report: Report): string {
   return [
+    `Load average ${formatLoad(report.loadAtStart)} (1 / 5 / 15 min) at the start, ${formatLoad(report.loadAtEnd)} at the end; the 1-minute load ranged ${loadRange(report.loadSamples)} over the measurements (${report.machine.cores} cores).`,
+    "",
     renderGoals(report.goals),
     "",
     renderTable(report.rows),
     "",
     renderMemory(report.memory),
+    "",
+    ...report.deployment,
   ].join("\n");
 }
 
@@ -144,6 +150,10 @@ export function renderFull(report: Report): string {
     "## Cookies per request",
     "",
     ...report.cookieCurve,
+    "",
+    "## Deployment: table size, PgBouncer, named statements",
+    "",
+    ...report.deployment,
     "",
     "## Where a rotation's time goes",
     "",

@@ -33,6 +33,7 @@
  * database it uses: docs/benchmark.md.
  */
 import { createBenchKey, learnBenchNonce, signBenchProof } from "./dpop";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -66,6 +67,18 @@ import {
   measureCookieCurve,
   renderCookieCurve,
 } from "./cookie-flood";
+import {
+  type DeployFigures,
+  SMALL_TOKENS,
+  deployRatio,
+  deploySettings,
+  deployUs,
+  measureDeployment,
+  perAll,
+  perApp,
+  renderDeployment,
+} from "./deployment";
+import { timeRouteCostUs } from "./metrics-timing";
 import { type GoalRow, type Report, type Row, renderFull, renderSummary } from "./report";
 import {
   APP_URL,
@@ -89,6 +102,7 @@ import {
 import {
   type Spread,
   hashBoundPerSecond,
+  judge,
   median,
   pairedRatios,
   roundOrder,
@@ -107,6 +121,34 @@ const LOGIN_STATEMENT_SAMPLE = 10;
  * server_busy, the pool doing its job). A second lets them finish; the logins take ~100 ms each.
  */
 const afterLogins = () => new Promise((resolve) => setTimeout(resolve, 1000));
+
+type DpopProofTiming = { ms: number; floorMs: number; load: number } | null;
+
+/**
+ * `npm run bench:dpop` (bench/dpop-proof.ts) in a child process, after the servers stopped: the
+ * CPU of `verifyDpopProof` per proof, in-process over 4000 proofs, and a bare ES256 check in the
+ * same run. A child, because it opens its own embedded database and environment.
+ */
+function timeDpopProofInChild(): DpopProofTiming {
+  const result = spawnSync("npm", ["run", "-s", "bench:dpop"], {
+    encoding: "utf8",
+    env: { ...process.env, DATABASE_URL: "" },
+  });
+  const match = /([\d.]+) ms CPU per proof.*?a bare ES256 check costs ([\d.]+) ms/s.exec(
+    result.stdout ?? "",
+  );
+  if (!match) {
+    log(`bench:dpop gave no figure: ${result.stdout}${result.stderr}`);
+    return null;
+  }
+  return { ms: Number(match[1]), floorMs: Number(match[2]), load: os.loadavg()[0]! };
+}
+
+/** Median and range over rounds of `a − b` (paired by round). */
+function pairedDifferences(a: readonly number[], b: readonly number[]): Spread {
+  const n = Math.min(a.length, b.length);
+  return spreadOf(Array.from({ length: n }, (_, i) => a[i]! - b[i]!));
+}
 
 /** Medians of each field over rounds; counts summed. */
 function medianOf(samples: Measurement[]): Measurement {
@@ -131,7 +173,9 @@ function medianOf(samples: Measurement[]): Measurement {
 
 const loads = (...sets: Measurement[][]) => sets.flat().map((m) => m.load1);
 
+type RefreshKey = "pglite" | "pg" | "pglite-nobind" | "pg-nobind";
 type RefreshTarget = {
+  key: RefreshKey;
   label: string;
   server: AppServer;
   chains: Chain[];
@@ -156,8 +200,10 @@ async function main(): Promise<void> {
   const watches = new Map<AppServer, TreeMemoryWatch>();
   const admins: pg.Client[] = [];
   try {
-    const { ours, noCache, peer, oursPg, oursPgLogged, postgres } = fleet;
-    for (const server of [ours, noCache, peer, oursPg, oursPgLogged]) {
+    const { ours, noCache, peer, oursPg, oursPgLogged, oursNoBind, oursPgNoBind, noMetrics } =
+      fleet;
+    const { postgres } = fleet;
+    for (const server of [ours, noCache, peer, oursPg, oursPgLogged, oursNoBind, oursPgNoBind]) {
       if (server) watches.set(server, new TreeMemoryWatch(server.pid));
     }
 
@@ -168,6 +214,14 @@ async function main(): Promise<void> {
     // Its own users: until its revocation listener is live, a server checks a token's session in
     // its own database (lib/auth/revocation.ts), and PGlite's sessions are not in it.
     const noCacheUsers = await registerUsers(noCache, settings.connections, "nocache");
+    const noMetricsUsers = await registerUsers(noMetrics, settings.connections, "nometrics");
+    // Bearer sessions (DPOP_BINDING=off): the same rotation without a proof, for the proof's cost.
+    const noBindUsers = await registerUsers(oursNoBind, settings.connections, "nobind", {
+      bound: false,
+    });
+    const pgNoBindUsers = oursPgNoBind
+      ? await registerUsers(oursPgNoBind, settings.connections, "pgnobind", { bound: false })
+      : [];
     const peerCookies = mintPeerCookies(fleet.peerSecret, settings.connections);
 
     const bearerOf = (users: BenchUser[]) => (slot: number) => ({
@@ -196,6 +250,8 @@ async function main(): Promise<void> {
       { key: "ours", server: ours, credentials: bearer },
       { key: "nocache", server: noCache, credentials: bearerOf(noCacheUsers) },
       { key: "peer", server: peer, credentials: peerCookie },
+      // The same as "ours" but METRICS_ENABLED=0: the metrics' cost on the protected route.
+      { key: "nometrics", server: noMetrics, credentials: bearerOf(noMetricsUsers) },
     ] as const;
     for (const { key, server, credentials } of targets) {
       const response = await fetch(`${server.url}/api/whoami`, credentials(0));
@@ -206,18 +262,39 @@ async function main(): Promise<void> {
     }
 
     const refreshTargets: RefreshTarget[] = [
-      { label: "ours (PGlite)", server: ours, chains: oursUsers.map((u) => u.chain) },
+      {
+        key: "pglite",
+        label: "ours (PGlite)",
+        server: ours,
+        chains: oursUsers.map((u) => u.chain),
+      },
+      {
+        key: "pglite-nobind",
+        label: "ours-nobind (PGlite, no proof)",
+        server: oursNoBind,
+        chains: noBindUsers.map((u) => u.chain),
+      },
     ];
     if (oursPg && postgres) {
       const admin = new pg.Client({ connectionString: postgres.url });
       await admin.connect();
       admins.push(admin);
       refreshTargets.push({
+        key: "pg",
         label: "ours-pg (PostgreSQL)",
         server: oursPg,
         chains: pgUsers.map((u) => u.chain),
         postgres: { admin, name: postgres.name },
       });
+      if (oursPgNoBind) {
+        refreshTargets.push({
+          key: "pg-nobind",
+          label: "ours-pg-nobind (PostgreSQL, no proof)",
+          server: oursPgNoBind,
+          chains: pgNoBindUsers.map((u) => u.chain),
+          postgres: { admin, name: postgres.name },
+        });
+      }
     }
 
     // 1. Warm every server on every route it will serve, before any baseline.
@@ -316,10 +393,10 @@ async function main(): Promise<void> {
           method: "POST",
           headers: {
             cookie: `${REFRESH_COOKIE}=${chain.token}`,
-            dpop: signBenchProof(chain.key, "POST", url),
+            dpop: signBenchProof(chain.key!, "POST", url),
           },
         });
-        learnBenchNonce(chain.key, response.headers);
+        learnBenchNonce(chain.key!, response.headers);
         const token = readSetCookie(
           Object.fromEntries([["set-cookie", response.headers.getSetCookie()]]),
           REFRESH_COOKIE,
@@ -379,27 +456,50 @@ async function main(): Promise<void> {
     for (const watch of watches.values()) watch.stop();
 
     const checks: Record<string, ChainCheck> = {};
-    const pgTarget = refreshTargets.find((t) => t.postgres);
-    if (pgTarget?.postgres) {
-      const admin = pgTarget.postgres.admin;
-      checks[pgTarget.label] = await checkChains(
+    for (const target of refreshTargets) {
+      if (!target.postgres) continue;
+      const admin = target.postgres.admin;
+      checks[target.label] = await checkChains(
         async (sql, params) => (await admin.query(sql, params)).rows,
-        pgTarget.chains,
+        target.chains,
       );
     }
     // 5. Servers stop; the in-process timings run alone.
     await fleet.stopAll();
-    const pglite = new PGlite(path.join(fleet.oursDataDir, "pglite"));
-    checks["ours (PGlite)"] = await checkChains(
-      async (sql, params) => (await pglite.query<Record<string, unknown>>(sql, params)).rows,
-      refreshTargets[0]!.chains,
-    );
-    await pglite.close();
+    const pgliteDirs: Array<[RefreshKey, string]> = [
+      ["pglite", fleet.oursDataDir],
+      ["pglite-nobind", fleet.noBindDataDir],
+    ];
+    for (const [key, dir] of pgliteDirs) {
+      const target = refreshTargets.find((t) => t.key === key)!;
+      const pglite = new PGlite(path.join(dir, "pglite"));
+      checks[target.label] = await checkChains(
+        async (sql, params) => (await pglite.query<Record<string, unknown>>(sql, params)).rows,
+        target.chains,
+      );
+      await pglite.close();
+    }
+
+    // 6. The deployment rows (bench/deployment.ts): their own cluster, PgBouncer and servers.
+    let deployment: DeployFigures | null = null;
+    const hasPgBouncer = spawnSync("pgbouncer", ["--version"]).status === 0;
+    if (process.env.BENCH_DEPLOY === "0") log("BENCH_DEPLOY=0: skipping the deployment rows");
+    else if (!hasPgBouncer) log("no pgbouncer on PATH: skipping the deployment rows");
+    else if (process.getuid?.() !== 0)
+      log("not root (a private cluster runs as the postgres user): skipping the deployment rows");
+    else {
+      log("deployment rows: private cluster, 10 k vs 2 M token rows, PgBouncer, named statements");
+      deployment = await measureDeployment(deploySettings(".next-bench"));
+    }
+
     log("timing the auth step, argon2id and the token algorithms in CPU time (servers stopped)");
     const inProcessLoad = [os.loadavg()[0]!];
     const authStep = await timeAuthStep({ appUrl: APP_URL, keys: fleet.keys });
     const verifyUs = await timePasswordVerification(PASSWORD);
     const algorithms = await timeTokenAlgorithms(["ES256", "Ed25519"]);
+    log("timing the metrics' own work (timeRoute) and a DPoP proof's verification in CPU time");
+    const metricsUs = await timeRouteCostUs(settings.rounds);
+    const dpopProof = timeDpopProofInChild();
     inProcessLoad.push(os.loadavg()[0]!);
     clearInterval(loadTimer);
 
@@ -417,6 +517,9 @@ async function main(): Promise<void> {
       authStep,
       verifyUs,
       algorithms,
+      metricsUs,
+      dpopProof,
+      deployment,
       inProcessLoad,
       loadAtStart,
       loadSamples,
@@ -449,6 +552,11 @@ async function main(): Promise<void> {
 
     const broken = Object.values(checks).some((c) => c.mismatched > 0 || c.revoked > 0);
     const refused = report.rows.some((r) => r.m && (r.m.non2xx > 0 || r.m.errors > 0));
+    for (const goal of report.goals) {
+      log(
+        `goal: ${goal.name}: ${goal.figure === null ? "—" : goal.figure.toFixed(2)} ${goal.unit} (target ${goal.direction === "atLeast" ? "≥" : "≤"} ${goal.target}): ${judge(goal)}`,
+      );
+    }
     const cookieProblems = cookieCurveProblems(cookieCurve);
     if (broken) console.error("FAILED: the database does not match the acknowledged rotations.");
     if (refused) console.error("FAILED: some measured requests failed (see the errors column).");
@@ -476,6 +584,9 @@ function buildReport(input: {
   authStep: { cachedUs: number; uncachedUs: number };
   verifyUs: number;
   algorithms: Array<{ alg: string; signUs: number; verifyUs: number }>;
+  metricsUs: { on: number; off: number };
+  dpopProof: DpopProofTiming;
+  deployment: DeployFigures | null;
   inProcessLoad: number[];
   loadAtStart: number[];
   loadSamples: number[];
@@ -554,6 +665,8 @@ function buildReport(input: {
     dbUs: number | null;
     withDbRatio: Spread | null;
     load: number[];
+    /** Per round: server CPU µs per rotation (PostgreSQL: app + its backends). */
+    wholeUsByRound: number[];
   };
   const refreshFigures = new Map<string, RefreshFigures>();
   for (const target of input.refreshTargets) {
@@ -578,7 +691,10 @@ function buildReport(input: {
     const appUs = 1e6 / median(refresh.map((m) => m.perCpuSecond));
     const dbUs = dbPer.length ? median(dbPer) : null;
     const load = loads(refresh, baseline);
-    refreshFigures.set(target.label, { cpuRatio, appUs, dbUs, withDbRatio, load });
+    const wholeUsByRound = rounds.map(
+      (r) => ((r.refresh.cpuSeconds + (r.dbCpuSeconds ?? 0)) / r.refresh.requests) * 1e6,
+    );
+    refreshFigures.set(target.key, { cpuRatio, appUs, dbUs, withDbRatio, load, wholeUsByRound });
     rows.push({
       what: "Refresh rotations: `POST /api/auth/refresh`",
       server: target.label,
@@ -638,6 +754,69 @@ function buildReport(input: {
       note: `sign ${a.signUs.toFixed(0)} µs, verify ${a.verifyUs.toFixed(0)} µs of CPU per token`,
     });
   }
+  // Issue 21: what the proof adds to a refresh, the bound server minus the bearer one, per round.
+  const proofCosts: Array<{ label: string; spread: Spread; load: number[] }> = [];
+  for (const [bound, bearer, label] of [
+    ["pglite", "pglite-nobind", "PGlite"],
+    ["pg", "pg-nobind", "PostgreSQL (app + database)"],
+  ] as const) {
+    const a = refreshFigures.get(bound);
+    const b = refreshFigures.get(bearer);
+    if (!a || !b) continue;
+    const spread = pairedDifferences(a.wholeUsByRound, b.wholeUsByRound);
+    proofCosts.push({ label, spread, load: [...a.load, ...b.load] });
+    rows.push({
+      what: "DPoP proof's added server CPU per refresh (binding on − DPOP_BINDING=off)",
+      server: label,
+      load: [...a.load, ...b.load],
+      note: `${(spread.median / 1000).toFixed(3)} ms (${(spread.min / 1000).toFixed(3)} to ${(spread.max / 1000).toFixed(3)} over ${spread.n} paired rounds): ${median(a.wholeUsByRound).toFixed(0)} µs per rotation with a proof, ${median(b.wholeUsByRound).toFixed(0)} µs without; the proof's verify, its nonce check, and its jti row in the rotation's statement`,
+    });
+  }
+  if (input.dpopProof) {
+    rows.push({
+      what: "DPoP proof verification alone (`verifyDpopProof`), CPU time",
+      server: "in-process",
+      load: [input.dpopProof.load],
+      note: `${input.dpopProof.ms.toFixed(3)} ms of CPU per proof (npm run bench:dpop, 4000 proofs); a bare ES256 check ${input.dpopProof.floorMs.toFixed(3)} ms in the same run (${(input.dpopProof.ms / input.dpopProof.floorMs).toFixed(1)}×)`,
+    });
+  }
+
+  // Issue 22: the metrics' cost on the protected route, the same route with METRICS_ENABLED=0.
+  const metricsPair = pair("ours.whoami", "nometrics.whoami");
+  const metricsCostUs = input.metricsUs.on - input.metricsUs.off;
+  const noMetricsRequestUs = 1e6 / medianOf(s["nometrics.whoami"]!).perCpuSecond;
+  const metricsImplied = noMetricsRequestUs / (noMetricsRequestUs + metricsCostUs);
+  rows.push(
+    {
+      what: "Protected with metrics (the default) vs METRICS_ENABLED=0",
+      server: "ours ÷ ours-nometrics",
+      m: medianOf(s["ours.whoami"]!),
+      ...metricsPair,
+      ratioTo: "ours-nometrics protected (target ≥ 0.98)",
+      load: loads(s["ours.whoami"]!, s["nometrics.whoami"]!),
+      note: `two servers of one build, each on its own PGlite; ours-nometrics ${noMetricsRequestUs.toFixed(0)} µs of CPU per protected request`,
+    },
+    {
+      what: "The metrics' own work per API answer (`timeRoute`), on / off, CPU time",
+      server: "in-process",
+      cpuRatio: spreadOf([metricsImplied]),
+      ratioTo: "ours-nometrics protected, predicted from CPU time",
+      load: input.inProcessLoad,
+      note: `${input.metricsUs.on.toFixed(2)} / ${input.metricsUs.off.toFixed(2)} µs per call (cost ${metricsCostUs.toFixed(2)} µs)`,
+    },
+  );
+
+  const pgliteFig = refreshFigures.get("pglite")!;
+  // Issue 22's login row: a login's whole CPU ≤ its other threads (the hash) + 1.25 × a rotation.
+  const loginWholeUs = median(input.loginSamples.map((m) => (m.cpuSeconds / m.requests) * 1e6));
+  const loginBoundUs = loginThreads.othersUs + 1.25 * pgliteFig.appUs;
+  rows.push({
+    what: "Login's whole server CPU vs its other threads + 1.25 × a rotation",
+    server: "ours (PGlite)",
+    load: [...loads(input.loginSamples), ...pgliteFig.load],
+    note: `${(loginWholeUs / 1000).toFixed(1)} ms per login against ${(loginThreads.othersUs / 1000).toFixed(1)} + 1.25 × ${(pgliteFig.appUs / 1000).toFixed(1)} = ${(loginBoundUs / 1000).toFixed(1)} ms: ${loginWholeUs <= loginBoundUs ? "**pass**" : "**fail**"} (main thread ${(loginThreads.mainUs / 1000).toFixed(1)} ms, which must stay ≤ 1.25 × the rotation, ${((1.25 * pgliteFig.appUs) / 1000).toFixed(1)} ms)`,
+  });
+
   if (input.statements) {
     const { load } = input.statements;
     const statementRow = (
@@ -669,8 +848,7 @@ function buildReport(input: {
     );
   }
 
-  const pgFig = refreshFigures.get("ours-pg (PostgreSQL)");
-  const pgliteFig = refreshFigures.get("ours (PGlite)")!;
+  const pgFig = refreshFigures.get("pg");
   const pgliteMemory = input.memory[0]!;
   const goals: GoalRow[] = [
     {
@@ -741,6 +919,34 @@ function buildReport(input: {
       how: `median of ${settings.rounds} paired rounds (${protectedPair.cpuRatio.min.toFixed(2)}–${protectedPair.cpuRatio.max.toFixed(2)}); by throughput ${protectedPair.ratio.median.toFixed(2)}`,
     },
     cookieFloodGoal(input.cookieCurve, input.cookieLoad),
+    ...proofCosts.map((p): GoalRow => ({
+      name: `DPoP proof's added server CPU per refresh, ${p.label}`,
+      figure: p.spread.median / 1000,
+      target: 0.25,
+      direction: "atMost",
+      unit: "ms",
+      load: p.load,
+      how: `rotation with proof minus DPOP_BINDING=off, CPU per rotation, median of ${p.spread.n} paired rounds (${(p.spread.min / 1000).toFixed(2)} to ${(p.spread.max / 1000).toFixed(2)})`,
+    })),
+    {
+      name: "Protected route with metrics vs without, per server CPU-second",
+      figure: metricsPair.cpuRatio.median,
+      target: 0.98,
+      direction: "atLeast",
+      unit: "×",
+      load: loads(s["ours.whoami"]!, s["nometrics.whoami"]!),
+      how: `median of ${settings.rounds} paired rounds (${metricsPair.cpuRatio.min.toFixed(2)}–${metricsPair.cpuRatio.max.toFixed(2)}); from the in-process timing ${metricsImplied.toFixed(4)}`,
+    },
+    {
+      name: "Login's whole server CPU ≤ its other threads + 1.25 × a rotation (PGlite)",
+      figure: loginWholeUs / 1000,
+      target: Number((loginBoundUs / 1000).toFixed(1)),
+      direction: "atMost",
+      unit: "ms",
+      load: [...loads(input.loginSamples), ...pgliteFig.load],
+      how: `${(loginThreads.othersUs / 1000).toFixed(1)} ms other threads (the hash) + 1.25 × ${(pgliteFig.appUs / 1000).toFixed(1)} ms rotation, same server, same run; main thread ${(loginThreads.mainUs / 1000).toFixed(1)} ms per login`,
+    },
+    ...deploymentGoals(input.deployment),
   ];
 
   const rotationBreakdown = [
@@ -769,6 +975,11 @@ function buildReport(input: {
   ].filter(Boolean);
 
   return {
+    deployment: input.deployment
+      ? renderDeployment(input.deployment)
+      : [
+          "Not measured in this run (BENCH_DEPLOY=0, no pgbouncer, or not root): `npm run bench:deploy`.",
+        ],
     machine: machine(),
     settings,
     loadAtStart: input.loadAtStart,
@@ -781,6 +992,62 @@ function buildReport(input: {
     rotationBreakdown,
     cookieCurve: renderCookieCurve(input.cookieCurve),
   };
+}
+
+/** The deployment goals (issue 22): 2 M vs 10 k token rows; PgBouncer and named, reported. */
+function deploymentGoals(figures: DeployFigures | null): GoalRow[] {
+  if (!figures) {
+    return [
+      {
+        name: "Rotation at 2 M vs 10 k token rows, per CPU-second of app + PostgreSQL",
+        figure: null,
+        target: 0.9,
+        direction: "atLeast",
+        unit: "×",
+        load: [],
+        how: "not measured in this run",
+      },
+    ];
+  }
+  const loadOf = (...keys: Array<keyof DeployFigures["samples"]>) =>
+    keys.flatMap((k) => figures.samples[k].map((x) => x.load1));
+  const big = figures.settings.largeTokens.toLocaleString("en");
+  const large = deployRatio(figures, "large", "small", perAll);
+  const largeApp = deployRatio(figures, "large", "small", perApp);
+  const pooled = deployRatio(figures, "pooled", "small", perAll);
+  const pooledApp = deployRatio(figures, "pooled", "small", perApp);
+  const named = deployRatio(figures, "small", "unnamed", perAll);
+  const namedApp = deployRatio(figures, "small", "unnamed", perApp);
+  const rounds = figures.settings.rounds;
+  return [
+    {
+      name: `Rotation at ${big} vs ${SMALL_TOKENS.toLocaleString("en")} token rows, per CPU-second of app + PostgreSQL`,
+      figure: large.median,
+      target: 0.9,
+      direction: "atLeast",
+      unit: "×",
+      load: loadOf("large", "small"),
+      how: `private cluster, PostgreSQL only; median of ${rounds} paired rounds (${large.min.toFixed(2)}–${large.max.toFixed(2)}); per app CPU-second ${largeApp.median.toFixed(2)}`,
+    },
+    {
+      name: "Rotation through PgBouncer 1.18 (transaction mode) vs direct, per CPU-second of app + PostgreSQL + PgBouncer",
+      figure: pooled.median,
+      target: 0.9,
+      direction: "atLeast",
+      unit: "×",
+      load: loadOf("pooled", "small"),
+      how: `reported (the issue sets no line; 0.9 shown as a guide); ${rounds} paired rounds (${pooled.min.toFixed(2)}–${pooled.max.toFixed(2)}); per app CPU-second ${pooledApp.median.toFixed(2)}; PgBouncer ${deployUs(figures.samples.pooled, (x) => x.poolerCpu).toFixed(0)} µs per rotation`,
+    },
+    {
+      name: "Rotation with named statements (the app's on a direct connection) vs unnamed, per CPU-second of app + PostgreSQL",
+      figure: named.median,
+      target: 0.9,
+      direction: "atLeast",
+      unit: "×",
+      load: loadOf("unnamed", "small"),
+      how: `"keep its one-statement cost on a direct connection": named (DB_POOL_MODE=direct) ÷ unnamed (transaction mode's) ${named.median.toFixed(2)} (${named.min.toFixed(2)}–${named.max.toFixed(2)}); per app CPU-second ${namedApp.median.toFixed(2)}`,
+    },
+  ];
 }
 
 await main();

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import pg from "pg";
 import {
   type AppServer,
@@ -64,6 +65,39 @@ export function readSettings(argv: string[]): Settings {
   };
 }
 
+function portRange(): [number, number] {
+  const [first, last] = (process.env.BENCH_PORTS ?? "4300-4389").split("-").map(Number);
+  if (!Number.isInteger(first) || !Number.isInteger(last ?? first) || (last ?? first!) < first!)
+    throw new Error("BENCH_PORTS must be a range such as 4300-4389");
+  return [first!, last ?? first!];
+}
+
+let lastPortGiven = 0;
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The next free port of BENCH_PORTS (default 4300-4389: the bench's own range on a machine that
+ * several sessions share), never one given before in this process, so two servers started side
+ * by side cannot pick the same one.
+ */
+export async function benchPort(): Promise<number> {
+  const [first, last] = portRange();
+  for (let port = Math.max(first, lastPortGiven + 1); port <= last; port++) {
+    if (await isPortFree(port)) {
+      lastPortGiven = port;
+      return port;
+    }
+  }
+  throw new Error(`no free port left in BENCH_PORTS ${first}-${last}`);
+}
+
 const startedAt = Date.now();
 export function log(message: string): void {
   const load = os.loadavg()[0]!.toFixed(1);
@@ -111,9 +145,16 @@ export type Fleet = {
   oursPg: AppServer | null;
   /** Idle until the statement count at the end: the app on PostgreSQL, every statement logged. */
   oursPgLogged: AppServer | null;
+  /** DPOP_BINDING=off on PGlite: refreshes without a proof, for the proof's cost (issue 21). */
+  oursNoBind: AppServer;
+  /** DPOP_BINDING=off on the same PostgreSQL database as ours-pg. */
+  oursPgNoBind: AppServer | null;
+  /** METRICS_ENABLED=0 on PGlite: the protected route without metrics (issue 22). */
+  noMetrics: AppServer;
   postgres: Postgres | null;
   peerSecret: string;
   oursDataDir: string;
+  noBindDataDir: string;
   stopAll: () => Promise<void>;
   cleanUp: () => Promise<void>;
 };
@@ -158,7 +199,7 @@ export async function startFleet(settings: Settings): Promise<Fleet> {
       name: string,
       options: Parameters<typeof startApp>[0],
     ): Promise<AppServer> => {
-      const server = await startApp(options);
+      const server = await startApp({ port: await benchPort(), ...options });
       servers.push(server);
       log(`${name} on ${server.url} (pid ${server.pid})`);
       return server;
@@ -178,54 +219,88 @@ export async function startFleet(settings: Settings): Promise<Fleet> {
     }
     const oursDataDir = path.join(tempDir, "ours");
     const peerSecret = randomBytes(32).toString("base64");
-    const [ours, noCache, oursPg, oursPgLogged, peer] = await allOrThrow([
-      start("ours (PGlite)", {
-        distDir: DIST_DIR,
-        logFile: path.join(LOG_DIR, "ours.log"),
-        env: { ...ourEnv, DATABASE_URL: "", DATA_DIR: oursDataDir },
-      }),
-      // /api/whoami never reads the database, so this one may share PostgreSQL's.
-      start("ours-nocache (ACCESS_TOKEN_CACHE_SIZE=0)", {
-        distDir: DIST_DIR,
-        logFile: path.join(LOG_DIR, "ours-nocache.log"),
-        env: {
-          ...ourEnv,
-          DATABASE_URL: postgres?.url ?? "",
-          DATA_DIR: path.join(tempDir, "nocache"),
-          ACCESS_TOKEN_CACHE_SIZE: "0",
-        },
-      }),
-      postgres
-        ? start("ours-pg (PostgreSQL)", {
-            distDir: DIST_DIR,
-            logFile: path.join(LOG_DIR, "ours-pg.log"),
-            env: { ...ourEnv, DATABASE_URL: postgres.url, DATA_DIR: path.join(tempDir, "pg") },
-          })
-        : Promise.resolve(null),
-      // Setting log_statement at connect needs a superuser; without one, no statement count.
-      postgres
-        ? start("ours-pg-logged (PostgreSQL, log_statement=all)", {
-            distDir: DIST_DIR,
-            prestart: false,
-            logFile: path.join(LOG_DIR, "ours-pg-logged.log"),
-            env: {
-              ...ourEnv,
-              DATABASE_URL: postgres.loggedUrl,
-              DATA_DIR: path.join(tempDir, "pg-logged"),
-            },
-          }).catch((error: unknown) => {
-            log(`ours-pg-logged did not start, so no statement count: ${String(error)}`);
-            return null;
-          })
-        : Promise.resolve(null),
-      start("peer (Auth.js)", {
-        distDir: DIST_DIR,
-        cwd: PEER_DIR,
-        prestart: false,
-        logFile: path.join(LOG_DIR, "peer.log"),
-        env: { AUTH_SECRET: peerSecret },
-      }),
-    ]);
+    const [ours, noCache, oursPg, oursPgLogged, peer, oursNoBind, oursPgNoBind, noMetrics] =
+      await allOrThrow([
+        start("ours (PGlite)", {
+          distDir: DIST_DIR,
+          logFile: path.join(LOG_DIR, "ours.log"),
+          env: { ...ourEnv, DATABASE_URL: "", DATA_DIR: oursDataDir },
+        }),
+        // /api/whoami never reads the database, so this one may share PostgreSQL's.
+        start("ours-nocache (ACCESS_TOKEN_CACHE_SIZE=0)", {
+          distDir: DIST_DIR,
+          logFile: path.join(LOG_DIR, "ours-nocache.log"),
+          env: {
+            ...ourEnv,
+            DATABASE_URL: postgres?.url ?? "",
+            DATA_DIR: path.join(tempDir, "nocache"),
+            ACCESS_TOKEN_CACHE_SIZE: "0",
+          },
+        }),
+        postgres
+          ? start("ours-pg (PostgreSQL)", {
+              distDir: DIST_DIR,
+              logFile: path.join(LOG_DIR, "ours-pg.log"),
+              env: { ...ourEnv, DATABASE_URL: postgres.url, DATA_DIR: path.join(tempDir, "pg") },
+            })
+          : Promise.resolve(null),
+        // Setting log_statement at connect needs a superuser; without one, no statement count.
+        postgres
+          ? start("ours-pg-logged (PostgreSQL, log_statement=all)", {
+              distDir: DIST_DIR,
+              prestart: false,
+              logFile: path.join(LOG_DIR, "ours-pg-logged.log"),
+              env: {
+                ...ourEnv,
+                DATABASE_URL: postgres.loggedUrl,
+                DATA_DIR: path.join(tempDir, "pg-logged"),
+              },
+            }).catch((error: unknown) => {
+              log(`ours-pg-logged did not start, so no statement count: ${String(error)}`);
+              return null;
+            })
+          : Promise.resolve(null),
+        start("peer (Auth.js)", {
+          distDir: DIST_DIR,
+          cwd: PEER_DIR,
+          prestart: false,
+          logFile: path.join(LOG_DIR, "peer.log"),
+          env: { AUTH_SECRET: peerSecret },
+        }),
+        start("ours-nobind (PGlite, DPOP_BINDING=off)", {
+          distDir: DIST_DIR,
+          logFile: path.join(LOG_DIR, "ours-nobind.log"),
+          env: {
+            ...ourEnv,
+            DATABASE_URL: "",
+            DATA_DIR: path.join(tempDir, "nobind"),
+            DPOP_BINDING: "off",
+          },
+        }),
+        postgres
+          ? start("ours-pg-nobind (PostgreSQL, DPOP_BINDING=off)", {
+              distDir: DIST_DIR,
+              prestart: false,
+              logFile: path.join(LOG_DIR, "ours-pg-nobind.log"),
+              env: {
+                ...ourEnv,
+                DATABASE_URL: postgres.url,
+                DATA_DIR: path.join(tempDir, "pg-nobind"),
+                DPOP_BINDING: "off",
+              },
+            })
+          : Promise.resolve(null),
+        start("ours-nometrics (PGlite, METRICS_ENABLED=0)", {
+          distDir: DIST_DIR,
+          logFile: path.join(LOG_DIR, "ours-nometrics.log"),
+          env: {
+            ...ourEnv,
+            DATABASE_URL: "",
+            DATA_DIR: path.join(tempDir, "nometrics"),
+            METRICS_ENABLED: "0",
+          },
+        }),
+      ]);
     return {
       keys,
       ours,
@@ -233,9 +308,13 @@ export async function startFleet(settings: Settings): Promise<Fleet> {
       peer,
       oursPg,
       oursPgLogged,
+      oursNoBind,
+      oursPgNoBind,
+      noMetrics,
       postgres,
       peerSecret,
       oursDataDir,
+      noBindDataDir: path.join(tempDir, "nobind"),
       stopAll,
       cleanUp,
     };
@@ -252,20 +331,22 @@ export async function registerUsers(
   server: AppServer,
   count: number,
   label: string,
+  options: { bound: boolean } = { bound: true },
 ): Promise<BenchUser[]> {
   const users: BenchUser[] = [];
   for (let i = 0; i < count; i++) {
     const email = `bench.${label}.${i}.${Date.now().toString(36)}@example.test`;
-    const key = createBenchKey();
+    // Unbound (a server with DPOP_BINDING=off): no key, no proof, as a bearer client signs up.
+    const key = options.bound ? createBenchKey() : null;
     const response = await fetch(`${server.url}/api/auth/register`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        dpop: signBenchProof(key, "POST", `${server.url}/api/auth/register`),
+        ...(key && { dpop: signBenchProof(key, "POST", `${server.url}/api/auth/register`) }),
       },
       body: JSON.stringify({ email, password: PASSWORD }),
     });
-    learnBenchNonce(key, response.headers);
+    if (key) learnBenchNonce(key, response.headers);
     if (response.status !== 201) throw new Error(`register on ${label}: ${response.status}`);
     const body = (await response.json()) as { accessToken: string };
     const cookie = response.headers

@@ -26,7 +26,7 @@ import "server-only";
  * other client's. It cannot be taken for an access token: HMAC, not the JWKS's keys, another
  * `typ` and another audience.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { type KeyObject, createHash, createSecretKey, randomBytes } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 import type { NextResponse } from "next/server";
 import { currentTime } from "@/lib/auth/clock";
@@ -96,6 +96,20 @@ export async function readDeviceId(request: Request, email: string): Promise<str
 }
 
 /**
+ * The MAC key as a KeyObject, made once per key: jose imports a raw Uint8Array on every call,
+ * about 0.25 ms of a login's main-thread CPU (issue 22's login row, docs/benchmark.md).
+ */
+const secretKeys = new WeakMap<Uint8Array, KeyObject>();
+function secretKeyOf(key: Uint8Array): KeyObject {
+  let secret = secretKeys.get(key);
+  if (!secret) {
+    secret = createSecretKey(key);
+    secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
+/**
  * Gives this browser a new device cookie for `email` (after a correct password).
  *
  * @example
@@ -117,7 +131,7 @@ export async function setDeviceCookie(
     .setJti(randomBytes(16).toString("base64url"))
     .setIssuedAt(now)
     .setExpirationTime(now + DEVICE_COOKIE_MAX_AGE_SECONDS)
-    .sign(key);
+    .sign(secretKeyOf(key));
   response.cookies.set({
     name: deviceCookieName(request, email),
     value: token,
