@@ -43,14 +43,7 @@ import {
   readCpuSeconds,
   refreshStorm,
 } from "./measure";
-import {
-  APP_URL,
-  LOG_DIR,
-  REFRESH_COOKIE,
-  benchPort,
-  log,
-  registerUsers,
-} from "./setup";
+import { APP_URL, LOG_DIR, REFRESH_COOKIE, benchPort, log, registerUsers } from "./setup";
 import { type Spread, median, pairedRatios, spreadOf } from "./stats";
 
 export const SMALL_TOKENS = 10_000;
