@@ -8,14 +8,14 @@
  *   PgBouncer 10 k       the same build through PgBouncer 1.18 in transaction mode
  *                        (deploy/pgbouncer.ini) in front of the 10 k database
  *                        (DB_POOL_MODE=transaction)
- *   direct 10 k, named   the 10 k database straight, the hand-written statements sent as named
- *                        prepared statements (bench/named-statements-preload.mjs) instead of
- *                        the unnamed ones the app sends since issue 22
+ *   direct 10 k, unnamed the 10 k database straight with DB_POOL_MODE=transaction's unnamed
+ *                        statements (lib/db/adapter.ts `SqlStatement`), beside the named ones
+ *                        the app sends on a direct connection (DB_POOL_MODE=direct)
  *
  * Each round refreshes the same number of chains on each server (interleaved, the order reversed
  * every other round) and reads the CPU of the server's process tree, of the database's backends
  * and of PgBouncer from /proc. A rotation's cost must stay flat with table size (issue 22: 2 M
- * vs 10 k ≥ 0.9 per server CPU-second); the pooler's figure and the named one are reported
+ * vs 10 k ≥ 0.9 per server CPU-second); the pooler's figure and the unnamed one are reported
  * beside the direct one. Afterwards no refresh may have failed.
  *
  * The rows are seeded with one INSERT … SELECT generate_series each (sessions with 100 spent
@@ -43,15 +43,7 @@ import {
   readCpuSeconds,
   refreshStorm,
 } from "./measure";
-import {
-  APP_URL,
-  LOG_DIR,
-  REFRESH_COOKIE,
-  benchPort,
-  log,
-  namedStatementsEnv,
-  registerUsers,
-} from "./setup";
+import { APP_URL, LOG_DIR, REFRESH_COOKIE, benchPort, log, registerUsers } from "./setup";
 import { type Spread, median, pairedRatios, spreadOf } from "./stats";
 
 export const SMALL_TOKENS = 10_000;
@@ -98,7 +90,7 @@ type Server = {
   chains: Chain[];
 };
 
-export type DeployKey = "small" | "large" | "pooled" | "named";
+export type DeployKey = "small" | "large" | "pooled" | "unnamed";
 
 /** One refresh run on one server: its rotations and the CPU seconds of each part. */
 export type DeploySample = {
@@ -124,8 +116,6 @@ export type DeployFigures = {
   names: Record<DeployKey, string>;
   samples: Record<DeployKey, DeploySample[]>;
   seedSeconds: number;
-  /** Named statements the preloaded server logged (bench-named-statement lines). */
-  namedStatements: string[];
   pgbouncerVersion: string;
 };
 
@@ -221,12 +211,12 @@ export async function measureDeployment(settings: DeploySettings): Promise<Deplo
       },
     );
     pooled.pgbouncerPid = bouncer.pid;
-    const named = await start(
-      "named",
-      `direct, ${rows(SMALL_TOKENS)}, named statements`,
-      small.name,
-      { DATABASE_URL: small.url, ...namedStatementsEnv() },
-    );
+    // Transaction mode's statements (unnamed) on the same direct connection; LISTEN there too.
+    await start("unnamed", `direct, ${rows(SMALL_TOKENS)}, unnamed statements`, small.name, {
+      DATABASE_URL: small.url,
+      DB_POOL_MODE: "transaction",
+      DATABASE_LISTEN_URL: small.url,
+    });
 
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
@@ -263,18 +253,11 @@ export async function measureDeployment(settings: DeploySettings): Promise<Deplo
       const failures = server.chains.reduce((n, c) => n + c.failures, 0);
       if (failures) throw new Error(`${server.name}: ${failures} refreshes failed`);
     }
-    const namedStatements = [
-      ...fs.readFileSync(named.app.logFile, "utf8").matchAll(/^bench-named-statement (\S+ \S+)$/gm),
-    ].map((m) => m[1]!);
-    if (namedStatements.length === 0) {
-      throw new Error("the named-statements server sent no named statement (preload not active?)");
-    }
     return {
       settings,
       names: Object.fromEntries(servers.map((s) => [s.key, s.name])) as Record<DeployKey, string>,
       samples,
       seedSeconds,
-      namedStatements,
       pgbouncerVersion,
     };
   } finally {
@@ -287,7 +270,7 @@ export async function measureDeployment(settings: DeploySettings): Promise<Deplo
 /** The deployment rows as a Markdown table and notes. */
 export function renderDeployment(figures: DeployFigures): string[] {
   const { samples, names, settings } = figures;
-  const keys: DeployKey[] = ["small", "large", "pooled", "named"];
+  const keys: DeployKey[] = ["small", "large", "pooled", "unnamed"];
   const rows = keys.map((key) => {
     const list = samples[key];
     return `| ${names[key]} | ${median(list.map(perApp)).toFixed(0)} | ${median(list.map(perAll)).toFixed(0)} | ${deployUs(list, (s) => s.appCpu).toFixed(0)} | ${deployUs(list, (s) => s.dbCpu).toFixed(0)} | ${deployUs(list, (s) => s.poolerCpu).toFixed(0)} |`;
@@ -306,7 +289,7 @@ export function renderDeployment(figures: DeployFigures): string[] {
     "",
     `- ${settings.largeTokens.toLocaleString("en")} vs ${SMALL_TOKENS.toLocaleString("en")} token rows, direct: ${r("large", "small", perApp)} per app CPU-second, ${r("large", "small", perAll)} per CPU-second of app + PostgreSQL (target ≥ 0.9).`,
     `- PgBouncer transaction mode vs direct, ${SMALL_TOKENS.toLocaleString("en")} token rows: ${r("pooled", "small", perApp)} per app CPU-second, ${r("pooled", "small", perAll)} per CPU-second of app + PostgreSQL + PgBouncer.`,
-    `- Named vs unnamed statements, direct: ${r("named", "small", perApp)} per app CPU-second, ${r("named", "small", perAll)} per CPU-second of app + PostgreSQL (named: ${figures.namedStatements.length} statements prepared, ${figures.namedStatements.map((n) => n.split(" ")[1]).join(", ")}).`,
+    `- Named (the app's, DB_POOL_MODE=direct) vs unnamed (DB_POOL_MODE=transaction's) statements, direct: ${r("small", "unnamed", perApp)} per app CPU-second, ${r("small", "unnamed", perAll)} per CPU-second of app + PostgreSQL.`,
   ];
 }
 

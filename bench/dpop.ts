@@ -32,7 +32,12 @@ export function createBenchKey(): BenchKey {
  * @example
  * headers.dpop = signBenchProof(key, "POST", `${server.url}/api/auth/refresh`);
  */
-export function signBenchProof(key: BenchKey, method: string, url: string): string {
+export function signBenchProof(
+  key: BenchKey,
+  method: string,
+  url: string,
+  claims: Record<string, unknown> = {},
+): string {
   const target = new URL(url);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const header = encode({ alg: "ES256", typ: "dpop+jwt", jwk: key.jwk });
@@ -42,6 +47,7 @@ export function signBenchProof(key: BenchKey, method: string, url: string): stri
     iat: Math.floor(Date.now() / 1000),
     jti: randomBytes(16).toString("base64url"),
     ...(key.nonce !== null && { nonce: key.nonce }),
+    ...claims,
   });
   const signature = sign("sha256", Buffer.from(`${header}.${payload}`), {
     key: key.privateKey,

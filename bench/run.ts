@@ -1016,8 +1016,8 @@ function deploymentGoals(figures: DeployFigures | null): GoalRow[] {
   const largeApp = deployRatio(figures, "large", "small", perApp);
   const pooled = deployRatio(figures, "pooled", "small", perAll);
   const pooledApp = deployRatio(figures, "pooled", "small", perApp);
-  const named = deployRatio(figures, "named", "small", perAll);
-  const namedApp = deployRatio(figures, "named", "small", perApp);
+  const named = deployRatio(figures, "small", "unnamed", perAll);
+  const namedApp = deployRatio(figures, "small", "unnamed", perApp);
   const rounds = figures.settings.rounds;
   return [
     {
@@ -1039,13 +1039,13 @@ function deploymentGoals(figures: DeployFigures | null): GoalRow[] {
       how: `reported (the issue sets no line; 0.9 shown as a guide); ${rounds} paired rounds (${pooled.min.toFixed(2)}–${pooled.max.toFixed(2)}); per app CPU-second ${pooledApp.median.toFixed(2)}; PgBouncer ${deployUs(figures.samples.pooled, (x) => x.poolerCpu).toFixed(0)} µs per rotation`,
     },
     {
-      name: "Rotation with unnamed statements (the app's) vs named, direct, per CPU-second of app + PostgreSQL",
-      figure: 1 / named.median,
+      name: "Rotation with named statements (the app's on a direct connection) vs unnamed, per CPU-second of app + PostgreSQL",
+      figure: named.median,
       target: 0.9,
       direction: "atLeast",
       unit: "×",
-      load: loadOf("named", "small"),
-      how: `reported (0.9 as a guide: "keep its one-statement cost on a direct connection"); named ÷ unnamed ${named.median.toFixed(2)} (${named.min.toFixed(2)}–${named.max.toFixed(2)}); per app CPU-second ${namedApp.median.toFixed(2)}`,
+      load: loadOf("unnamed", "small"),
+      how: `"keep its one-statement cost on a direct connection": named (DB_POOL_MODE=direct) ÷ unnamed (transaction mode's) ${named.median.toFixed(2)} (${named.min.toFixed(2)}–${named.max.toFixed(2)}); per app CPU-second ${namedApp.median.toFixed(2)}`,
     },
   ];
 }

@@ -10,7 +10,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
-import { pathToFileURL } from "node:url";
 import pg from "pg";
 import {
   type AppServer,
@@ -97,16 +96,6 @@ export async function benchPort(): Promise<number> {
     }
   }
   throw new Error(`no free port left in BENCH_PORTS ${first}-${last}`);
-}
-
-/**
- * The environment that preloads bench/named-statements-preload.mjs into a server: its hand-written
- * statements go to PostgreSQL as named prepared statements (what the app sent before issue 22)
- * instead of unnamed ones, for the "named vs unnamed" row.
- */
-export function namedStatementsEnv(): Record<string, string> {
-  const preload = pathToFileURL(path.join(PROJECT_ROOT, "bench/named-statements-preload.mjs"));
-  return { NODE_OPTIONS: `--import ${preload.href}`, BENCH_NAMED_STATEMENTS: "1" };
 }
 
 const startedAt = Date.now();

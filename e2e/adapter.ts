@@ -11,11 +11,19 @@
  * page aside). A change to sign-in (a proof of possession on refresh, say) starts there and in
  * `refreshSession`.
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+} from "node:crypto";
 import {
   type APIRequestContext,
   type APIResponse,
   type BrowserContext,
+  type Page,
   expect,
 } from "@playwright/test";
 import { type Credentials, defineAdapter } from "playwright-token-kit";
@@ -204,7 +212,12 @@ export function createDeviceKey(): DeviceKey {
  * @example
  * await api.post("/api/auth/refresh", { headers: { DPoP: signDeviceProof(device, "POST", url) } });
  */
-export function signDeviceProof(device: DeviceKey, method: string, url: string): string {
+export function signDeviceProof(
+  device: DeviceKey,
+  method: string,
+  url: string,
+  accessToken?: string,
+): string {
   const target = new URL(url);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const header = encode({ alg: "ES256", typ: "dpop+jwt", jwk: device.publicJwk });
@@ -213,7 +226,10 @@ export function signDeviceProof(device: DeviceKey, method: string, url: string):
     htu: `${target.origin}${target.pathname}`,
     iat: Math.floor(Date.now() / 1000),
     jti: randomBytes(16).toString("base64url"),
-    ...(device.nonce !== null && { nonce: device.nonce }),
+    ...(device.nonce !== null && accessToken === undefined && { nonce: device.nonce }),
+    ...(accessToken !== undefined && {
+      ath: createHash("sha256").update(accessToken).digest("base64url"),
+    }),
   });
   const key = createPrivateKey({ key: device.privateJwk as never, format: "jwk" });
   const signature = sign("sha256", Buffer.from(`${header}.${payload}`), {
@@ -238,6 +254,134 @@ export async function proofHeader(
   // The request context's own base URL: the origin the server expects in `htu`.
   const url = new URL(path, await baseUrlOf(api));
   return { [HEADER_NAME.dpop]: signDeviceProof(device, "POST", url.href) };
+}
+
+/**
+ * The headers of an API request with an access token bound to `device` (a session the test
+ * signed in through `api` itself): `Authorization: DPoP` and a proof naming the request and the
+ * token (`ath`), as the browser's wrapper sends them.
+ *
+ * @example
+ * await api.get("/api/me", { headers: await accessHeaders(api, device, "GET", "/api/me", token) });
+ */
+export async function accessHeaders(
+  api: APIRequestContext,
+  device: DeviceKey,
+  method: string,
+  path: string,
+  accessToken: string,
+): Promise<Record<string, string>> {
+  const url = new URL(path, await baseUrlOf(api));
+  return {
+    Authorization: `DPoP ${accessToken}`,
+    [HEADER_NAME.dpop]: signDeviceProof(device, method, url.href, accessToken),
+  };
+}
+
+/**
+ * The same for a token the page holds: the proof is signed inside `page` with the key its sign-in
+ * stored in IndexedDB (non-extractable, so only the page can sign with it). For a test that asks
+ * the API, from outside the page's wrapper, what it answers to the page's own token.
+ *
+ * @example
+ * await api.get("/api/me", { headers: await pageAccessHeaders(page, "GET", "/api/me", token) });
+ */
+export async function pageAccessHeaders(
+  page: Page,
+  method: string,
+  path: string,
+  accessToken: string,
+  from: "app" | "kept" = "app",
+): Promise<Record<string, string>> {
+  const database = from === "app" ? DEVICE_KEY_STORE.database : KEPT_KEY_DATABASE;
+  const proof = await page.evaluate(
+    async ({ store, database, method, path, accessToken }) => {
+      const record = await new Promise<{ privateKey: CryptoKey; publicJwk: JsonWebKey } | null>(
+        (resolve, reject) => {
+          const open = indexedDB.open(database);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result
+              .transaction(store.objectStore, "readonly")
+              .objectStore(store.objectStore)
+              .get(store.record);
+            get.onerror = () => reject(get.error);
+            get.onsuccess = () => resolve(get.result ?? null);
+          };
+        },
+      );
+      if (!record) return null;
+      const b64 = (bytes: Uint8Array) =>
+        btoa(String.fromCharCode(...bytes))
+          .replace(/\+/g, "-")
+          .replace(/\//g, "_")
+          .replace(/=+$/, "");
+      const json = (value: object) => b64(new TextEncoder().encode(JSON.stringify(value)));
+      const digest = new Uint8Array(
+        await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken)),
+      );
+      const url = new URL(path, location.origin);
+      const input = `${json({ alg: "ES256", typ: "dpop+jwt", jwk: record.publicJwk })}.${json({
+        htm: method,
+        htu: `${url.origin}${url.pathname}`,
+        iat: Math.floor(Date.now() / 1000),
+        jti: crypto.randomUUID().replace(/-/g, ""),
+        ath: b64(digest),
+      })}`;
+      const signature = await crypto.subtle.sign(
+        { name: "ECDSA", hash: "SHA-256" },
+        record.privateKey,
+        new TextEncoder().encode(input),
+      );
+      return `${input}.${b64(new Uint8Array(signature))}`;
+    },
+    { store: DEVICE_KEY_STORE, database, method, path, accessToken },
+  );
+  if (!proof) throw new Error("pageAccessHeaders: this page holds no device key");
+  return { Authorization: `DPoP ${accessToken}`, [HEADER_NAME.dpop]: proof };
+}
+
+/** Where `keepPageKey` copies the page's key (same store and record names). */
+const KEPT_KEY_DATABASE = "e2e-kept-device-key";
+
+/**
+ * Copies the page's session key (still non-extractable: IndexedDB stores the CryptoKey itself)
+ * to a database of the test's own, so `pageAccessHeaders(..., "kept")` can still sign for the
+ * page's token after the app deleted its key (any sign-out does).
+ *
+ * @example
+ * await keepPageKey(page);
+ */
+export async function keepPageKey(page: Page): Promise<void> {
+  await page.evaluate(
+    async ({ store, kept }) => {
+      const openDb = (name: string) =>
+        new Promise<IDBDatabase>((resolve, reject) => {
+          const open = indexedDB.open(name, 1);
+          open.onupgradeneeded = () => open.result.createObjectStore(store.objectStore);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => resolve(open.result);
+        });
+      const request = <T>(r: IDBRequest<T>) =>
+        new Promise<T>((resolve, reject) => {
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+      const app = await openDb(store.database);
+      const record = await request(
+        app.transaction(store.objectStore).objectStore(store.objectStore).get(store.record),
+      );
+      if (!record) throw new Error("keepPageKey: this page holds no device key");
+      const copy = await openDb(kept);
+      await request(
+        copy
+          .transaction(store.objectStore, "readwrite")
+          .objectStore(store.objectStore)
+          .put(record, store.record),
+      );
+    },
+    { store: DEVICE_KEY_STORE, kept: KEPT_KEY_DATABASE },
+  );
 }
 
 const baseUrls = new WeakMap<APIRequestContext, string>();
@@ -328,7 +472,16 @@ export const appAdapter = defineAdapter({
       return typeof email === "string" ? email : null;
     },
   },
-  accessToken: { response: { json: "accessToken" } },
+  accessToken: {
+    // Bound tokens (cnf.jkt) travel as `Authorization: DPoP` with a proof by the page's key.
+    request: {
+      header: "authorization",
+      scheme: "DPoP",
+      authorize: (page, token, { method, url }) =>
+        pageAccessHeaders(page, method, new URL(url).pathname, token),
+    },
+    response: { json: "accessToken" },
+  },
   expiry: { clockHeader: TEST_CLOCK_HEADER },
   signedInPage: {
     path: SIGNED_IN_PATH,

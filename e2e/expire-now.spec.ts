@@ -94,6 +94,8 @@ test("the minted token opens nothing, not even another expired token", async ({
   const { accessToken: expired } = (await (await minted).json()) as { accessToken: string };
   await expect(page.getByTestId("expire-now-status")).toContainText("expired access token");
 
+  // As Bearer, with no proof: an expired token answers token_expired before any binding check
+  // (lib/auth/authenticate.ts), so the wrapper's silent refresh still starts on it.
   const asBearer = { headers: { Authorization: `Bearer ${expired}` } };
   const me = await page.request.get("/api/me", asBearer);
   expect(me.status()).toBe(401);

@@ -26,7 +26,10 @@ export type { Credentials, DeviceKey } from "./adapter";
 export {
   REFRESH_COOKIE_NAME,
   SESSION_HINT_COOKIE_NAME,
+  accessHeaders,
   createDeviceKey,
+  keepPageKey,
+  pageAccessHeaders,
   plantDeviceKey,
   proofHeader,
   signDeviceProof,

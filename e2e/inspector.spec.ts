@@ -22,6 +22,7 @@ import { AppHeader } from "./pages/app-header";
 import { LoginPage } from "./pages/login-page";
 import { RegisterPage } from "./pages/register-page";
 import {
+  accessHeaders,
   createDeviceKey,
   expect,
   expectSignedOut,
@@ -126,14 +127,16 @@ async function serverSession(
   user: Credentials,
   sessionId: string,
 ): Promise<ServerSession> {
+  const device = createDeviceKey();
   const login = await request.post("/api/auth/login", {
     data: { email: user.email, password: user.password },
-    headers: await proofHeader(request, createDeviceKey(), "/api/auth/login"),
+    headers: await proofHeader(request, device, "/api/auth/login"),
   });
   expect(login.status(), await login.text()).toBe(200);
   const { accessToken } = (await login.json()) as { accessToken: string };
-  const answer = await request.get(`/api/auth/sessions/${sessionId}`, {
-    headers: { Authorization: `Bearer ${accessToken}` },
+  const path = `/api/auth/sessions/${sessionId}`;
+  const answer = await request.get(path, {
+    headers: await accessHeaders(request, device, "GET", path, accessToken),
   });
   expect(answer.status(), await answer.text()).toBe(200);
   return ((await answer.json()) as { session: ServerSession }).session;

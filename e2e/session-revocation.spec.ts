@@ -14,7 +14,14 @@ import type { APIRequestContext, BrowserContext, Page } from "@playwright/test";
 import { DashboardPage } from "./pages/dashboard-page";
 import { LoginPage } from "./pages/login-page";
 import { SessionsPage } from "./pages/sessions-page";
-import { type Credentials, expect, expectSignedOut, test } from "./fixtures";
+import {
+  type Credentials,
+  expect,
+  expectSignedOut,
+  keepPageKey,
+  pageAccessHeaders,
+  test,
+} from "./fixtures";
 
 async function signIn(page: Page, user: Credentials): Promise<void> {
   const login = new LoginPage(page);
@@ -83,10 +90,14 @@ test("log out everywhere ends every session of the user", async ({
   await expectSignedOut(laptop, "session_revoked");
 });
 
-/** What a protected route answers to `accessToken`, asked from outside the browser. */
-async function protectedRouteAnswer(api: APIRequestContext, accessToken: string) {
+/**
+ * What a protected route answers to `accessToken`, asked from outside the browser's wrapper: the
+ * token is bound to the key of the page that holds it, so `page` signs the proof, with the copy
+ * of its key `keepPageKey` made (the app deletes its own at sign-out).
+ */
+async function protectedRouteAnswer(api: APIRequestContext, page: Page, accessToken: string) {
   const response = await api.get("/api/me", {
-    headers: { Authorization: `Bearer ${accessToken}` },
+    headers: await pageAccessHeaders(page, "GET", "/api/me", accessToken, "kept"),
   });
   const body = (await response.json()) as { error?: { code: string } };
   return `${response.status()} ${body.error?.code ?? "ok"}`;
@@ -103,7 +114,8 @@ test("after log out everywhere the old access tokens are refused at once, before
   const laptop = await signInOnTwoDevices(page, anotherDevice, registeredUser);
   // The token this page holds in memory: five minutes of life left.
   const oldToken = await authNetwork.lastAccessToken();
-  expect(await protectedRouteAnswer(api, oldToken)).toBe("200 ok");
+  await keepPageKey(page);
+  expect(await protectedRouteAnswer(api, page, oldToken)).toBe("200 ok");
   const sessions = new SessionsPage(page);
   await sessions.goto();
 
@@ -112,7 +124,7 @@ test("after log out everywhere the old access tokens are refused at once, before
 
   // Refused by the server within the issue's one-second bound (polled, not slept).
   await expect
-    .poll(() => protectedRouteAnswer(api, oldToken), { timeout: 1000, intervals: [50] })
+    .poll(() => protectedRouteAnswer(api, page, oldToken), { timeout: 1000, intervals: [50] })
     .toBe("401 session_revoked");
   // The other device still holds its old token in memory. Its next protected call (a client-side
   // navigation, no reload, no refresh first) is refused with session_revoked; its one refresh is

@@ -98,6 +98,15 @@ const envSchema = z
      */
     DPOP_BINDING: z.enum(["on", "off"]).default("on"),
     /**
+     * Access-token binding (lib/auth/authenticate.ts): "on" (the default) gives a bound session's
+     * access tokens `cnf.jkt`, and the API then takes them only as `Authorization: DPoP` with a
+     * proof by the device key, so a copied access token is useless too. "off" is the explicit
+     * switch for resource servers of other stacks that only read plain Bearer tokens: access
+     * tokens carry no `cnf` (refreshes stay bound while DPOP_BINDING is on). A token that carries
+     * `cnf` always needs its proof, whatever the switch says.
+     */
+    ACCESS_TOKEN_BINDING: z.enum(["on", "off"]).default("on"),
+    /**
      * How many leading bits of an IPv6 address name one client for the per-address throttles
      * (lib/auth/throttle-address.ts): 64 by default, the block one customer gets; 48 or 56
      * count a whole site as one; 128 the exact address (not advised).

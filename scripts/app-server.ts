@@ -257,7 +257,10 @@ export async function startApp(options: {
       );
     }
     try {
-      const response = await fetch(`${url}${options.healthPath ?? "/api/health"}`);
+      // Bounded: a server that accepts and never answers (a busy start) must not hang the caller.
+      const response = await fetch(`${url}${options.healthPath ?? "/api/health"}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       if (response.ok) break;
     } catch {
       // not listening yet

@@ -23,7 +23,12 @@ const user = await db.user.create({
 // A bound session, as the app makes them; the proof's signature checks happen before the
 // database (lib/auth/dpop.ts), so a verified proof's result stands in for one here.
 const jkt = "count-rotation-statements-key";
-const proof = () => ({ jkt, jti: randomUUID(), jtiExpiresAt: new Date(Date.now() + 600_000) });
+const proof = () => ({
+  jkt,
+  jti: randomUUID(),
+  issuedAt: new Date(),
+  jtiExpiresAt: new Date(Date.now() + 600_000),
+});
 const { refreshToken } = await startSession(user.id, { userAgent: null, ip: null, dpopJkt: jkt });
 // Warm the pool and Prisma's query engine with one rotation, then count the next one.
 const warm = await rotateRefreshToken(refreshToken, proof());

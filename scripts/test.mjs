@@ -13,9 +13,10 @@
  *   5. the transaction-pooler test (test/deploy/pooler.test.ts): the hot path's statements
  *      through PgBouncer 1.18 in transaction mode, from deploy/pgbouncer.ini, in front of a
  *      private PostgreSQL cluster; needs the `pgbouncer` binary (Debian package; .ci/run installs
- *      it): skipped with a message where it is missing, a failure where CI is set. The whole
- *      deployment rig (test/deploy/rig.test.ts) runs with `npm run test:deploy`, not here yet
- *      (docs/deployment.md says why)
+ *      it): skipped with a message where it is missing, a failure where CI is set; then the
+ *      whole deployment rig (test/deploy/rig.test.ts: nginx, 4 × `next start`, PgBouncer, 200
+ *      users through rolling restarts and a pooler restart), serving step 4's `.next-faults`
+ *      build (the same checkout: no third build); needs `nginx` too
  *   6. the Playwright kit (packages/playwright-token-kit): its contract and its README's example
  *      against examples/pocket-notes (node:http, starts in well under a second), with that app's
  *      planted double-refresh bug proving the assertions fail; then the README followed in a
@@ -144,6 +145,32 @@ if (hasBinary("pgbouncer")) {
     { DATABASE_URL: "", DEPLOY_PREBUILT: "1" },
   );
   countVitest("test-results/vitest-deploy.json");
+
+  if (hasBinary("nginx")) {
+    fs.rmSync("test-results/vitest-rig.json", { force: true });
+    // The fault suite's build of this checkout, when it made one; otherwise the rig builds.
+    const reuse = fs.existsSync(".next-faults/BUILD_ID")
+      ? { DEPLOY_PREBUILT: "1", DEPLOY_DIST_DIR: ".next-faults" }
+      : {};
+    run(
+      "deployment rig (nginx, 4 × next start, PgBouncer 1.18, 200 users, rolling restarts)",
+      "npx",
+      [
+        ...vitestArgs("test-results/vitest-rig.json"),
+        "-c",
+        "vitest.deploy.config.mts",
+        "test/deploy/rig.test.ts",
+      ],
+      { DATABASE_URL: "", ...reuse },
+    );
+    countVitest("test-results/vitest-rig.json");
+  } else if (process.env.CI) {
+    results.push("FAIL deployment rig: nginx is not installed (.ci/run installs it)");
+  } else {
+    console.log(
+      "\n(nginx is not installed: skipping the deployment rig; `apt-get install nginx`.)",
+    );
+  }
 } else if (process.env.CI) {
   results.push("FAIL transaction pooler: pgbouncer is not installed (.ci/run installs it)");
 } else {

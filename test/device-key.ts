@@ -3,7 +3,7 @@
  * with jose in Node. It signs RFC 9449 shaped proofs for a request (lib/auth/dpop.ts checks
  * them) and remembers the last `DPoP-Nonce` the server sent.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   type CryptoKey,
   type JWK,
@@ -62,10 +62,50 @@ export class TestDeviceKey {
       .sign(this.privateKey);
   }
 
+  /**
+   * A proof for an API request made with `accessToken` (RFC 9449 §7): with `ath`, its hash, and no
+   * nonce (the API takes none). `claims` overrides as in `proof`.
+   *
+   * @example
+   * headers: { authorization: `DPoP ${token}`, dpop: await key.accessProof("GET", url, token) }
+   */
+  accessProof(
+    method: string,
+    url: string,
+    accessToken: string,
+    claims: Record<string, unknown> = {},
+    header: Record<string, unknown> = {},
+  ): Promise<string> {
+    return this.proof(
+      method,
+      url,
+      { nonce: undefined, ath: accessTokenHash(accessToken), ...claims },
+      header,
+    );
+  }
+
   /** Keeps the nonce of an answer that carried one. */
   learnNonce(headers: Headers): void {
     const nonce = headers.get("dpop-nonce");
     if (nonce) this.nonce = nonce;
+  }
+}
+
+/** `ath`: base64url(SHA-256(access token)). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash("sha256").update(accessToken, "ascii").digest("base64url");
+}
+
+/** The `cnf.jkt` an access token carries (decoded, not verified), or null when it is unbound. */
+export function boundJktOf(accessToken: string): string | null {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString(),
+    );
+    const jkt: unknown = payload?.cnf?.jkt;
+    return typeof jkt === "string" ? jkt : null;
+  } catch {
+    return null;
   }
 }
 
@@ -84,6 +124,27 @@ const SIGNED_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/aut
  */
 export class DeviceKeys {
   private readonly byToken = new Map<string, Promise<TestDeviceKey>>();
+  private readonly byAccessToken = new Map<string, TestDeviceKey>();
+
+  /**
+   * The `Authorization` (and `DPoP`) headers of an API request with `accessToken`: Bearer for an
+   * unbound token, else `DPoP` with a proof by the key of the session it was issued to.
+   *
+   * @example
+   * Object.assign(headers, await devices.authorize(token, "GET", `${base}/api/notes`));
+   */
+  async authorize(
+    accessToken: string,
+    method: string,
+    url: string,
+  ): Promise<Record<string, string>> {
+    const key = boundJktOf(accessToken) ? this.byAccessToken.get(accessToken) : undefined;
+    if (!key) return { authorization: `Bearer ${accessToken}` };
+    return {
+      authorization: `DPoP ${accessToken}`,
+      dpop: await key.accessProof(method, url, accessToken),
+    };
+  }
 
   /** The key to sign a request to `path` with, or null when the path takes no proof. */
   async keyFor(path: string, refreshToken?: string | null): Promise<TestDeviceKey | null> {
@@ -92,10 +153,16 @@ export class DeviceKeys {
     return known ? known : TestDeviceKey.create();
   }
 
-  /** After an answer: its nonce, and the new refresh token's key. */
-  remember(key: TestDeviceKey | null, headers: Headers, refreshToken?: string | null): void {
+  /** After an answer: its nonce, and the new refresh token's (and access token's) key. */
+  remember(
+    key: TestDeviceKey | null,
+    headers: Headers,
+    refreshToken?: string | null,
+    accessToken?: string | null,
+  ): void {
     if (!key) return;
     key.learnNonce(headers);
     if (refreshToken) this.byToken.set(refreshToken, Promise.resolve(key));
+    if (accessToken) this.byAccessToken.set(accessToken, key);
   }
 }

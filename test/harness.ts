@@ -13,7 +13,7 @@ import { type Db, getDb } from "@/lib/db/client";
 import { applyMigrations } from "@/lib/db/migrate";
 import { forgetEnv, forgetSigningKeys } from "@/lib/dev/process-state";
 import { getEnv } from "@/lib/env";
-import { TestDeviceKey } from "./device-key";
+import { TestDeviceKey, boundJktOf } from "./device-key";
 
 export const APP_ORIGIN = "http://localhost:3000";
 
@@ -78,7 +78,14 @@ export type CallOptions = {
   json?: unknown;
   body?: BodyInit;
   headers?: Record<string, string>;
+  /**
+   * The access token. A bound one (`cnf.jkt`) goes as `Authorization: DPoP` with a proof (with
+   * `ath`) by the key of the device it was issued to, as the browser sends it, unless `scheme`
+   * or `dpop` say otherwise; an unbound one as Bearer.
+   */
   bearer?: string;
+  /** Force the `Authorization` scheme for `bearer` (an attacker sending a bound token as Bearer). */
+  scheme?: "Bearer" | "DPoP";
   params?: Record<string, string>;
   /** Send this raw refresh token instead of the jar's. */
   refreshToken?: string | null;
@@ -105,6 +112,13 @@ export type CallResult<T = unknown> = {
  * with that device's key unless it has a key of its own (`withOwnKey`).
  */
 const keyOfToken = new Map<string, Promise<TestDeviceKey>>();
+/** The device each access token was issued to (the key its session is bound to). */
+const keyOfAccessToken = new Map<string, Promise<TestDeviceKey>>();
+
+/** The key of the device `accessToken` was issued to through a TestClient, if any. */
+export function keyOfAccess(accessToken: string): Promise<TestDeviceKey> | undefined {
+  return keyOfAccessToken.get(accessToken);
+}
 
 /**
  * A browser-like client for route handlers: keeps the refresh cookie the
@@ -148,6 +162,8 @@ export function issuedToSameDevice(refreshToken: string, sameDeviceAs: string): 
 export class TestClient {
   refreshToken: string | null = null;
   private ownKey: Promise<TestDeviceKey> | null = null;
+  /** `withOwnKey`: signs with its own key for access tokens too (a thief with a copied token). */
+  private otherDevice = false;
 
   constructor(readonly userAgent = "vitest") {}
 
@@ -155,6 +171,7 @@ export class TestClient {
   static withOwnKey(userAgent?: string): TestClient {
     const client = new TestClient(userAgent);
     client.ownKey = TestDeviceKey.create();
+    client.otherDevice = true;
     return client;
   }
 
@@ -179,7 +196,10 @@ export class TestClient {
       body = JSON.stringify(options.json);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
-    if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
+    const bearer = options.bearer;
+    const bearerKey = bearer && !this.otherDevice ? (keyOfAccessToken.get(bearer) ?? null) : null;
+    const scheme = options.scheme ?? (bearer && boundJktOf(bearer) ? "DPoP" : "Bearer");
+    if (bearer) headers.set("authorization", `${scheme} ${bearer}`);
     const refreshToken =
       options.refreshToken === undefined ? this.refreshToken : options.refreshToken;
     // A hand-written Cookie header names the token the key is chosen for.
@@ -194,6 +214,11 @@ export class TestClient {
     const url = new URL(urlPath, `http://${headers.get("host")}`);
     const signs = options.dpop === undefined && PROOF_PATHS.has(url.pathname);
     if (options.dpop) headers.set("dpop", options.dpop);
+    // An API request with a token sent as DPoP: a proof naming it, by its device's key.
+    if (bearer && scheme === "DPoP" && options.dpop === undefined && !signs) {
+      const signer = (await bearerKey) ?? (await this.keyFor(null));
+      headers.set("dpop", await signer.accessProof(method, url.href, bearer));
+    }
     const key = signs ? this.keyFor(url.pathname.endsWith("/refresh") ? presented : null) : null;
     const send = async () => {
       if (key) headers.set("dpop", await (await key).proof(method, url.href));
@@ -216,10 +241,20 @@ export class TestClient {
       if (this.refreshToken && key) keyOfToken.set(this.refreshToken, key);
     }
     const text = await response.text();
+    const parsed = text ? JSON.parse(text) : null;
+    // The access token belongs to the key that signed for it, or to the caller's (a password
+    // change keeps the caller's session key).
+    const issuedKey = key ?? bearerKey;
+    if (typeof parsed?.accessToken === "string" && issuedKey) {
+      keyOfAccessToken.set(parsed.accessToken, issuedKey);
+      if (this.refreshToken && !keyOfToken.has(this.refreshToken)) {
+        keyOfToken.set(this.refreshToken, issuedKey);
+      }
+    }
     return {
       status: response.status,
       headers: response.headers,
-      body: (text ? JSON.parse(text) : null) as T,
+      body: parsed as T,
       setCookies,
     };
   }

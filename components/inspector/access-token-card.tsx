@@ -31,6 +31,7 @@ const CLAIM_NOTES: Record<string, string> = {
   iat: "Issued at, by the server's clock (seconds since 1970).",
   exp: `Expires at, by the server's clock. After it, the API answers 401 ${ERROR_CODE.tokenExpired} and the wrapper refreshes.`,
   jti: "JWT id: unique per token, so two tokens issued in the same second still differ.",
+  cnf: "Confirmation (RFC 9449): jkt is the thumbprint of this browser's session key, the same as the session's below. The API takes this token only as Authorization: DPoP with a fresh proof signed by that key (each one is in the timeline under Requests), so a copy of the token alone is refused. Absent with ACCESS_TOKEN_BINDING=off or DPOP_BINDING=off.",
 };
 
 type KeyMatch =

@@ -21,6 +21,7 @@ export const EVENT_KINDS: Record<
   { category: EventCategory; tone: "neutral" | "ok" | "warn" | "bad" | "info" }
 > = {
   request: { category: "requests", tone: "neutral" },
+  request_proof: { category: "requests", tone: "neutral" },
   unauthorized: { category: "requests", tone: "warn" },
   retry: { category: "requests", tone: "ok" },
   retry_result: { category: "requests", tone: "ok" },
@@ -127,6 +128,8 @@ export function describeEvent(event: AuthEvent): string {
       return `token expires in ${Math.round(event.expiresInMs / 1000)} s`;
     case "token_replaced":
       return `now holding ${event.token}`;
+    case "request_proof":
+      return `${event.method} ${event.path} with token ${event.token}, proof signed by key ${event.key.slice(0, 12)}…, jti ${event.jti.slice(0, 8)}…`;
     case "dpop_proof":
       return `${event.path} signed by key ${event.key.slice(0, 12)}…, jti ${event.jti.slice(0, 8)}…${event.nonced ? "" : " (no nonce yet)"}`;
     case "dpop_nonce_retry":

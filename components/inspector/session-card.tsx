@@ -11,6 +11,8 @@ import {
   REVOKE_REASON,
   type SessionView,
 } from "@/lib/contract";
+import { useAuthStore } from "@/lib/client/auth-store";
+import { inspectJwt } from "@/lib/client/jwt-inspect";
 import { useNow } from "./use-now";
 
 const STATE_STYLES: Record<FamilyTokenState, { label: string; className: string; note: string }> = {
@@ -123,6 +125,13 @@ export function SessionCard({
 }
 
 function SessionFacts({ view, now }: { view: SessionView; now: number }) {
+  // The `cnf.jkt` of the access token this tab holds: the same thumbprint as the session's.
+  const accessToken = useAuthStore((s) => s.accessToken);
+  const cnf = accessToken ? inspectJwt(accessToken)?.payload.cnf : undefined;
+  const accessJkt =
+    typeof cnf === "object" && cnf !== null && typeof (cnf as { jkt?: unknown }).jkt === "string"
+      ? (cnf as { jkt: string }).jkt
+      : null;
   const { effective, overrides } = view.policy;
   const shortened = Object.values(overrides).some((value) => value !== null);
   return (
@@ -167,6 +176,11 @@ function SessionFacts({ view, now }: { view: SessionView; now: number }) {
         <Fact label="Bound to device key">
           <span data-testid="device-key-thumbprint" className="font-mono break-all">
             {view.deviceKeyThumbprint ?? "none (DPOP_BINDING=off)"}
+          </span>
+        </Fact>
+        <Fact label="Access token bound to">
+          <span data-testid="access-token-jkt" className="font-mono break-all">
+            {accessJkt ?? "no key: sent as Bearer (ACCESS_TOKEN_BINDING=off or DPOP_BINDING=off)"}
           </span>
         </Fact>
       </dl>

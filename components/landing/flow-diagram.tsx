@@ -36,7 +36,7 @@ const STEPS: Step[] = [
   {
     from: "browser",
     to: "server",
-    label: "GET /api/notes  Authorization: Bearer <JWT>",
+    label: "GET /api/notes  Authorization: DPoP <JWT> + proof by the device key",
     event: "request",
   },
   {

@@ -10,6 +10,9 @@
  *
  *   curl -H "Authorization: Bearer $ACCESS_TOKEN" http://localhost:4000/api/hello
  *
+ * (that works for an unbound token, ACCESS_TOKEN_BINDING=off in the app; by default the app's
+ * tokens are bound to the browser's key and need `Authorization: DPoP` plus a proof, below).
+ *
  * The key set, and why it cannot be turned against genuine tokens (README.md):
  * - a known key is always served from the cached set: the set is never
  *   "expired" on the request path (cacheMaxAge: Infinity); a timer refreshes
@@ -34,13 +37,23 @@
  * - no `crit` header this service does not understand (jose refuses any,
  *   RFC 7515 §4.1.11): an extension it cannot apply must not be ignored.
  *
+ * Bound tokens (RFC 9449 §7). A token with `cnf.jkt` is accepted only as `Authorization: DPoP
+ * <token>` with a `DPoP` header holding a proof JWT: `typ: dpop+jwt`, ES256, signed by the
+ * public key in its own `jwk` header (jose's EmbeddedJWK), whose RFC 7638 thumbprint is the
+ * token's `cnf.jkt`; `htm` and `htu` naming this request (PUBLIC_ORIGIN, or the Host it was sent
+ * to, plus the path); `ath` = base64url(SHA-256(token)); `iat` within PROOF_IAT_WINDOW_SECONDS;
+ * a `jti` this process has not accepted yet (kept in memory for that window). So a copied access
+ * token is useless here too: sent as Bearer it is refused (`dpop_proof_required`), and no proof
+ * can be made without the browser's non-extractable key. An unbound token goes as Bearer.
+ *
  * What it cannot do: know that a session was revoked. It has no database and
  * does not listen to the app's revocation channel, so it accepts a revoked
  * session's token until that token expires (5 minutes by default). See the
  * app's SECURITY.md.
  */
 import http from "node:http";
-import { createRemoteJWKSet, errors, jwtVerify } from "jose";
+import { createHash } from "node:crypto";
+import { EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, errors, jwtVerify } from "jose";
 
 const ACCEPTED_ALGORITHMS = ["ES256", "Ed25519", "RS256"];
 /** The app refuses longer tokens before parsing them; so does this service. */
@@ -73,6 +86,9 @@ const port = Number(process.env.PORT ?? 4000);
 const maxLifetimeSeconds = positiveSeconds("MAX_TOKEN_LIFETIME_SECONDS", 300);
 const refreshSeconds = positiveSeconds("JWKS_REFRESH_SECONDS", 600);
 const cooldownSeconds = positiveSeconds("JWKS_COOLDOWN_SECONDS", 30);
+const proofIatWindowSeconds = positiveSeconds("PROOF_IAT_WINDOW_SECONDS", 60);
+/** The origin clients call this service at, for `htu`; unset: http:// and the request's Host. */
+const publicOrigin = process.env.PUBLIC_ORIGIN ? new URL(process.env.PUBLIC_ORIGIN).origin : null;
 
 const jwks = createRemoteJWKSet(jwksUrl, {
   // IMPORTANT: never stale on the request path. With jose's default (10 minutes) every request
@@ -155,6 +171,69 @@ async function verifyAccessToken(token) {
   return payload;
 }
 
+class ProofRefused extends Error {
+  name = "ProofRefused";
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** jti → when it may be forgotten: a proof is accepted once, while its iat can still pass. */
+const acceptedJtis = new Map();
+function rememberJti(jti) {
+  const nowMs = Date.now();
+  for (const [seen, until] of acceptedJtis) {
+    if (until > nowMs) break; // insertion order is expiry order
+    acceptedJtis.delete(seen);
+  }
+  if (acceptedJtis.has(jti)) throw new ProofRefused("dpop_proof_replayed", "proof already used");
+  acceptedJtis.set(jti, nowMs + 2 * proofIatWindowSeconds * 1000);
+}
+
+/**
+ * RFC 9449 §7: the request's DPoP proof for a token bound to `jkt`. Throws ProofRefused.
+ */
+async function verifyProof(request, url, token, jkt) {
+  const proof = request.headers.dpop;
+  if (typeof proof !== "string" || proof === "") {
+    throw new ProofRefused("dpop_proof_required", "no DPoP proof");
+  }
+  if (proof.length > 2048 || proof.includes(",")) {
+    throw new ProofRefused("invalid_dpop_proof", "not one proof");
+  }
+  let header;
+  let payload;
+  try {
+    ({ protectedHeader: header, payload } = await jwtVerify(proof, EmbeddedJWK, {
+      typ: "dpop+jwt",
+      algorithms: ["ES256"],
+    }));
+  } catch (error) {
+    throw new ProofRefused("invalid_dpop_proof", `proof: ${error.message}`);
+  }
+  if ("d" in header.jwk) throw new ProofRefused("invalid_dpop_proof", "private key in jwk");
+  const origin = publicOrigin ?? `http://${request.headers.host}`;
+  if (payload.htm !== request.method || payload.htu !== `${origin}${url.pathname}`) {
+    throw new ProofRefused("invalid_dpop_proof", "proof made for another request");
+  }
+  if (payload.ath !== createHash("sha256").update(token).digest("base64url")) {
+    throw new ProofRefused("invalid_dpop_proof", "proof made for another access token");
+  }
+  if (
+    typeof payload.iat !== "number" ||
+    Math.abs(payload.iat - Date.now() / 1000) > proofIatWindowSeconds
+  ) {
+    throw new ProofRefused("invalid_dpop_proof", "iat outside the window");
+  }
+  if (typeof payload.jti !== "string" || payload.jti.length < 16 || payload.jti.length > 128) {
+    throw new ProofRefused("invalid_dpop_proof", "no usable jti");
+  }
+  const signedBy = await calculateJwkThumbprint(header.jwk, "sha256");
+  if (signedBy !== jkt) throw new ProofRefused("invalid_dpop_proof", "signed by another key");
+  rememberJti(`${signedBy}.${payload.jti}`);
+}
+
 function send(response, status, body, headers = {}) {
   response.writeHead(status, { "content-type": "application/json", ...headers });
   response.end(JSON.stringify(body));
@@ -166,23 +245,30 @@ const server = http.createServer(async (request, response) => {
   if (url.pathname !== "/api/hello" || request.method !== "GET") {
     return send(response, 404, { error: { code: "not_found", message: "No such route." } });
   }
-  const match = /^Bearer +([^\s]+)\s*$/i.exec(request.headers.authorization ?? "");
+  const match = /^(Bearer|DPoP) +([^\s]+)\s*$/i.exec(request.headers.authorization ?? "");
   if (!match) {
     return send(
       response,
       401,
-      { error: { code: "token_missing", message: "Send Authorization: Bearer <access token>." } },
-      { "www-authenticate": "Bearer" },
+      {
+        error: {
+          code: "token_missing",
+          message: "Send Authorization: DPoP <access token> with its DPoP proof (or Bearer).",
+        },
+      },
+      { "www-authenticate": 'Bearer, DPoP algs="ES256"' },
     );
   }
+  const scheme = match[1].toLowerCase();
+  const token = match[2];
+  let claims;
   try {
-    const claims = await verifyAccessToken(match[1]);
-    send(response, 200, { hello: claims.sub, session: claims.sid, expiresAt: claims.exp });
+    claims = await verifyAccessToken(token);
   } catch (error) {
     const expired = error instanceof errors.JWTExpired;
     // The reason goes to this service's log, never to the caller.
     console.warn(`[resource-server] refused a token: ${error.name}: ${error.message}`);
-    send(
+    return send(
       response,
       401,
       {
@@ -193,6 +279,26 @@ const server = http.createServer(async (request, response) => {
       { "www-authenticate": `Bearer error="invalid_token"` },
     );
   }
+  const jkt = typeof claims.cnf?.jkt === "string" ? claims.cnf.jkt : null;
+  try {
+    if (jkt !== null && scheme !== "dpop") {
+      throw new ProofRefused("dpop_proof_required", "bound token sent as Bearer");
+    }
+    if (scheme === "dpop") {
+      if (jkt === null) throw new ProofRefused("invalid_dpop_proof", "token not bound");
+      await verifyProof(request, url, token, jkt);
+    }
+  } catch (error) {
+    if (!(error instanceof ProofRefused)) throw error;
+    console.warn(`[resource-server] refused a proof: ${error.message}`);
+    return send(
+      response,
+      401,
+      { error: { code: error.code, message: "This access token needs a valid DPoP proof." } },
+      { "www-authenticate": `DPoP error="invalid_dpop_proof", algs="ES256"` },
+    );
+  }
+  send(response, 200, { hello: claims.sub, session: claims.sid, expiresAt: claims.exp });
 });
 
 server.listen(port, "127.0.0.1", () => {

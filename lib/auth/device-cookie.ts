@@ -26,8 +26,8 @@ import "server-only";
  * other client's. It cannot be taken for an access token: HMAC, not the JWKS's keys, another
  * `typ` and another audience.
  */
-import { createHash, createHmac, randomBytes } from "node:crypto";
-import { jwtVerify } from "jose";
+import { type KeyObject, createHash, createSecretKey, randomBytes } from "node:crypto";
+import { SignJWT, jwtVerify } from "jose";
 import type { NextResponse } from "next/server";
 import { currentTime } from "@/lib/auth/clock";
 import { acceptsSecureCookies, parseCookieValues } from "@/lib/auth/cookies";
@@ -96,20 +96,17 @@ export async function readDeviceId(request: Request, email: string): Promise<str
 }
 
 /**
- * A compact HS256 JWS of `header` and `payload`, signed with node:crypto's HMAC in one
- * synchronous call. The same token jose's `SignJWT(…).sign(key)` makes, without its per-call
- * import of the raw key into Web Crypto and the asynchronous job: that was about 0.25 ms of a
- * login's main-thread CPU, this is a few µs (issue 22's login row, docs/benchmark.md). Reading
- * the cookie stays jose's `jwtVerify` above, with every check it makes.
+ * The MAC key as a KeyObject, made once per key: jose imports a raw Uint8Array on every call,
+ * about 0.25 ms of a login's main-thread CPU (issue 22's login row, docs/benchmark.md).
  */
-function signDeviceToken(
-  header: { alg: typeof DEVICE_TOKEN_ALG; kid: string; typ: string },
-  payload: Record<string, string | number>,
-  key: Uint8Array,
-): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const input = `${encode(header)}.${encode(payload)}`;
-  return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+const secretKeys = new WeakMap<Uint8Array, KeyObject>();
+function secretKeyOf(key: Uint8Array): KeyObject {
+  let secret = secretKeys.get(key);
+  if (!secret) {
+    secret = createSecretKey(key);
+    secretKeys.set(key, secret);
+  }
+  return secret;
 }
 
 /**
@@ -127,18 +124,14 @@ export async function setDeviceCookie(
   const key = macKeys.get(signer.kid);
   if (!key) throw new Error("the signing key has no MAC key");
   const now = Math.floor(currentTime().getTime() / 1000);
-  const token = signDeviceToken(
-    { alg: DEVICE_TOKEN_ALG, kid: signer.kid, typ: DEVICE_TOKEN_TYPE },
-    {
-      acct: accountTag(email),
-      iss: getEnv().appUrl,
-      aud: deviceAudience(),
-      jti: randomBytes(16).toString("base64url"),
-      iat: now,
-      exp: now + DEVICE_COOKIE_MAX_AGE_SECONDS,
-    },
-    key,
-  );
+  const token = await new SignJWT({ acct: accountTag(email) })
+    .setProtectedHeader({ alg: DEVICE_TOKEN_ALG, kid: signer.kid, typ: DEVICE_TOKEN_TYPE })
+    .setIssuer(getEnv().appUrl)
+    .setAudience(deviceAudience())
+    .setJti(randomBytes(16).toString("base64url"))
+    .setIssuedAt(now)
+    .setExpirationTime(now + DEVICE_COOKIE_MAX_AGE_SECONDS)
+    .sign(secretKeyOf(key));
   response.cookies.set({
     name: deviceCookieName(request, email),
     value: token,

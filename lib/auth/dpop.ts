@@ -34,11 +34,16 @@ import "server-only";
  * a device whose clock is wrong can still sign in; its refreshes then take their time from the
  * server's `Date` header: lib/client/device-key.ts.)
  *
+ * API requests (`verifyAccessTokenProof`, called by lib/auth/authenticate.ts): a bound access
+ * token (`cnf.jkt`) comes with a proof too, naming it (`ath`); there no nonce, a 60 s `iat`
+ * window and an in-process jti record (ARCHITECTURE.md, "Access tokens bound too": a database
+ * row per read was measured at several times the whole check).
+ *
  * IMPORTANT: DPOP_BINDING=off is the explicit switch back to bearer sessions: new sessions get no
  * thumbprint, and a session without one refreshes without a proof. A session that has one always
  * needs its proof, whatever the switch says.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   type CryptoKey,
   type JWK,
@@ -50,7 +55,12 @@ import {
 } from "jose";
 import { LRUCache } from "lru-cache";
 import { currentTime } from "@/lib/auth/clock";
-import { DpopProofRequired, InvalidDpopProof, UseDpopNonce } from "@/lib/auth/errors";
+import {
+  DpopProofReplayed,
+  DpopProofRequired,
+  InvalidDpopProof,
+  UseDpopNonce,
+} from "@/lib/auth/errors";
 import { HEADER_NAME } from "@/lib/contract";
 import { getDb } from "@/lib/db/client";
 import { getEnv } from "@/lib/env";
@@ -107,6 +117,12 @@ export type VerifiedProof = {
   /** RFC 7638 SHA-256 thumbprint of the key that signed it, base64url. */
   jkt: string;
   jti: string;
+  /**
+   * The proof's `iat`: when the device says it signed it (its clock, corrected by the server's
+   * `Date` in the browser: lib/client/device-key.ts). Null when absent (a sign-in's proof need
+   * not carry one). The rotation's late-duplicate rule compares it (lib/auth/sessions.ts).
+   */
+  issuedAt: Date | null;
   /** Until when the jti must be remembered: after that its nonce is no longer accepted anyway. */
   jtiExpiresAt: Date;
 };
@@ -202,11 +218,50 @@ function matchesRequest(htu: unknown, request: Request): boolean {
 }
 
 /** Near either the real clock or the request's (test) clock: they differ only in e2e runs. */
-function isFreshIat(iat: unknown): boolean {
+function isFreshIat(iat: unknown, windowSeconds = IAT_WINDOW_SECONDS): boolean {
   if (typeof iat !== "number" || !Number.isFinite(iat)) return false;
-  const near = (nowMs: number) => Math.abs(iat - nowMs / 1000) <= IAT_WINDOW_SECONDS;
+  const near = (nowMs: number) => Math.abs(iat - nowMs / 1000) <= windowSeconds;
   return near(Date.now()) || near(currentTime().getTime());
 }
+
+/**
+ * The checks every proof gets, on any route: one compact JWS of sane length, `typ: dpop+jwt`,
+ * ES256, a valid signature by its own embedded public P-256 key, and `htm`/`htu` naming this
+ * request. Throws InvalidDpopProof.
+ */
+async function readProof(
+  header: string,
+  request: Request,
+): Promise<{ jwk: JWK; payload: Record<string, unknown> }> {
+  // Two DPoP headers arrive joined by a comma, which no compact JWT contains.
+  if (header.length > MAX_PROOF_LENGTH || header.includes(",")) throw new InvalidDpopProof();
+  let jwk: JWK;
+  let payload: Record<string, unknown>;
+  try {
+    const verified = await jwtVerify(header, embeddedKey, {
+      typ: "dpop+jwt",
+      algorithms: ["ES256"],
+    });
+    jwk = verified.protectedHeader.jwk as JWK;
+    payload = verified.payload;
+  } catch (error) {
+    if (
+      error instanceof joseErrors.JOSEError ||
+      error instanceof TypeError ||
+      error instanceof InvalidDpopProof
+    ) {
+      throw new InvalidDpopProof();
+    }
+    throw error;
+  }
+  if (payload.htm !== request.method || !matchesRequest(payload.htu, request)) {
+    throw new InvalidDpopProof("The DPoP proof was made for another request.");
+  }
+  return { jwk, payload };
+}
+
+const thumbprintOf = async (jwk: JWK) =>
+  importedKeys.get(`${jwk.x}.${jwk.y}`)?.jkt ?? (await calculateJwkThumbprint(jwk, "sha256"));
 
 /**
  * Verifies the request's `DPoP` proof (module comment: what each check stops). `nonce:
@@ -230,31 +285,7 @@ export async function verifyDpopProof(
     if (isDpopBindingOn()) throw new DpopProofRequired();
     return null;
   }
-  // Two DPoP headers arrive joined by a comma, which no compact JWT contains.
-  if (header.length > MAX_PROOF_LENGTH || header.includes(",")) throw new InvalidDpopProof();
-
-  let jwk: JWK;
-  let payload: Record<string, unknown>;
-  try {
-    const verified = await jwtVerify(header, embeddedKey, {
-      typ: "dpop+jwt",
-      algorithms: ["ES256"],
-    });
-    jwk = verified.protectedHeader.jwk as JWK;
-    payload = verified.payload;
-  } catch (error) {
-    if (
-      error instanceof joseErrors.JOSEError ||
-      error instanceof TypeError ||
-      error instanceof InvalidDpopProof
-    ) {
-      throw new InvalidDpopProof();
-    }
-    throw error;
-  }
-  if (payload.htm !== request.method || !matchesRequest(payload.htu, request)) {
-    throw new InvalidDpopProof("The DPoP proof was made for another request.");
-  }
+  const { jwk, payload } = await readProof(header, request);
   // A sign-in's proof only shows possession of the key (module comment), so neither its age nor
   // the device's clock matters there; a refresh's must be fresh.
   if (options.nonce === "required" && !isFreshIat(payload.iat)) {
@@ -271,9 +302,12 @@ export async function verifyDpopProof(
     window = accepted;
   }
   return {
-    jkt:
-      importedKeys.get(`${jwk.x}.${jwk.y}`)?.jkt ?? (await calculateJwkThumbprint(jwk, "sha256")),
+    jkt: await thumbprintOf(jwk),
     jti: payload.jti,
+    issuedAt:
+      typeof payload.iat === "number" && Number.isFinite(payload.iat)
+        ? new Date(payload.iat * 1000)
+        : null,
     // The nonce of `window` is accepted until the end of the next window.
     jtiExpiresAt: new Date((window + 2) * NONCE_WINDOW_SECONDS * 1000),
   };
@@ -288,4 +322,68 @@ export async function verifyDpopProof(
 export async function withDpopNonce<R extends Response>(response: R): Promise<R> {
   response.headers.set(HEADER_NAME.dpopNonce, await issueDpopNonce());
   return response;
+}
+
+/**
+ * How far an API request's proof `iat` may be from the server's clock, either way. Shorter than
+ * the refresh's: there is no nonce on these routes, so this window (and the jti record below) is
+ * all that limits a captured proof. The browser signs with the server's clock (its last `Date`),
+ * so its proofs are seconds off at most.
+ */
+export const ACCESS_PROOF_IAT_WINDOW_SECONDS = 60;
+
+/**
+ * The jti of every API proof this process accepted, kept as long as its `iat` could still pass
+ * (twice the window: either side of now). In memory, per process, on purpose: ARCHITECTURE.md
+ * ("Access tokens bound too") weighs it against a database record per request. Only proofs that
+ * passed every other check (signed by the key the access token names) are recorded, so filling
+ * it takes the key and a valid token; a flood beyond `max` evicts the oldest.
+ */
+const acceptedAccessJtis = new LRUCache<string, true>({
+  max: 100_000,
+  ttl: 2 * ACCESS_PROOF_IAT_WINDOW_SECONDS * 1000,
+});
+
+/** `ath` (RFC 9449 §4.2): base64url(SHA-256(access token)). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash("sha256").update(accessToken, "ascii").digest("base64url");
+}
+
+/**
+ * Verifies the `DPoP` proof that must come with a bound access token on the app's API (RFC 9449
+ * §7): the checks of every proof (`readProof`), then `ath` = the hash of this very token, `iat`
+ * within ACCESS_PROOF_IAT_WINDOW_SECONDS, the signing key's thumbprint = the token's `cnf.jkt`
+ * (`jkt`; null for an unbound token sent with a proof anyway: no key to compare), and a jti this
+ * process has not accepted yet. No nonce and no database: see the constants above.
+ * Throws DpopProofRequired (no proof) or InvalidDpopProof (any failed check); records nothing
+ * unless every check passed.
+ *
+ * @example
+ * await verifyAccessTokenProof(request, token, claims.cnf.jkt);
+ */
+export async function verifyAccessTokenProof(
+  request: Request,
+  accessToken: string,
+  jkt: string | null,
+): Promise<void> {
+  const header = request.headers.get(HEADER_NAME.dpop);
+  if (header === null || header === "") throw new DpopProofRequired();
+  const { jwk, payload } = await readProof(header, request);
+  if (typeof payload.ath !== "string" || payload.ath !== accessTokenHash(accessToken)) {
+    throw new InvalidDpopProof("The DPoP proof was made for another access token.");
+  }
+  if (!isFreshIat(payload.iat, ACCESS_PROOF_IAT_WINDOW_SECONDS)) {
+    throw new InvalidDpopProof("The DPoP proof is too old (or the device's clock is wrong).");
+  }
+  if (typeof payload.jti !== "string" || !JTI_PATTERN.test(payload.jti)) {
+    throw new InvalidDpopProof();
+  }
+  const signedBy = await thumbprintOf(jwk);
+  if (jkt !== null && signedBy !== jkt) {
+    throw new InvalidDpopProof("The DPoP proof was signed by another key than the token's.");
+  }
+  // Per key, so one key's jtis never collide with another's.
+  const seen = `${signedBy}.${payload.jti}`;
+  if (acceptedAccessJtis.has(seen)) throw new DpopProofReplayed();
+  acceptedAccessJtis.set(seen, true);
 }

@@ -59,6 +59,16 @@ export class RefreshTokenReused extends defineError(
   401,
   "This session was signed out because its refresh token was used twice, which suggests it was copied. Sign in again.",
 ) {}
+/**
+ * A late duplicate: a spent token with a proof by the session's own key, signed before the
+ * token's successor was presented (lib/auth/sessions.ts, "Late duplicates"). Nothing is written
+ * and the cookie is kept: the device already holds a newer one.
+ */
+export class RefreshTokenSuperseded extends defineError(
+  ERROR_CODE.refreshTokenSuperseded,
+  409,
+  "This refresh token was already replaced by a newer one from this device. Nothing changed; refresh again with the current cookie.",
+) {}
 export class SessionExpired extends defineError(
   ERROR_CODE.sessionExpired,
   401,

@@ -26,10 +26,10 @@ export const EXPIRED_TOKEN_AGE_SECONDS = 5;
  * const { accessToken } = await signExpiredAccessToken(claims); // verifyAccessToken → token_expired
  */
 export async function signExpiredAccessToken(
-  caller: Pick<AccessTokenClaims, "sub" | "sid">,
+  caller: Pick<AccessTokenClaims, "sub" | "sid" | "cnf">,
 ): Promise<SignedAccessToken> {
   const backMs = (getEnv().ACCESS_TOKEN_TTL_SECONDS + EXPIRED_TOKEN_AGE_SECONDS) * 1000;
   return runWithClockOffset(-backMs, () =>
-    signAccessToken({ userId: caller.sub, sessionId: caller.sid }),
+    signAccessToken({ userId: caller.sub, sessionId: caller.sid, jkt: caller.cnf?.jkt }),
   );
 }

@@ -87,7 +87,7 @@ export function sessionPolicyOverrides(session: PolicyColumns): SessionPolicyOve
  */
 export async function signAccessTokenForSession(subject: {
   userId: string;
-  session: Pick<Session, "id"> & PolicyColumns;
+  session: Pick<Session, "id"> & Partial<Pick<Session, "dpopJkt">> & PolicyColumns;
 }): Promise<SignedAccessToken> {
   const env = getEnv();
   const { accessTokenTtlSeconds } = effectiveSessionPolicy(subject.session, env);
@@ -95,5 +95,7 @@ export async function signAccessTokenForSession(subject: {
     userId: subject.userId,
     sessionId: subject.session.id,
     ttlSeconds: accessTokenTtlSeconds,
+    // A bound session's access tokens are bound to the same key, unless ACCESS_TOKEN_BINDING=off.
+    jkt: env.ACCESS_TOKEN_BINDING === "on" ? subject.session.dpopJkt : null,
   });
 }

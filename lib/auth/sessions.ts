@@ -53,6 +53,18 @@ import "server-only";
  * revoked (`REVOKE_REASON.dpopKeyMismatch`), as REUSED does. A missing proof, a replayed one or
  * an unbound session under binding changes nothing: the request is refused.
  *
+ * Late duplicates (binding on, a bound session): a spent token T presented with a valid proof by
+ * the session's own key, whose `iat` is not later than the moment T's successor was presented
+ * (the `used_at` of the one spent token at T's generation + 1; `iat`'s whole second), is refused with
+ * `refresh_token_superseded` (409): nothing is written, the family is not revoked and the cookie
+ * is not cleared. That request is a copy of the device's own, made before the device moved on and
+ * run after it (a client that gave up on a hung request and retried; a queue in a proxy or an
+ * instance): a thief without the key is refused before this (`dpop_proof_required`, or
+ * `dpop_key_mismatch` with another key), and what the rule gives one with the key (in-browser
+ * malware, which can sign anyway) is in SECURITY.md. A proof signed after the successor was
+ * presented, a successor never presented (the grace bound ran out), an unused stale sibling,
+ * an unbound session and DPOP_BINDING=off keep the REUSED verdict.
+ *
  * Races each rule prevents:
  * - Many requests presenting one token at once (tabs, instances, a burst of retries): the first
  *   to take the session's row lock rotates; each later one finds its token is the head's parent
@@ -70,6 +82,7 @@ import {
   RefreshTokenInvalid,
   RefreshTokenMissing,
   RefreshTokenReused,
+  RefreshTokenSuperseded,
   SessionExpired,
   SessionNotFound,
   SessionRevoked,
@@ -208,7 +221,7 @@ function assertSessionUsable(session: Session, now: Date): void {
  * when none was sent and binding is off.
  *
  * Throws RefreshTokenMissing / RefreshTokenInvalid / RefreshTokenReused / SessionExpired /
- * SessionRevoked, and for binding DpopProofRequired / DpopProofReplayed / DpopKeyMismatch.
+ * SessionRevoked, RefreshTokenSuperseded (a late duplicate, module comment), and for binding DpopProofRequired / DpopProofReplayed / DpopKeyMismatch.
  *
  * @example
  * const proof = await verifyDpopProof(request, { nonce: "required" });
@@ -280,6 +293,7 @@ async function rotate(
     });
     throw new RefreshTokenReused();
   }
+  if (outcome.via === "superseded") throw new RefreshTokenSuperseded();
   if (outcome.via === "key_mismatch") {
     recordEvent({
       event: "revoked",
@@ -324,7 +338,8 @@ const CAREFUL_TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 type Decision =
   | { via: "rotated" | "grace"; refreshToken: string; session: Session }
   | { via: "reused"; reason: ReuseReason; tokenGeneration: number; headGeneration: number }
-  | { via: "key_mismatch" };
+  | { via: "key_mismatch" }
+  | { via: "superseded" };
 
 /**
  * The careful path: takes the session's row lock, then reads the session, the token and the
@@ -420,6 +435,8 @@ async function decideUnderLock(
       return { via: "grace", refreshToken: sibling, session: touched };
     }
 
+    if (await isLateDuplicate(tx, session, token, proof)) return { via: "superseded" };
+
     await tx.session.update({
       where: { id: sessionId },
       data: { revokedAt: now, revokeReason: REVOKE_REASON.refreshTokenReused },
@@ -436,6 +453,33 @@ async function decideUnderLock(
     });
     return { via: "reused", reason, tokenGeneration: token.generation, headGeneration: head };
   }, CAREFUL_TRANSACTION);
+}
+
+/**
+ * The late-duplicate rule (module comment): a spent token, a bound session under binding, a proof
+ * by its key (checkPossession said "ok") whose `iat` is not later than the moment the token's
+ * successor was presented. Only one token of a generation is ever spent (the compare-and-set), so
+ * the spent one at `generation + 1` is the successor, and its `used_at` is when it was presented.
+ * Read under the session's row lock, so no rotation moves it meanwhile. `iat` has whole seconds,
+ * so the rule asks for the whole second it names to have ended by then (iat + 1 s ≤ that
+ * moment): a proof that may have been signed after the successor was presented is reuse, as
+ * before.
+ */
+async function isLateDuplicate(
+  tx: Pick<Db, "refreshToken">,
+  session: Session,
+  token: { generation: number; usedAt: Date | null },
+  proof: VerifiedProof | null,
+): Promise<boolean> {
+  if (token.usedAt === null || session.dpopJkt === null || !isDpopBindingOn()) return false;
+  if (proof === null || proof.jkt !== session.dpopJkt || proof.issuedAt === null) return false;
+  const successor = await tx.refreshToken.findFirst({
+    where: { sessionId: session.id, generation: token.generation + 1, usedAt: { not: null } },
+    select: { usedAt: true },
+  });
+  return (
+    successor?.usedAt != null && proof.issuedAt.getTime() + 1_000 <= successor.usedAt.getTime()
+  );
 }
 
 /**

@@ -67,8 +67,16 @@ export type AccessTokenClaims = Readonly<
     jti: string;
     iat: number;
     exp: number;
+    /**
+     * RFC 9449 §6.1: present when the token is bound to the session's device key; its holder
+     * must send it as `Authorization: DPoP` with a proof by that key (lib/auth/authenticate.ts).
+     */
+    cnf?: { jkt: string };
   }
 >;
+
+/** An RFC 7638 SHA-256 thumbprint, base64url: 43 characters. */
+const JKT_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export type SignedAccessToken = {
   accessToken: string;
@@ -80,7 +88,8 @@ export type SignedAccessToken = {
 /**
  * Signs an access token for a user's session. `ttlSeconds` may shorten the
  * lifetime (a per-session policy, see lib/auth/session-policy.ts), never
- * lengthen it beyond ACCESS_TOKEN_TTL_SECONDS.
+ * lengthen it beyond ACCESS_TOKEN_TTL_SECONDS. `jkt` binds it to a device key
+ * (`cnf.jkt`, RFC 9449 §6.1): then it is accepted only with a proof by that key.
  *
  * @example
  * const { accessToken, expiresAt } = await signAccessToken({ userId, sessionId });
@@ -89,12 +98,16 @@ export async function signAccessToken(subject: {
   userId: string;
   sessionId: string;
   ttlSeconds?: number;
+  jkt?: string | null;
 }): Promise<SignedAccessToken> {
   const env = getEnv();
   const { signer } = await getSigningKeys();
   const issuedAt = toEpochSeconds(currentTime());
   const expiresIn = Math.min(subject.ttlSeconds ?? Infinity, env.ACCESS_TOKEN_TTL_SECONDS);
-  const accessToken = await new SignJWT({ sid: subject.sessionId })
+  const accessToken = await new SignJWT({
+    sid: subject.sessionId,
+    ...(subject.jkt && { cnf: { jkt: subject.jkt } }),
+  })
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(env.appUrl)
     .setAudience(env.appUrl)
@@ -244,6 +257,12 @@ async function verifyAccessTokenFully(
       throw new AccessTokenInvalid();
     }
     const claims = payload as AccessTokenClaims;
+    if (claims.cnf !== undefined) {
+      const cnf: unknown = claims.cnf;
+      const jkt = typeof cnf === "object" && cnf !== null ? (cnf as { jkt?: unknown }).jkt : null;
+      if (typeof jkt !== "string" || !JKT_PATTERN.test(jkt)) throw new AccessTokenInvalid();
+      Object.freeze(claims.cnf);
+    }
     assertTimeClaimsInRange(claims, env);
     assertCurrentlyValid(claims, toEpochSeconds(currentTime()));
     if (Array.isArray(claims.aud)) Object.freeze(claims.aud);

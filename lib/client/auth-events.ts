@@ -57,6 +57,18 @@ export type AuthEventData =
   /** A DPoP proof by the device key (device-key.ts) went with a sign-in or refresh. */
   | { type: "dpop_proof"; path: string; jti: string; key: string; nonced: boolean }
   /**
+   * `apiFetch` signed a proof for one API request: `Authorization: DPoP`, the proof naming this
+   * method, path and access token (`token`, a fingerprint; the proof's `ath` is its hash).
+   */
+  | {
+      type: "request_proof";
+      method: string;
+      path: string;
+      jti: string;
+      key: string;
+      token: string;
+    }
+  /**
    * The server asked for its newer nonce (`use_dpop_nonce`) or refused the proof
    * (`invalid_dpop_proof`, e.g. a wrong clock): the refresh is signed again, once.
    */

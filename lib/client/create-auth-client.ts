@@ -18,7 +18,8 @@
  *   browser-adapters.ts     Web Locks, BroadcastChannel, page lifecycle, timers
  *   devtools.ts             the inspector's extension point (off the public interface)
  * This module keeps what is about requests: one 401 buys at most one refresh and one retry (no
- * loops), and the bearer token is only ever sent to this origin.
+ * loops), the access token is only ever sent to this origin, and each send carries a proof by
+ * the device key (`sendWithToken`).
  */
 import type { z } from "zod";
 import { API_PATH, HEADER_NAME, SIGN_OUT_REASON } from "@/lib/contract";
@@ -45,7 +46,7 @@ import {
   type PageLifecycle,
   type Timers,
 } from "./browser-adapters";
-import { createDeviceKey, type DeviceKey } from "./device-key";
+import { createDeviceKey, type DeviceKey, type SignedProof } from "./device-key";
 import { createDevtools, type DevtoolsHook } from "./devtools";
 import { createProactiveRefresh } from "./proactive-refresh";
 import { isSameOriginPath } from "./redirect";
@@ -198,10 +199,39 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   });
   options.devtools?.connect(createDevtools(store, record));
 
-  function sendWithToken(path: string, init: RequestInit, token: string | null): Promise<Response> {
+  /**
+   * Sends `init` to `path` with `token`: as `Authorization: DPoP` with a proof by the device key
+   * naming this request and this token (`ath`) when this browser holds a key, which a bound token
+   * (`cnf.jkt`) needs, else as Bearer. The proof is new for every send, retries included.
+   */
+  async function sendWithToken(
+    path: string,
+    init: RequestInit,
+    token: string | null,
+  ): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (token !== null) headers.set("Authorization", `Bearer ${token}`);
-    return fetchFn(path, { ...init, headers });
+    let proof: SignedProof | null = null;
+    if (token !== null) {
+      proof = (await deviceKey?.proof(methodOf(init), path, undefined, token)) ?? null;
+      if (proof) {
+        headers.set("Authorization", `DPoP ${token}`);
+        headers.set(HEADER_NAME.dpop, proof.jwt);
+        record({
+          type: "request_proof",
+          method: methodOf(init),
+          path,
+          jti: proof.jti,
+          key: proof.jkt,
+          token: fingerprint(token),
+        });
+      } else {
+        headers.set("Authorization", `Bearer ${token}`);
+      }
+    }
+    const response = await fetchFn(path, { ...init, headers });
+    // The server's `Date`, so the next proof's `iat` is by its clock.
+    if (proof) await deviceKey?.rememberNonce(response);
+    return response;
   }
 
   async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
@@ -320,7 +350,6 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   }
 
   async function logout(): Promise<void> {
-    const token = store.getState().accessToken;
     record({ type: "logout" });
     // Local first: the epoch bump makes any refresh still on the wire land as "stale".
     signOut.end(SIGN_OUT_REASON.loggedOut);
@@ -328,10 +357,11 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     // reload would sign the user back in; hence the retries.
     const postLogout = async (): Promise<{ kind: "done" } | Transient> => {
       try {
+        // The refresh cookie names the session; the access token is not needed (nor sent: a
+        // bound one would need a proof, and the key may be gone by a retry).
         const response = await fetchFn(API_PATH.logout, {
           method: "POST",
           credentials: "same-origin",
-          headers: token === null ? {} : { Authorization: `Bearer ${token}` },
         });
         return isTransientStatus(response.status)
           ? { kind: "transient", why: `HTTP ${response.status}` }
@@ -379,4 +409,11 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       proactive.stop();
     },
   };
+}
+
+/** The method as fetch sends it: the standard ones upper-cased (Fetch §"normalize a method"). */
+function methodOf(init: RequestInit): string {
+  const method = init.method ?? "GET";
+  const upper = method.toUpperCase();
+  return ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"].includes(upper) ? upper : method;
 }

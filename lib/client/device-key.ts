@@ -9,6 +9,8 @@
  * Every refresh then carries a proof (lib/auth/dpop.ts checks it): a JWT in the `DPoP` header with
  * `typ: dpop+jwt`, the public key in `jwk`, and `htm`, `htu`, `iat`, a random `jti` and the server's
  * last `DPoP-Nonce` (kept beside the key, so a reload does not cost a `use_dpop_nonce` round).
+ * Every API request with a bound access token carries one too, with `ath`, the token's hash
+ * (create-auth-client.ts sends it as `Authorization: DPoP`).
  * Sign-out deletes the key (`remove`).
  *
  * States: no key → (sign-in) prepared → (sign-in answered) stored → (sign-out) no key.
@@ -25,7 +27,7 @@
  * refresh-coordinator.ts). A new key is made only for a sign-in: making one when a refresh finds
  * no key would present the session's cookie with a foreign key, which the server treats as theft.
  */
-import { SignJWT, calculateJwkThumbprint } from "jose";
+import { SignJWT, base64url, calculateJwkThumbprint } from "jose";
 import { DEVICE_KEY_STORE, HEADER_NAME } from "@/lib/contract";
 
 /** What is kept per browser: the key pair (the private half non-extractable) and the nonce. */
@@ -60,8 +62,16 @@ export interface DeviceKey {
   prepare(): Promise<PreparedDeviceKey | null>;
   /** Stores a prepared key as this browser's, with the nonce of the sign-in's answer. */
   adopt(key: PreparedDeviceKey, response: Response): Promise<void>;
-  /** A proof for `method path` by `key`, or by the stored key; null when there is none. */
-  proof(method: string, path: string, key?: PreparedDeviceKey): Promise<SignedProof | null>;
+  /**
+   * A proof for `method path` by `key`, or by the stored key; null when there is none. With
+   * `accessToken`, the proof also names it (`ath`, RFC 9449 §4.2): an API request's proof.
+   */
+  proof(
+    method: string,
+    path: string,
+    key?: PreparedDeviceKey,
+    accessToken?: string,
+  ): Promise<SignedProof | null>;
   /** Keeps the `DPoP-Nonce` and the server's clock (`Date`) of an answer for the next proofs. */
   rememberNonce(response: Response): Promise<void>;
   /** Forgets the key (sign-out). */
@@ -142,9 +152,9 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
       }
     },
 
-    async proof(method, path, key) {
+    async proof(method, path, key, accessToken) {
       const signer = key ?? (await load()) ?? (await fallback.load());
-      if (!signer) return null;
+      if (!signer || !subtle) return null;
       const url = new URL(path, origin());
       const nonce = latestNonce ?? signer.nonce;
       const jti = randomJti();
@@ -155,6 +165,7 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
           iat: Math.floor(iatNow() / 1000),
           jti,
           ...(nonce !== null && { nonce }),
+          ...(accessToken !== undefined && { ath: await accessTokenHash(subtle, accessToken) }),
         })
           .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: signer.publicJwk })
           .sign(signer.privateKey);
@@ -185,6 +196,12 @@ export function createDeviceKey(options: DeviceKeyOptions = {}): DeviceKey {
       await store.remove().catch(() => undefined);
     },
   };
+}
+
+/** `ath`: base64url(SHA-256(the access token's ASCII bytes)). */
+async function accessTokenHash(subtle: SubtleCrypto, accessToken: string): Promise<string> {
+  const digest = await subtle.digest("SHA-256", new TextEncoder().encode(accessToken));
+  return base64url.encode(new Uint8Array(digest));
 }
 
 /** Memory for a page whose storage refused the key. */

@@ -128,6 +128,19 @@ describe("the refresh coordinator", () => {
     expect(signOut.end).not.toHaveBeenCalled();
   });
 
+  it("a 409 refresh_token_superseded (a late copy of this device's refresh) keeps the session and tries again", async () => {
+    vi.useFakeTimers();
+    const { coordinator, signOut } = setUp();
+    server.refreshAnswers.push(() => errorResponse(409, "refresh_token_superseded"));
+    const pending = coordinator.refresh("unauthorized");
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    // The second attempt (the fake server's default answer) rotates.
+    await expect(pending).resolves.toEqual(expect.any(String));
+    expect(server.callsTo("/api/auth/refresh")).toHaveLength(2);
+    expect(signOut.end).not.toHaveBeenCalled();
+  });
+
   it("waits for the cross-tab lock, and gives up on it without spending the cookie", async () => {
     vi.useFakeTimers();
     const locks = createFakeLockManager();

@@ -236,7 +236,13 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions): Re
     if (isTransientStatus(response.status)) {
       return { kind: "transient", why: `HTTP ${response.status}` };
     }
-    return { kind: "rejected", code: await readErrorCode(response) };
+    const code = await readErrorCode(response);
+    // A late copy of this device's own refresh (another tab's, or one a proxy held): the server
+    // changed nothing and kept the cookie, which is already newer. Not a reason to sign out.
+    if (code === ERROR_CODE.refreshTokenSuperseded) {
+      return { kind: "transient", why: "superseded by a newer refresh" };
+    }
+    return { kind: "rejected", code };
   }
 
   async function withRefreshLock(work: () => Promise<RefreshOutcome>): Promise<RefreshOutcome> {

@@ -4,6 +4,7 @@
  * the session, and which failures are worth trying again.
  */
 import {
+  ACCESS_PROOF_ERROR_CODES,
   ACCESS_TOKEN_ERROR_CODES,
   ERROR_CODE,
   passwordChangedBodySchema,
@@ -18,10 +19,14 @@ import type { SessionSnapshot } from "./auth-store";
  * The 401 codes a protected route answers that mean "refresh once, then retry".
  * `ERROR_CODE.sessionRevoked` is one of them: the access token's session was revoked (instant revocation), but the refresh
  * cookie may already belong to a newer session (a password change starts one), so one refresh
- * decides; if it fails, the tab signs out with the refresh's reason.
+ * decides; if it fails, the tab signs out with the refresh's reason. So are the DPoP proof
+ * refusals of a bound access token (`ACCESS_PROOF_ERROR_CODES`): the refresh either binds a new
+ * token to the key this browser holds now, or fails (no key) and signs the tab out. Either way
+ * one 401 buys at most one refresh and one retry, so a proof that keeps failing is no loop.
  */
 const REFRESHABLE_401_CODES: ReadonlySet<string> = new Set([
   ...ACCESS_TOKEN_ERROR_CODES,
+  ...ACCESS_PROOF_ERROR_CODES,
   ERROR_CODE.sessionRevoked,
 ]);
 

@@ -30,6 +30,12 @@ export const ERROR_CODE = {
   refreshTokenMissing: "refresh_token_missing",
   refreshTokenInvalid: "refresh_token_invalid",
   refreshTokenReused: "refresh_token_reused",
+  /**
+   * A late duplicate of the device's own request (lib/auth/sessions.ts, "Late duplicates"): a
+   * spent token with a proof by the session's key, signed before its successor was presented.
+   * Nothing changed and the cookie is kept; the client's newer cookie is the one to use.
+   */
+  refreshTokenSuperseded: "refresh_token_superseded",
   refreshCookieAmbiguous: "refresh_cookie_ambiguous",
   sessionExpired: "session_expired",
   sessionRevoked: "session_revoked",

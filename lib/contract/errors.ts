@@ -19,6 +19,19 @@ export const ACCESS_TOKEN_ERROR_CODES = [
   ERROR_CODE.tokenInvalid,
 ] as const;
 
+/**
+ * The 401 codes of a bound access token whose DPoP proof the API refused (lib/auth/authenticate.ts):
+ * answered with `WWW-Authenticate: DPoP`. The browser answers them with one refresh and one retry,
+ * as the access-token codes: the only honest causes (the key was replaced by a sign-in in another
+ * tab, a device clock that jumped) are fixed by it, and a browser without its key fails that
+ * refresh and signs out cleanly.
+ */
+export const ACCESS_PROOF_ERROR_CODES = [
+  ERROR_CODE.dpopProofRequired,
+  ERROR_CODE.invalidDpopProof,
+  ERROR_CODE.dpopProofReplayed,
+] as const;
+
 /** What `POST /api/auth/refresh` answers with a 401 (the cookie is then cleared). */
 export const REFRESH_REJECTION_CODES = [
   ERROR_CODE.refreshTokenMissing,

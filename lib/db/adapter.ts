@@ -195,12 +195,14 @@ export type SqlStatement = {
    * Names the statement for PGlite, which parses and plans it once per embedded database, then
    * only binds and executes it. One name, one text.
    *
-   * IMPORTANT: on PostgreSQL the statement goes unnamed (Parse, Bind, Execute, Sync in one round
-   * trip, as Prisma's own queries do), so it works through a transaction-mode pooler that does
-   * not track prepared statements (PgBouncer before 1.21: a named statement prepared on one
-   * server connection is missing on the next). The cost, measured by `npm run bench`'s deployment
-   * rows (named vs unnamed, bench/deployment.ts), is the
-   * server's parse and plan on every call; the app's own CPU is the same.
+   * On PostgreSQL the name is used as the driver's prepared-statement name (parsed and planned
+   * once per connection) only with `namedStatements` (lib/db/client.ts: DB_POOL_MODE=direct).
+   * IMPORTANT: through a transaction-mode pooler (DB_POOL_MODE=transaction) the statement goes
+   * unnamed (Parse, Bind, Execute, Sync in one round trip, as Prisma's own queries do): a pooler
+   * that does not track prepared statements (PgBouncer before 1.21) hands the next transaction
+   * another server connection, where a named statement is missing. The cost of unnamed, measured
+   * by `npm run bench`'s deployment rows: PostgreSQL parses and plans on every call, about 2.4×
+   * its CPU per rotation (1120 µs against 473 µs); the app's own CPU is the same.
    */
   name: string;
   /** Every parameter cast in the text (`$1::uuid`): the casts are its types. */
@@ -214,6 +216,11 @@ export type DatabaseOptions = {
   pool?: Omit<PoolConfig, "connectionString">;
   /** Called with a pool or idle-connection error (a restarted server); the pool replaces the connection. */
   onPoolError?: (error: Error) => void;
+  /**
+   * PostgreSQL: send the hot paths' statements named (prepared once per connection). Only on a
+   * direct or session-mode connection; never through a transaction-mode pooler (`SqlStatement`).
+   */
+  namedStatements?: boolean;
   /** PGlite: how long one statement outside a transaction may wait in its queue and run. */
   pgliteStatementTimeoutMs?: number;
 };
@@ -244,9 +251,12 @@ export async function openDatabase(
     let ended = false;
     return {
       factory: new PrismaPg(pool, { onConnectionError: options.onPoolError }),
-      // Unnamed (the name is left out): see `SqlStatement.name`.
-      run: async <Row>({ text, values }: SqlStatement) =>
-        (await pool.query<Row & pg.QueryResultRow>({ text, values })).rows,
+      // Named only when the connection is the client's own for its life: `SqlStatement.name`.
+      run: options.namedStatements
+        ? async <Row>({ name, text, values }: SqlStatement) =>
+            (await pool.query<Row & pg.QueryResultRow>({ name, text, values })).rows
+        : async <Row>({ text, values }: SqlStatement) =>
+            (await pool.query<Row & pg.QueryResultRow>({ text, values })).rows,
       close: async () => {
         if (ended) return;
         ended = true;

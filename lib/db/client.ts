@@ -105,6 +105,9 @@ function openCached(): DbCache {
   const { pool, transactionOptions } = bounds;
   const opened = openDatabase(target, {
     pool,
+    // Prepared once per connection where connections are ours; unnamed through a
+    // transaction-mode pooler (lib/db/adapter.ts `SqlStatement`).
+    namedStatements: env.DB_POOL_MODE === "direct",
     pgliteStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     // A restarted or killed server drops idle connections; the pool replaces them. Only the
     // error's code is logged (messages can carry connection details).

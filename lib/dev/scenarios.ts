@@ -224,6 +224,7 @@ async function asTheSessionsKey(sessionId: string): Promise<VerifiedProof | null
   return {
     jkt: session.dpopJkt,
     jti: randomBytes(16).toString("base64url"),
+    issuedAt: new Date(),
     jtiExpiresAt: new Date(Date.now() + 15 * 60_000),
   };
 }

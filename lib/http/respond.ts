@@ -30,13 +30,26 @@ export function errorResponse(
   return NextResponse.json(body, { status, headers: init?.headers });
 }
 
-/** Renders an AppError; access-token failures also get `WWW-Authenticate: Bearer` (RFC 6750). */
+/**
+ * Renders an AppError; access-token failures also get `WWW-Authenticate: Bearer` (RFC 6750), and
+ * DPoP proof failures `WWW-Authenticate: DPoP` (RFC 9449 §7.1) unless they carry their own (the
+ * nonce challenge).
+ */
 export function appErrorResponse(error: AppError): NextResponse<ErrorBody> {
   const headers = new Headers(error.headers);
   if (error.code === ERROR_CODE.tokenMissing) {
     headers.set("WWW-Authenticate", 'Bearer realm="api"');
   } else if (error.code === ERROR_CODE.tokenExpired || error.code === ERROR_CODE.tokenInvalid) {
     headers.set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`);
+  } else if (headers.has("WWW-Authenticate")) {
+    // Already the error's own.
+  } else if (error.code === ERROR_CODE.dpopProofRequired) {
+    headers.set("WWW-Authenticate", 'DPoP realm="api", algs="ES256"');
+  } else if (
+    error.code === ERROR_CODE.invalidDpopProof ||
+    error.code === ERROR_CODE.dpopProofReplayed
+  ) {
+    headers.set("WWW-Authenticate", 'DPoP realm="api", error="invalid_dpop_proof", algs="ES256"');
   }
   return errorResponse(error.status, error.code, error.message, {
     ...(error.fields && { fields: error.fields }),

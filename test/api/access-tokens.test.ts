@@ -8,7 +8,7 @@ import { GET as jwks } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { GET as me } from "@/app/api/me/route";
 import { getSigningKeys } from "@/lib/auth/keys";
-import { APP_ORIGIN, TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { APP_ORIGIN, TestClient, keyOfAccess, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 let accessToken: string;
 let userId: string;
@@ -40,7 +40,8 @@ function expectRefreshable401(res: { status: number; headers: Headers; body: any
 
 describe("access token verification", () => {
   it("accepts our fresh token and carries the claims the contract names", async () => {
-    const res = await callMe(`Bearer ${accessToken}`);
+    // As the browser sends it: `Authorization: DPoP` with a proof by the session's key.
+    const res = await new TestClient().call(me, "/api/me", { bearer: accessToken });
     expect(res.status).toBe(200);
     expect(res.body.user.id).toBe(userId);
 
@@ -58,6 +59,8 @@ describe("access token verification", () => {
     });
     expect(payload.exp - payload.iat).toBe(300);
     expect(typeof payload.jti).toBe("string");
+    // Bound to the key the registration's proof was signed with (RFC 9449 §6.1).
+    expect(payload.cnf).toEqual({ jkt: await (await keyOfAccess(accessToken))!.thumbprint() });
   });
 
   it("answers a missing token with token_missing", async () => {

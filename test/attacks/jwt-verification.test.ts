@@ -40,6 +40,9 @@ beforeAll(async () => {
   validToken = res.body.accessToken;
   refreshToken = client.refreshToken!;
   claims = JSON.parse(Buffer.from(validToken.split(".")[1]!, "base64url").toString());
+  // These tests forge tokens, not proofs: unbound copies of the claims, which go as Bearer
+  // (test/attacks/access-token-binding.test.ts attacks the binding).
+  delete claims.cnf;
   const { signer } = await getSigningKeys();
   ourKey = signer.key;
   ourKid = signer.kid;

@@ -60,10 +60,14 @@ function callWithCookies(
   cookie: string,
   extraHeaders: Record<string, string> = {},
 ) {
+  // An access token goes as the browser sends it (a bound one with its DPoP proof: the harness).
+  const { authorization, ...headers } = extraHeaders;
+  const bearer = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
   return new TestClient().call(route, path, {
     method: "POST",
     refreshToken: null,
-    headers: { cookie, ...extraHeaders },
+    headers: { cookie, ...headers },
+    ...(bearer !== undefined && { bearer }),
   });
 }
 

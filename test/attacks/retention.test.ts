@@ -38,7 +38,12 @@ async function newUser(): Promise<string> {
 /** Sessions here are bound to one made-up key (lib/auth/dpop.ts); `proof()` stands for its proofs. */
 const DEVICE_JKT = "retention-test-device";
 function proof() {
-  return { jkt: DEVICE_JKT, jti: randomUUID(), jtiExpiresAt: new Date(Date.now() + 15 * 60_000) };
+  return {
+    jkt: DEVICE_JKT,
+    jti: randomUUID(),
+    issuedAt: new Date(),
+    jtiExpiresAt: new Date(Date.now() + 15 * 60_000),
+  };
 }
 
 async function newSession(userId: string) {

@@ -24,6 +24,8 @@ export interface FetchCall {
   path: string;
   method: string;
   authorization: string | null;
+  /** The `DPoP` header (a proof by the device key), when one was sent. */
+  dpop: string | null;
 }
 
 type Handler = (call: FetchCall) => Response | Promise<Response>;
@@ -82,7 +84,7 @@ export class FakeServer {
     });
     this.routes.set("/api/notes", (call) => {
       if (call.authorization === null) return errorResponse(401, "token_missing");
-      const token = call.authorization.replace(/^Bearer /, "");
+      const token = call.authorization.replace(/^(Bearer|DPoP) /, "");
       return this.validTokens.has(token)
         ? jsonResponse(200, { notes: [], token })
         : errorResponse(401, "token_expired");
@@ -100,6 +102,7 @@ export class FakeServer {
         path,
         method: init?.method ?? "GET",
         authorization: headers.get("Authorization"),
+        dpop: headers.get("DPoP"),
       };
       this.calls.push(call);
       const handler = this.routes.get(path);

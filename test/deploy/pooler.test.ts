@@ -74,3 +74,30 @@ describe("PgBouncer 1.18, transaction mode", () => {
     await expect(withStartupTimeout.connect()).rejects.toMatchObject({ code: "08P01" });
   });
 });
+
+describe("a direct connection (DB_POOL_MODE=direct)", () => {
+  // What lib/db/client.ts gives the runner per mode: named on a connection of our own, unnamed
+  // for a transaction-mode pooler. One connection, so the second query sees the first's session.
+  const preparedAfterRun = async (namedStatements: boolean) => {
+    const direct = await openDatabase(
+      { kind: "postgres", url: cluster.url },
+      { pool: { max: 1 }, namedStatements },
+    );
+    try {
+      await direct.run({ ...STATEMENT, values: [1] });
+      const rows = await direct.run<{ name: string }>({
+        name: "hot_path_probe_prepared",
+        text: "SELECT name FROM pg_prepared_statements WHERE name = $1::text",
+        values: [STATEMENT.name],
+      });
+      return rows.length;
+    } finally {
+      await direct.close();
+    }
+  };
+
+  it("prepares the hot path's statement once per connection when named, never when not", async () => {
+    expect(await preparedAfterRun(true)).toBe(1);
+    expect(await preparedAfterRun(false)).toBe(0);
+  });
+});

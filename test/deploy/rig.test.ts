@@ -49,6 +49,38 @@ type Figures = {
 const figures: Figures[] = [];
 const restarts: string[] = [];
 
+/**
+ * Every wait of the rig is bounded: a stuck stack (an instance that never exits or never gets
+ * healthy, a pooler that never comes back, users that never finish) fails the run with what it
+ * waited for, instead of hanging until the test timeout or beyond.
+ */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the stack is stuck: ${what} did not finish in ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SIGTERM, then the exit within the drain's bound (SHUTDOWN_TIMEOUT_MS, 8 s) plus slack. */
+async function stopInstance(app: AppServer): Promise<string> {
+  process.kill(app.pid, "SIGTERM");
+  try {
+    const exit = await within(30_000, `instance ${app.port}'s exit after SIGTERM`, app.exited);
+    return String(exit.signal ?? exit.code);
+  } catch (error) {
+    process.kill(app.pid, "SIGKILL");
+    throw error;
+  }
+}
+
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -130,7 +162,12 @@ beforeAll(async () => {
   // session lock: docs/deployment.md).
   migrateDatabase(directUrl);
   query = async (sql, params) => {
-    const client = new pg.Client({ connectionString: directUrl });
+    // Bounded, as every wait of the rig is.
+    const client = new pg.Client({
+      connectionString: directUrl,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 30_000,
+    });
     await client.connect();
     try {
       return (await client.query(sql, params)).rows;
@@ -170,6 +207,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // A phase that failed midway left its users looping: stop them before the stack goes away, or
+  // they retry against nothing for ever and the run never ends.
+  await within(60_000, "the users' last requests", driver?.stop() ?? Promise.resolve()).catch(
+    (error: Error) => console.error(error.message),
+  );
   await Promise.all(apps.map((app) => app.stop()));
   await nginx?.remove();
   bouncer?.remove();
@@ -184,21 +226,30 @@ afterAll(async () => {
   console.log(`\n${lines.join("\n")}\n`);
 });
 
+let driver: LoadDriver | undefined;
+
 describe(`${USERS} users through nginx, 4 instances, PgBouncer in transaction mode`, () => {
-  let driver: LoadDriver;
+  let registered = false;
+  /** The users, once all are registered: a later phase without them fails at once. */
+  function load(): LoadDriver {
+    if (!driver || !registered)
+      throw new Error("no users to load the stack with: see the registration");
+    return driver;
+  }
 
   async function record(phase: string, startedAt: number): Promise<Figures> {
+    const { stats, users } = load();
     const seconds = (performance.now() - startedAt) / 1000;
     const f: Figures = {
       phase,
       seconds,
-      requests: driver.stats.requests,
-      refreshes: driver.stats.refreshLatenciesMs.length,
-      perSecond: driver.stats.refreshLatenciesMs.length / seconds,
-      p50: percentile(driver.stats.refreshLatenciesMs, 50),
-      p99: percentile(driver.stats.refreshLatenciesMs, 99),
-      errors: driver.errorTable(),
-      lost: driver.users.filter((u) => u.lostWith).length,
+      requests: stats.requests,
+      refreshes: stats.refreshLatenciesMs.length,
+      perSecond: stats.refreshLatenciesMs.length / seconds,
+      p50: percentile(stats.refreshLatenciesMs, 50),
+      p99: percentile(stats.refreshLatenciesMs, 99),
+      errors: load().errorTable(),
+      lost: users.filter((u) => u.lostWith).length,
     };
     figures.push(f);
     return f;
@@ -211,54 +262,70 @@ describe(`${USERS} users through nginx, 4 instances, PgBouncer in transaction mo
     expect(kinds.filter((k) => k === "503 without Retry-After")).toEqual([]);
     // Only 503s (the app's drain, or nginx's own when no instance answered) and lost answers.
     expect(kinds.filter((k) => !/^(503 |no answer|client timeout|200 with)/.test(k))).toEqual([]);
-    await driver.settle(120_000, 32);
-    const report = await checkInvariants(query, driver.users);
+    await load().settle(120_000, 32);
+    const report = await within(
+      60_000,
+      "the invariants' queries",
+      checkInvariants(query, load().users),
+    );
     expect(report).toEqual({ missingUsers: [], missingTokens: 0, reuseVerdicts: 0, badHeads: [] });
   }
 
+  /** Stops the users' loops (each finishes its current request, every one bounded). */
+  const stopLoad = () =>
+    within(60_000, "the users' last requests", load().stop()).catch((error: Error) => {
+      throw new Error(`${error.message} (${load().describeInFlight()})`);
+    });
+
   it("registers the users through nginx", async () => {
-    driver = new LoadDriver([nginx.url], USERS, "deploy");
+    // The users' proofs name the public origin, nginx's (APP_URL), as a browser's would.
+    driver = new LoadDriver([nginx.url], USERS, "deploy", appEnv.APP_URL);
     // A few at a time: the sign-up burst is the fault suite's subject, not this one's, and each
     // registration is an argon2id hash.
-    await driver.registerAll(16);
+    await within(180_000, "the registrations", driver.registerAll(16));
     expect(driver.users.every((u) => u.refreshToken)).toBe(true);
+    registered = true;
   });
 
   it("keeps every user signed in while the instances restart one by one", async () => {
-    driver.resetStats();
+    load().resetStats();
     const startedAt = performance.now();
-    driver.start();
-    await sleep(2_000);
-    for (let i = 0; i < INSTANCES; i++) {
-      const old = apps[i]!;
-      process.kill(old.pid, "SIGTERM");
-      const exit = await old.exited;
-      apps[i] = await startInstance(i, false);
-      restarts.push(
-        `instance ${i + 1}: exited ${exit.signal ?? exit.code}, healthy again at ${((performance.now() - startedAt) / 1000).toFixed(0)} s`,
-      );
+    load().start();
+    try {
+      await sleep(2_000);
+      for (let i = 0; i < INSTANCES; i++) {
+        const exit = await stopInstance(apps[i]!);
+        apps[i] = await within(90_000, `instance ${i + 1}'s restart`, startInstance(i, false));
+        restarts.push(
+          `instance ${i + 1}: exited ${exit}, healthy again at ${((performance.now() - startedAt) / 1000).toFixed(0)} s`,
+        );
+      }
+      // The rest of the minute under load, with all four back.
+      const rest = ROLLING_LOAD_MS - (performance.now() - startedAt);
+      if (rest > 0) await sleep(rest);
+    } finally {
+      await stopLoad();
     }
-    // The rest of the minute under load, with all four back.
-    const rest = ROLLING_LOAD_MS - (performance.now() - startedAt);
-    if (rest > 0) await sleep(rest);
-    await driver.stop();
     const f = await record(`rolling restart of ${INSTANCES} instances`, startedAt);
     expect(f.refreshes).toBeGreaterThan(USERS);
     await expectIntact(f);
   });
 
   it("keeps every user signed in while PgBouncer restarts", async () => {
-    driver.resetStats();
+    load().resetStats();
     const startedAt = performance.now();
-    driver.start();
-    await driver.waitForProgress(1);
-    await bouncer.restart();
-    // Every user completes two more cycles through the restarted pooler, and the load runs on
-    // for at least PGBOUNCER_LOAD_MS in all.
-    await driver.waitForProgress(2);
-    const rest = PGBOUNCER_LOAD_MS - (performance.now() - startedAt);
-    if (rest > 0) await sleep(rest);
-    await driver.stop();
+    load().start();
+    try {
+      await load().waitForProgress(1);
+      await within(30_000, "PgBouncer's restart", bouncer.restart());
+      // Every user completes two more cycles through the restarted pooler, and the load runs on
+      // for at least PGBOUNCER_LOAD_MS in all.
+      await load().waitForProgress(2);
+      const rest = PGBOUNCER_LOAD_MS - (performance.now() - startedAt);
+      if (rest > 0) await sleep(rest);
+    } finally {
+      await stopLoad();
+    }
     const f = await record("PgBouncer restart", startedAt);
     await expectIntact(f);
   });

@@ -66,6 +66,9 @@ export class LoadDriver {
   /** Each virtual user's session key (test/device-key.ts): sessions are bound, as in a browser. */
   private readonly devices = new DeviceKeys();
   private running = false;
+  /** Requests sent and not yet answered (or failed): what a stuck run was waiting for. */
+  private readonly inFlight = new Map<number, { path: string; since: number }>();
+  private nextRequestId = 0;
   private loops: Promise<void>[] = [];
 
   constructor(
@@ -100,19 +103,50 @@ export class LoadDriver {
   ): Promise<Reply | ErrorKind> {
     const headers: Record<string, string> = {};
     if (init.json !== undefined) headers["content-type"] = "application/json";
-    if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${init.refreshToken}`;
     this.stats.requests += 1;
+    const requestId = this.nextRequestId++;
+    this.inFlight.set(requestId, {
+      path: `${init.method} ${instance}${urlPath}`,
+      since: Date.now(),
+    });
     const key = await this.devices.keyFor(urlPath, init.refreshToken);
     const startedAt = performance.now();
-    try {
+    const timers: NodeJS.Timeout[] = [];
+    const controllers: AbortController[] = [];
+    // IMPORTANT: the call ends by the deadline whatever fetch does. The deployment rig caught
+    // requests (through nginx, during the rolling restart) still pending after 190 s although
+    // their signal had been aborted at 5 s: undici never settled them, and the run stalled in
+    // `stop()`. Aborting stays (it frees what it can); the race is what ends the call.
+    const deadline = new Promise<never>((_, reject) => {
+      timers.push(
+        setTimeout(() => {
+          for (const controller of controllers) controller.abort();
+          reject(new DOMException("client timeout", "TimeoutError"));
+        }, 2 * CLIENT_TIMEOUT_MS),
+      );
+    });
+    const exchange = async (): Promise<Reply> => {
       const send = async () => {
+        const controller = new AbortController();
+        controllers.push(controller);
+        timers.push(
+          setTimeout(
+            () => controller.abort(new DOMException("client timeout", "TimeoutError")),
+            CLIENT_TIMEOUT_MS,
+          ),
+        );
         if (key) headers.dpop = await key.proof(init.method, `${this.publicOrigin}${urlPath}`);
+        // A bound access token goes as `DPoP` with a fresh proof (with `ath`), as a browser's.
+        if (init.bearer) {
+          const url = `${this.publicOrigin}${urlPath}`;
+          Object.assign(headers, await this.devices.authorize(init.bearer, init.method, url));
+        }
         const answer = await fetch(`${instance}${urlPath}`, {
           method: init.method,
           headers,
           body: init.json === undefined ? undefined : JSON.stringify(init.json),
-          signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+          signal: controller.signal,
         });
         key?.learnNonce(answer.headers);
         return answer;
@@ -146,11 +180,30 @@ export class LoadDriver {
       } catch {
         body = null;
       }
+      if (typeof body?.accessToken === "string") {
+        this.devices.remember(key, response.headers, null, body.accessToken);
+      }
       return { status: response.status, body, refreshToken };
+    };
+    try {
+      return await Promise.race([exchange(), deadline]);
     } catch (error) {
       const name = (error as Error).name;
       return name === "TimeoutError" || name === "AbortError" ? "client timeout" : "no answer";
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.inFlight.delete(requestId);
     }
+  }
+
+  /** The requests still waiting for an answer, oldest first (for a stuck run's failure). */
+  describeInFlight(): string {
+    const now = Date.now();
+    const waiting = [...this.inFlight.values()].sort((a, b) => a.since - b.since);
+    const oldest = waiting
+      .slice(0, 5)
+      .map((r) => `${r.path} for ${((now - r.since) / 1000).toFixed(0)} s`);
+    return `${waiting.length} requests in flight${oldest.length ? `; oldest: ${oldest.join(", ")}` : ""}`;
   }
 
   private instanceFor(user: VirtualUser, attempt: number): string {
@@ -165,7 +218,9 @@ export class LoadDriver {
     }
     const code = reply.body?.error?.code ?? "no body";
     this.count(`${reply.status} ${code}`);
-    return reply.status >= 500 || reply.status === 429;
+    // `refresh_token_superseded` changed nothing and kept the cookie: the browser's wrapper
+    // tries again (lib/client/refresh-coordinator.ts). Counted, so a suite sees it.
+    return reply.status >= 500 || reply.status === 429 || code === "refresh_token_superseded";
   }
 
   /**

@@ -27,7 +27,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as jwksRoute } from "@/app/.well-known/jwks.json/route";
 import { POST as register } from "@/app/api/auth/register/route";
 import { getSigningKeys } from "@/lib/auth/keys";
-import { APP_ORIGIN, TestClient, uniqueEmail, useTestDatabase } from "@/test/harness";
+import { TestDeviceKey, boundJktOf } from "@/test/device-key";
+import { APP_ORIGIN, TestClient, keyOfAccess, uniqueEmail, useTestDatabase } from "@/test/harness";
 
 const EXAMPLE_DIR = path.resolve(__dirname, "../../examples/resource-server");
 
@@ -98,10 +99,27 @@ async function startExample(
   return example;
 }
 
-async function callExample(token?: string, url = exampleUrl) {
-  const response = await fetch(`${url}/api/hello`, {
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-  });
+/**
+ * GET /api/hello on the example with `token`: a bound token (`cnf.jkt`) as the browser sends it,
+ * `Authorization: DPoP` with a fresh proof by the key of the device it was issued to, unless
+ * `as` says otherwise (`headers` replaces the proof and scheme entirely).
+ */
+async function callExample(
+  token?: string,
+  url = exampleUrl,
+  as: { headers?: Record<string, string> } = {},
+) {
+  let headers: Record<string, string> = {};
+  if (as.headers) headers = as.headers;
+  else if (token !== undefined && boundJktOf(token) && keyOfAccess(token)) {
+    // (A forged or tampered copy of a bound token has no key: it goes as Bearer, below.)
+    const key = (await keyOfAccess(token))!;
+    headers = {
+      authorization: `DPoP ${token}`,
+      dpop: await key.accessProof("GET", `${url}/api/hello`, token),
+    };
+  } else if (token !== undefined) headers = { authorization: `Bearer ${token}` };
+  const response = await fetch(`${url}/api/hello`, { headers });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -392,5 +410,63 @@ describe("no token an attacker invents makes a genuine one fail (issue 26)", () 
     } finally {
       publishedExtraKeys.length = 0;
     }
+  });
+});
+
+describe("a bound access token (cnf.jkt) copied to another device", () => {
+  const hello = () => `${exampleUrl}/api/hello`;
+  const refused = async (headers: Record<string, string>, code: string) => {
+    const res = await callExample(accessToken, exampleUrl, { headers });
+    expect(res).toEqual({ status: 401, body: { error: { code, message: expect.any(String) } } });
+  };
+
+  it("is bound: the app's token carries the registration key's thumbprint", async () => {
+    expect(boundJktOf(accessToken)).toBe(await (await keyOfAccess(accessToken))!.thumbprint());
+    expect((await callExample(accessToken)).status).toBe(200);
+  });
+
+  it("sent as Bearer, as a thief without the key would: 401 dpop_proof_required", async () => {
+    await refused({ authorization: `Bearer ${accessToken}` }, "dpop_proof_required");
+  });
+
+  it("as DPoP without a proof, or with one from the thief's own key: refused", async () => {
+    await refused({ authorization: `DPoP ${accessToken}` }, "dpop_proof_required");
+    const thief = await TestDeviceKey.create();
+    await refused(
+      {
+        authorization: `DPoP ${accessToken}`,
+        dpop: await thief.accessProof("GET", hello(), accessToken),
+      },
+      "invalid_dpop_proof",
+    );
+  });
+
+  it("with the owner's key but a proof for another request, token or time: refused", async () => {
+    const key = (await keyOfAccess(accessToken))!;
+    const stale = Math.floor(Date.now() / 1000) - 120;
+    for (const dpop of [
+      await key.accessProof("GET", `${APP_ORIGIN}/api/hello`, accessToken), // the app's htu
+      await key.accessProof("POST", hello(), accessToken),
+      await key.accessProof("GET", hello(), `${accessToken}x`), // wrong ath
+      await key.accessProof("GET", hello(), accessToken, { ath: undefined }),
+      await key.accessProof("GET", hello(), accessToken, { iat: stale }),
+    ]) {
+      await refused({ authorization: `DPoP ${accessToken}`, dpop }, "invalid_dpop_proof");
+    }
+  });
+
+  it("one captured proof sent 8 times at once: one answer, the rest dpop_proof_replayed", async () => {
+    const key = (await keyOfAccess(accessToken))!;
+    const headers = {
+      authorization: `DPoP ${accessToken}`,
+      dpop: await key.accessProof("GET", hello(), accessToken),
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => callExample(accessToken, exampleUrl, { headers })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array<number>(7).fill(401)]);
+    expect(answers.filter((a) => a.status === 401).map((a) => a.body.error.code)).toEqual(
+      Array<string>(7).fill("dpop_proof_replayed"),
+    );
   });
 });

@@ -36,12 +36,28 @@ async function register(instance: string) {
     body: JSON.stringify({ email, password: PASSWORD }),
   });
   expect(res.status).toBe(201);
-  return ((await res.json()) as { accessToken: string }).accessToken;
+  const { accessToken } = (await res.json()) as { accessToken: string };
+  keyOfToken.set(accessToken, key);
+  return accessToken;
+}
+
+/** The key each access token's session is bound to: its requests carry a proof by it. */
+const keyOfToken = new Map<string, TestDeviceKey>();
+
+/** `Authorization: DPoP` and a fresh proof for `method path` on the public origin. */
+async function authorized(token: string, method: string, path: string) {
+  const key = keyOfToken.get(token)!;
+  return {
+    authorization: `DPoP ${token}`,
+    dpop: await key.accessProof(method, `${appUrl}${path}`, token),
+  };
 }
 
 /** `200 ok` or `<status> <code>` for GET /api/me with `token` on `instance`. */
 async function answer(instance: string, token: string): Promise<string> {
-  const res = await fetch(`${instance}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`${instance}/api/me`, {
+    headers: await authorized(token, "GET", "/api/me"),
+  });
   const body = (await res.json()) as { error?: { code: string } };
   return `${res.status} ${body.error?.code ?? "ok"}`;
 }
@@ -70,7 +86,7 @@ describe("instant revocation across instances", () => {
 
     const revoke = await fetch(`${A}/api/auth/sessions`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${token}` },
+      headers: await authorized(token, "DELETE", "/api/auth/sessions"),
     });
     expect(revoke.status).toBe(200);
     const elapsed = await within(BOUND_MS, async () => (await answer(B, token)) !== "200 ok");

@@ -43,7 +43,6 @@ async function call(
 ): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (options.json !== undefined) headers["content-type"] = "application/json";
-  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
   if (options.refreshToken) headers.cookie = `${REFRESH_COOKIE}=${options.refreshToken}`;
   if (options.forwardedFor) headers["x-forwarded-for"] = options.forwardedFor;
   const method = options.method ?? (options.json === undefined ? "GET" : "POST");
@@ -51,6 +50,13 @@ async function call(
   const send = async () => {
     // Proofs name the public origin (APP_URL, the imagined load balancer), as a browser's would.
     if (key) headers.dpop = await key.proof(method, `${appUrl}${urlPath}`);
+    // A bound access token goes as `DPoP` with a fresh proof (with `ath`), as a browser's.
+    if (options.bearer) {
+      Object.assign(
+        headers,
+        await devices.authorize(options.bearer, method, `${appUrl}${urlPath}`),
+      );
+    }
     const answer = await fetch(`${instance}${urlPath}`, {
       method,
       headers,
@@ -71,9 +77,13 @@ async function call(
   }
   devices.remember(key, response.headers, refreshToken);
   const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (typeof body?.accessToken === "string") {
+    devices.remember(key, response.headers, null, body.accessToken);
+  }
   return {
     status: response.status,
-    body: text ? JSON.parse(text) : null,
+    body,
     headers: response.headers,
     refreshToken,
   };

@@ -102,8 +102,21 @@ export interface TokenKitAdapter {
     accountOf?(body: unknown): string | null;
   };
   accessToken: {
-    /** How a request carries the token. Default: `Authorization: Bearer <token>`. */
-    request?: { header: string; scheme?: string | null };
+    /**
+     * How a request carries the token. Default: `Authorization: Bearer <token>`. An app whose
+     * tokens are bound to a key the page holds (RFC 9449 DPoP: `scheme: "DPoP"`) gives
+     * `authorize`: the headers a request the kit makes itself with the page's token must carry
+     * (the token and a fresh proof for that method and URL), signed through `page`.
+     */
+    request?: {
+      header: string;
+      scheme?: string | null;
+      authorize?(
+        page: Page,
+        token: string,
+        request: { method: string; url: string },
+      ): Promise<Record<string, string>>;
+    };
     /** Where sign-in and refresh answers deliver it. Read for the trace and `expireAccessToken`. */
     response?: AccessTokenSource;
     /** The token the page holds now, through a test hook your app exposes. */
@@ -182,6 +195,21 @@ export function requestTokenHeader(adapter: TokenKitAdapter): string {
 export function requestTokenValue(adapter: TokenKitAdapter, token: string): string {
   const scheme = adapter.accessToken.request ? adapter.accessToken.request.scheme : "Bearer";
   return scheme ? `${scheme} ${token}` : token;
+}
+
+/**
+ * The headers of a request the kit makes itself with `token` (`method url`), signed through `page`
+ * when the adapter's `accessToken.request.authorize` says how, else just the token's header.
+ */
+export async function requestTokenHeaders(
+  adapter: TokenKitAdapter,
+  page: Page | undefined,
+  token: string,
+  request: { method: string; url: string },
+): Promise<Record<string, string>> {
+  const authorize = adapter.accessToken.request?.authorize;
+  if (authorize && page) return authorize(page, token, request);
+  return { [requestTokenHeader(adapter)]: requestTokenValue(adapter, token) };
 }
 
 /** The cookie `name` in a `Cookie` request header, or `null`. */

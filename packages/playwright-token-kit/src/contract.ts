@@ -15,7 +15,7 @@
  * });
  */
 import type { Page } from "@playwright/test";
-import { type Credentials, requestTokenHeader, requestTokenValue } from "./adapter.js";
+import { type Credentials, requestTokenHeaders } from "./adapter.js";
 import type { createKit } from "./fixtures.js";
 
 type Kit = ReturnType<typeof createKit>;
@@ -65,7 +65,10 @@ export function defineContractTests(kit: Kit, options: ContractOptions): void {
       const present = async () =>
         (
           await signedInPage.request.get(options.protectedPath, {
-            headers: { [requestTokenHeader(adapter)]: requestTokenValue(adapter, token!) },
+            headers: await requestTokenHeaders(adapter, signedInPage, token!, {
+              method: "GET",
+              url: new URL(options.protectedPath, signedInPage.url()).href,
+            }),
           })
         ).status();
       expect(await present()).toBeLessThan(400);

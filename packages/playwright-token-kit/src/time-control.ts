@@ -19,7 +19,7 @@
  * past.
  */
 import type { BrowserContext } from "@playwright/test";
-import { type TokenKitAdapter, requestTokenHeader, requestTokenValue } from "./adapter.js";
+import { type TokenKitAdapter, requestTokenHeaders } from "./adapter.js";
 import { readJwtClaims } from "./jwt.js";
 
 /** Milliseconds, or a count with a unit: `"90s"`, `"6m"`, `"2h"`, `"31d"`. */
@@ -158,9 +158,12 @@ export class TimeControl {
     const deadline = Math.max(Date.now(), exp * 1000) + 15_000;
     let last = "";
     for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const page = this.context.pages()[0];
+      const method = probe.method ?? "GET";
+      const url = page ? new URL(probe.path, page.url()).href : probe.path;
       const response = await this.context.request.fetch(probe.path, {
-        method: probe.method ?? "GET",
-        headers: { [requestTokenHeader(this.adapter)]: requestTokenValue(this.adapter, token) },
+        method,
+        headers: await requestTokenHeaders(this.adapter, page, token, { method, url }),
       });
       if (response.status() === 401) return;
       last = String(response.status());
