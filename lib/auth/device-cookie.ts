@@ -26,7 +26,7 @@ import "server-only";
  * other client's. It cannot be taken for an access token: HMAC, not the JWKS's keys, another
  * `typ` and another audience.
  */
-import { type KeyObject, createHash, createSecretKey, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 import type { NextResponse } from "next/server";
 import { currentTime } from "@/lib/auth/clock";
@@ -74,7 +74,7 @@ export async function readDeviceId(request: Request, email: string): Promise<str
         (header) => {
           const key = typeof header.kid === "string" ? macKeys.get(header.kid) : undefined;
           if (!key) throw new Error("unknown key");
-          return key;
+          return cryptoKeyOf(key);
         },
         {
           algorithms: [DEVICE_TOKEN_ALG],
@@ -96,17 +96,24 @@ export async function readDeviceId(request: Request, email: string): Promise<str
 }
 
 /**
- * The MAC key as a KeyObject, made once per key: jose imports a raw Uint8Array on every call,
- * about 0.25 ms of a login's main-thread CPU (issue 22's login row, docs/benchmark.md).
+ * The MAC key as a Web Crypto key, imported once per key (non-extractable, HMAC SHA-256): given
+ * raw bytes or a KeyObject, jose imports the key again for every signature and every check
+ * (62–92 µs per HS256 signature against 44 µs with the imported key, docs/benchmark.md).
  */
-const secretKeys = new WeakMap<Uint8Array, KeyObject>();
-function secretKeyOf(key: Uint8Array): KeyObject {
-  let secret = secretKeys.get(key);
-  if (!secret) {
-    secret = createSecretKey(key);
-    secretKeys.set(key, secret);
+const cryptoKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function cryptoKeyOf(key: Uint8Array): Promise<CryptoKey> {
+  let imported = cryptoKeys.get(key);
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      "raw",
+      new Uint8Array(key),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    cryptoKeys.set(key, imported);
   }
-  return secret;
+  return imported;
 }
 
 /**
@@ -131,7 +138,7 @@ export async function setDeviceCookie(
     .setJti(randomBytes(16).toString("base64url"))
     .setIssuedAt(now)
     .setExpirationTime(now + DEVICE_COOKIE_MAX_AGE_SECONDS)
-    .sign(secretKeyOf(key));
+    .sign(await cryptoKeyOf(key));
   response.cookies.set({
     name: deviceCookieName(request, email),
     value: token,
