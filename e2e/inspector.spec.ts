@@ -582,6 +582,20 @@ test("the timeline filters and exports JSON; screenshots for the README", async 
   }
   await expect(page.getByTestId("signature-verification")).toHaveAttribute("data-result", "true");
 
+  // The device key (issue 21): the session's stored thumbprint, the access token's cnf.jkt and
+  // the key of every proof on the timeline are one and the same RFC 7638 thumbprint.
+  const thumbprint = (await page.getByTestId("device-key-thumbprint").textContent()) ?? "";
+  expect(thumbprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  await expect(page.getByTestId("access-token-jkt")).toHaveText(thumbprint);
+  const proofs = inspector.timelineEntries.and(
+    page.locator('[data-type="request_proof"], [data-type="dpop_proof"]'),
+  );
+  await expect(proofs.first()).toBeVisible();
+  const proofKeys = await proofs.evaluateAll((entries) =>
+    entries.map((entry) => entry.getAttribute("data-key")),
+  );
+  expect(new Set(proofKeys)).toEqual(new Set([thumbprint]));
+
   // Filtering: without "Requests, 401s and retries" no request line is shown; and back.
   const requestEntries = inspector.timelineEntries.and(page.locator('[data-type="request"]'));
   await expect(requestEntries.first()).toBeVisible();
