@@ -1,7 +1,8 @@
 /**
  * `npm run bench:deploy`: the deployment rows of `npm run bench` alone (bench/deployment.ts:
  * 10 k vs 2 M token rows, PgBouncer transaction mode vs direct, named vs unnamed statements, on
- * a private PostgreSQL cluster). Settings: BENCH_DEPLOY_ROUNDS (3), BENCH_DEPLOY_REFRESHES (1500
+ * a private PostgreSQL cluster). Settings: BENCH_DEPLOY_PG_SETTINGS (the cluster's settings,
+ * "name=value name=value"), BENCH_DEPLOY_ROUNDS (3), BENCH_DEPLOY_REFRESHES (1500
  * a round and server), BENCH_DEPLOY_LARGE_TOKENS (2 000 000), BENCH_DEPLOY_DIST (.next-bench;
  * built if missing), BENCH_PG_PORTS (the cluster's port range, 4390-4399), BENCH_PORTS (the
  * servers' and PgBouncer's, 4300-4389). Writes bench/out/deploy.md.

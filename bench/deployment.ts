@@ -145,7 +145,17 @@ export function deploySpread(list: DeploySample[], f: (s: DeploySample) => numbe
 export async function measureDeployment(settings: DeploySettings): Promise<DeployFigures> {
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const { distDir, rounds, refreshes, largeTokens } = settings;
-  const cluster = await startPrivateCluster(...settings.clusterPorts);
+  const cluster = await startPrivateCluster(
+    ...settings.clusterPorts,
+    // BENCH_DEPLOY_PG_SETTINGS="shared_buffers=1GB plan_cache_mode=force_custom_plan": the
+    // cluster's settings, for asking why a row moves (docs/benchmark.md).
+    Object.fromEntries(
+      (process.env.BENCH_DEPLOY_PG_SETTINGS ?? "")
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((setting) => setting.split("=", 2) as [string, string]),
+    ),
+  );
   log(`private PostgreSQL cluster on port ${cluster.port}`);
   const servers: Server[] = [];
   let bouncer: Awaited<ReturnType<typeof startPgBouncer>> | undefined;

@@ -79,7 +79,11 @@ export type PrivateCluster = {
  * // … cluster.url …
  * cluster.remove();
  */
-export async function startPrivateCluster(first: number, last: number): Promise<PrivateCluster> {
+export async function startPrivateCluster(
+  first: number,
+  last: number,
+  settings: Record<string, string> = {},
+): Promise<PrivateCluster> {
   const bin = findBinDir();
   let port = 0;
   for (let candidate = first; candidate <= last; candidate++) {
@@ -95,7 +99,11 @@ export async function startPrivateCluster(first: number, last: number): Promise<
   const data = path.join(root, "data");
   asPostgres(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const pgCtl = path.join(bin, "pg_ctl");
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60${Object.entries(
+    settings,
+  )
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join("")}`;
   const log = path.join(root, "server.log");
   asPostgres(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
   const start = () => asPostgresAsync(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
