@@ -142,19 +142,29 @@ export function deploySpread(list: DeploySample[], f: (s: DeploySample) => numbe
   return spreadOf(list.map(f));
 }
 
+/**
+ * BENCH_DEPLOY_PG_SETTINGS ("shared_buffers=1GB plan_cache_mode=force_custom_plan"): the private
+ * cluster's extra settings, for asking why a row moves (docs/benchmark.md).
+ */
+function clusterSettings(text = ""): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((setting) => {
+        const at = setting.indexOf("=");
+        if (at <= 0) throw new Error(`BENCH_DEPLOY_PG_SETTINGS: "${setting}" is not name=value`);
+        return [setting.slice(0, at), setting.slice(at + 1)];
+      }),
+  );
+}
+
 export async function measureDeployment(settings: DeploySettings): Promise<DeployFigures> {
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const { distDir, rounds, refreshes, largeTokens } = settings;
   const cluster = await startPrivateCluster(
     ...settings.clusterPorts,
-    // BENCH_DEPLOY_PG_SETTINGS="shared_buffers=1GB plan_cache_mode=force_custom_plan": the
-    // cluster's settings, for asking why a row moves (docs/benchmark.md).
-    Object.fromEntries(
-      (process.env.BENCH_DEPLOY_PG_SETTINGS ?? "")
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((setting) => setting.split("=", 2) as [string, string]),
-    ),
+    clusterSettings(process.env.BENCH_DEPLOY_PG_SETTINGS),
   );
   log(`private PostgreSQL cluster on port ${cluster.port}`);
   const servers: Server[] = [];

@@ -72,7 +72,8 @@ export type PrivateCluster = {
 };
 
 /**
- * Creates and starts a cluster on the first free port in [first, last].
+ * Creates and starts a cluster on the first free port in [first, last], with `settings` as extra
+ * `-c name=value` options (the bench's BENCH_DEPLOY_PG_SETTINGS).
  *
  * @example
  * const cluster = await startPrivateCluster(55440, 55449);
@@ -99,11 +100,8 @@ export async function startPrivateCluster(
   const data = path.join(root, "data");
   asPostgres(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const pgCtl = path.join(bin, "pg_ctl");
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60${Object.entries(
-    settings,
-  )
-    .map(([name, value]) => ` -c ${name}=${value}`)
-    .join("")}`;
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60${extra.join("")}`;
   const log = path.join(root, "server.log");
   asPostgres(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
   const start = () => asPostgresAsync(pgCtl, ["-D", data, "-o", options, "-l", log, "-w", "start"]);
